@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+// smppd: targets and products only. Module boundaries and the import rules are in
+// ARCHITECTURE.md; every target builds in Swift 6 language mode.
+import PackageDescription
+import class Foundation.ProcessInfo
+
+/// Release builds optimise across our module boundaries (hot codec calls from SMSC).
+let common: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+var package = Package(
+    name: "smppd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "smppd", targets: ["smppd"]),
+        .executable(name: "codec-bench", targets: ["codec-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The only C: static-inline wrappers for libev/OpenSSL macros Swift cannot import.
+        .target(
+            name: "CShims",
+            path: "CShims",
+            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        // The protocol: no I/O, no threads, imports nothing of ours.
+        .target(name: "SMPP", swiftSettings: common),
+        // Bounded lock-free queues between the loop thread and the workers.
+        .target(name: "Queues", swiftSettings: common),
+        // libev + OpenSSL + sockets + rings: knows bytes, not SMPP.
+        .target(name: "Reactor", dependencies: ["CShims", "Queues"], swiftSettings: common),
+        // The loop-thread domain: sessions, binds, accounts.
+        .target(
+            name: "SMSC",
+            dependencies: ["SMPP", "Reactor", "Queues", "CShims", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: common
+        ),
+        // The daemon: options, config, signals, logging, wiring.
+        .executableTarget(
+            name: "smppd",
+            dependencies: [
+                "SMSC", "Reactor", "SMPP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: common
+        ),
+        .executableTarget(name: "codec-bench", dependencies: ["SMPP"], swiftSettings: common),
+        .testTarget(name: "SMPPTests", dependencies: ["SMPP"]),
+        .testTarget(name: "QueuesTests", dependencies: ["Queues"]),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),
+        .testTarget(name: "SMSCTests", dependencies: ["SMSC", "SMPP", "Reactor"]),
+    ]
+)
+
+// The libFuzzer target links only with -sanitize=fuzzer, and `swift test` builds every
+// target, so it exists only when asked for (perf/fuzz/run.sh sets SMPPD_FUZZ=1).
+if ProcessInfo.processInfo.environment["SMPPD_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "FuzzDecode",
+            dependencies: ["SMPP"],
+            path: "perf/fuzz/FuzzDecode",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    )
+}

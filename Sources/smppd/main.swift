@@ -1,0 +1,1 @@
+print("smppd 0.1.0")
