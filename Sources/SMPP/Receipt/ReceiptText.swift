@@ -3,6 +3,7 @@
 //   stat:<STAT> err:<3 digits> text:<first 20 chars>
 // Owns formatting it (per receipt: into the caller's buffer, no allocation); parsing is in
 // ReceiptText+Parse.swift. The layout is written once, in `emit`, and drives both passes.
+// Pure functions: any thread.
 
 /// Formats and parses delivery receipt text (C-DLV-1).
 public enum ReceiptText {

@@ -1,6 +1,7 @@
 // SegmentLimits: the per-segment length rule of C-SUB-4, checked on raw short_message bytes.
 // Called by the server once per submit_sm: allocation-free and @inlinable so it specialises
 // for the caller's buffer type. Limits: 160/70 characters, 153/67 for a concatenated segment.
+// Pure functions over the caller's bytes: any thread.
 
 /// The verdict on one segment's text. Everything but `.ok` maps to `ESME_RINVMSGLEN`
 /// (C-SUB-4), except `.unsupportedCoding` (C-SUB-3, status documented in the README).
