@@ -151,6 +151,10 @@ extension BytesView: Equatable {
     public static func == (lhs: BytesView, rhs: StaticString) -> Bool { lhs.elementsEqual(rhs) }
 }
 
+/// False for nil; content equality otherwise (for optional lookups such as TLV values).
+@inlinable
+public func == (lhs: BytesView?, rhs: StaticString) -> Bool { lhs?.elementsEqual(rhs) ?? false }
+
 extension BytesView: RandomAccessCollection {
     public typealias Index = Int
     public typealias Element = UInt8
