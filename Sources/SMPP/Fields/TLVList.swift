@@ -127,7 +127,8 @@ public struct TLVList: Sequence {
 
     /// Checks a region from the wire: whole TLVs only, each known tag within its length bounds.
     /// - 1 to 3 bytes left where a TLV header should start: ESME_RINVOPTPARSTREAM.
-    /// - a length running past the region: ESME_RINVPARLEN, field = the tag's name.
+    /// - a length running past the region: ESME_RINVPARLEN, field = the tag's name (or
+    ///   "optional_parameters" for an unknown tag).
     /// - a known tag with a length outside its bounds: ESME_RINVPARLEN, field = the tag's name.
     @inlinable
     public static func validate(_ bytes: BytesView) throws(FieldError) {
@@ -139,7 +140,7 @@ public struct TLVList: Sequence {
             let tag = TLVTag(rawValue: rawTag)
             let valueLength = Int(length)
             guard valueLength <= bytes.count &- offset &- 4 else {
-                throw FieldError(tag.staticName, .ESME_RINVPARLEN)
+                throw FieldError(tag.isKnown ? tag.staticName : "optional_parameters", .ESME_RINVPARLEN)
             }
             if let range = tag.valueLengthRange, !range.contains(valueLength) {
                 throw FieldError(tag.staticName, .ESME_RINVPARLEN)
