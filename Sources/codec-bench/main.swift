@@ -1,11 +1,13 @@
 // codec-bench: throughput and allocations of the SMPP codec's hot operations, one core.
 // Prints one JSON object per line: op, pdus_per_s, ns_per_pdu, allocs_per_pdu (+ iterations).
-// Usage: swift run -c release codec-bench [--quick]
+// Usage: swift run -c release codec-bench [--quick] [--only OP]
 // Each op runs a warm-up pass and then 5 timed passes; the figures are the median pass.
 // Allocations are counted over all timed passes (see MallocCounter.swift for how).
 import SMPP
 
 let quick = CommandLine.arguments.contains("--quick")
+/// `--only OP`: run just that op (for profiling).
+let only: String? = CommandLine.arguments.firstIndex(of: "--only").map { CommandLine.arguments[$0 + 1] }
 let scale = quick ? 10 : 1
 
 /// Keeps a value alive for the optimizer: an opaque, unoptimised call.
@@ -30,7 +32,8 @@ func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
 
 /// Runs `pass` (which performs `iterations` operations and returns a checksum) once to warm up
 /// and 5 more times timed.
-func measure(_ op: String, iterations: Int, _ pass: () -> Int) -> Measurement {
+func measure(_ op: String, iterations: Int, _ pass: () -> Int) -> Measurement? {
+    if let only, only != op { return nil }
     blackHole(pass())
     var times: [Double] = []
     times.reserveCapacity(5)
@@ -85,7 +88,7 @@ func setSequence(_ pdu: UnsafeMutableRawBufferPointer, _ seq: UInt32) {
 
 // MARK: ops
 
-var results: [Measurement] = []
+var results: [Measurement?] = []
 
 let decodeN = 20_000_000 / scale
 results.append(measure("decode_submit_sm", iterations: decodeN) {
@@ -192,4 +195,4 @@ results.append(measure("control_alloc_one", iterations: controlN) {
     return sum
 })
 
-for r in results { print(r.json) }
+for case let r? in results { print(r.json) }

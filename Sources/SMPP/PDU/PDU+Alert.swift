@@ -36,18 +36,6 @@ public struct AlertNotification: EncodablePDU {
 
     public var commandID: CommandID { .alert_notification }
 
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        self.init(sequenceNumber: header.sequenceNumber, sourceAddr: .empty, esmeAddr: .empty)
-        commandStatus = header.commandStatus
-        sourceAddrTon = TON(rawValue: try r.uint8("source_addr_ton"))
-        sourceAddrNpi = NPI(rawValue: try r.uint8("source_addr_npi"))
-        sourceAddr = try r.cString(Field.sourceAddrLong)
-        esmeAddrTon = TON(rawValue: try r.uint8("esme_addr_ton"))
-        esmeAddrNpi = NPI(rawValue: try r.uint8("esme_addr_npi"))
-        esmeAddr = try r.cString(Field.esmeAddr)
-        tlvs = try r.tlvs()
-    }
-
     public func writeBody(to w: inout PDUWriter) throws(FieldError) {
         w.uint8(sourceAddrTon.rawValue)
         w.uint8(sourceAddrNpi.rawValue)
@@ -57,5 +45,37 @@ public struct AlertNotification: EncodablePDU {
         try w.cString(esmeAddr, Field.esmeAddr)
         w.bytes(tlvs.bytes)
         if let msAvailabilityStatus { w.tlv(.ms_availability_status, uint8: msAvailabilityStatus) }
+    }
+}
+
+/// A decoded alert_notification (fields as in `AlertNotification`; ms_availability_status via
+/// `tlvs.uint8(.ms_availability_status)`). Slots: 0 source_addr's NUL, 1 esme_addr's.
+public struct AlertNotificationPDU: PDUView {
+    public let raw: RawPDU
+
+    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        var raw = RawPDU(header: header, reader: r)
+        try r.skip(1, "source_addr_ton")
+        try r.skip(1, "source_addr_npi")
+        raw.setSlot(0, try r.cStringEnd(Field.sourceAddrLong))
+        try r.skip(1, "esme_addr_ton")
+        try r.skip(1, "esme_addr_npi")
+        raw.setSlot(1, try r.cStringEnd(Field.esmeAddr))
+        _ = try r.tlvs()
+        self.raw = raw
+    }
+
+    @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(16)) }
+    @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(17)) }
+    @inlinable public var sourceAddr: BytesView { raw.string(18, raw.slot(0)) }
+    @inlinable public var esmeAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
+    @inlinable public var esmeAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
+    @inlinable public var esmeAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
+    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(1) &+ 1) }
+
+    public var encodable: AlertNotification {
+        AlertNotification(sequenceNumber: sequenceNumber, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+                          esmeAddrTon: esmeAddrTon, esmeAddrNpi: esmeAddrNpi, esmeAddr: esmeAddr, tlvs: tlvs)
+            .withCommandStatus(commandStatus)
     }
 }

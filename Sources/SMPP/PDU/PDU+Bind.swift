@@ -60,20 +60,6 @@ public struct Bind: EncodablePDU {
 
     public var commandID: CommandID { kind.requestID }
 
-    init(decoding r: inout PDUReader, header: PDUHeader, kind: BindKind) throws(FieldError) {
-        self.kind = kind
-        sequenceNumber = header.sequenceNumber
-        commandStatus = header.commandStatus
-        systemID = try r.cString(Field.systemID)
-        password = try r.cString(Field.password)
-        systemType = try r.cString(Field.systemType)
-        interfaceVersion = try r.uint8("interface_version")
-        addrTon = TON(rawValue: try r.uint8("addr_ton"))
-        addrNpi = NPI(rawValue: try r.uint8("addr_npi"))
-        addressRange = try r.cString(Field.addressRange)
-        tlvs = try r.tlvs()
-    }
-
     public func writeBody(to w: inout PDUWriter) throws(FieldError) {
         try w.cString(systemID, Field.systemID)
         try w.cString(password, Field.password)
@@ -113,13 +99,6 @@ public struct BindResp: EncodablePDU {
 
     public var commandID: CommandID { kind.responseID }
 
-    init(decoding r: inout PDUReader, header: PDUHeader, kind: BindKind) throws(FieldError) {
-        self.init(kind: kind, sequenceNumber: header.sequenceNumber, commandStatus: header.commandStatus, systemID: .empty)
-        if r.isOmittedErrorBody(header) { return }
-        systemID = try r.cString(Field.systemID)
-        tlvs = try r.tlvs()
-    }
-
     public func writeBody(to w: inout PDUWriter) throws(FieldError) {
         try w.cString(systemID, Field.systemID)
         w.bytes(tlvs.bytes)
@@ -147,17 +126,103 @@ public struct Outbind: EncodablePDU {
 
     public var commandID: CommandID { .outbind }
 
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        sequenceNumber = header.sequenceNumber
-        commandStatus = header.commandStatus
-        systemID = try r.cString(Field.systemID)
-        password = try r.cString(Field.password)
-        tlvs = try r.tlvs()
-    }
-
     public func writeBody(to w: inout PDUWriter) throws(FieldError) {
         try w.cString(systemID, Field.systemID)
         try w.cString(password, Field.password)
         w.bytes(tlvs.bytes)
+    }
+}
+
+/// A decoded bind_transmitter / bind_receiver / bind_transceiver (fields as in `Bind`).
+/// Slots: 0 system_id's NUL, 1 password's, 2 system_type's, 3 address_range's.
+public struct BindPDU: PDUView {
+    public let raw: RawPDU
+
+    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        var raw = RawPDU(header: header, reader: r)
+        raw.setSlot(0, try r.cStringEnd(Field.systemID))
+        raw.setSlot(1, try r.cStringEnd(Field.password))
+        raw.setSlot(2, try r.cStringEnd(Field.systemType))
+        try r.skip(1, "interface_version")
+        try r.skip(1, "addr_ton")
+        try r.skip(1, "addr_npi")
+        raw.setSlot(3, try r.cStringEnd(Field.addressRange))
+        _ = try r.tlvs()
+        self.raw = raw
+    }
+
+    @inlinable
+    public var kind: BindKind {
+        switch raw.header.commandID {
+        case .bind_receiver: .receiver
+        case .bind_transceiver: .transceiver
+        default: .transmitter
+        }
+    }
+    @inlinable public var systemID: BytesView { raw.string(16, raw.slot(0)) }
+    @inlinable public var password: BytesView { raw.string(raw.slot(0) &+ 1, raw.slot(1)) }
+    @inlinable public var systemType: BytesView { raw.string(raw.slot(1) &+ 1, raw.slot(2)) }
+    @inlinable public var interfaceVersion: UInt8 { raw.byte(raw.slot(2) &+ 1) }
+    @inlinable public var addrTon: TON { TON(rawValue: raw.byte(raw.slot(2) &+ 2)) }
+    @inlinable public var addrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(2) &+ 3)) }
+    @inlinable public var addressRange: BytesView { raw.string(raw.slot(2) &+ 4, raw.slot(3)) }
+    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(3) &+ 1) }
+
+    public var encodable: Bind {
+        Bind(kind: kind, sequenceNumber: sequenceNumber, systemID: systemID, password: password, systemType: systemType,
+             interfaceVersion: interfaceVersion, addrTon: addrTon, addrNpi: addrNpi, addressRange: addressRange, tlvs: tlvs)
+            .withCommandStatus(commandStatus)
+    }
+}
+
+/// A decoded bind_*_resp (fields as in `BindResp`; sc_interface_version via
+/// `tlvs.scInterfaceVersion`). An error response whose body was omitted has an empty systemID.
+/// Slots: 0 system_id's NUL.
+public struct BindRespPDU: PDUView {
+    public let raw: RawPDU
+
+    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        var raw = RawPDU(header: header, reader: r)
+        if !r.isOmittedErrorBody(header) {
+            raw.setSlot(0, try r.cStringEnd(Field.systemID))
+            _ = try r.tlvs()
+        }
+        self.raw = raw
+    }
+
+    @inlinable
+    public var kind: BindKind {
+        switch raw.header.commandID {
+        case .bind_receiver_resp: .receiver
+        case .bind_transceiver_resp: .transceiver
+        default: .transmitter
+        }
+    }
+    @inlinable public var systemID: BytesView { raw.hasNoBody ? .empty : raw.string(16, raw.slot(0)) }
+    @inlinable public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: raw.slot(0) &+ 1) }
+
+    public var encodable: BindResp {
+        BindResp(kind: kind, sequenceNumber: sequenceNumber, commandStatus: commandStatus, systemID: systemID, tlvs: tlvs)
+    }
+}
+
+/// A decoded outbind (fields as in `Outbind`). Slots: 0 system_id's NUL, 1 password's.
+public struct OutbindPDU: PDUView {
+    public let raw: RawPDU
+
+    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        var raw = RawPDU(header: header, reader: r)
+        raw.setSlot(0, try r.cStringEnd(Field.systemID))
+        raw.setSlot(1, try r.cStringEnd(Field.password))
+        _ = try r.tlvs()
+        self.raw = raw
+    }
+
+    @inlinable public var systemID: BytesView { raw.string(16, raw.slot(0)) }
+    @inlinable public var password: BytesView { raw.string(raw.slot(0) &+ 1, raw.slot(1)) }
+    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(1) &+ 1) }
+
+    public var encodable: Outbind {
+        Outbind(sequenceNumber: sequenceNumber, systemID: systemID, password: password, tlvs: tlvs).withCommandStatus(commandStatus)
     }
 }

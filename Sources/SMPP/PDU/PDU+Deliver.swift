@@ -72,12 +72,6 @@ public struct DeliverSM: EncodablePDU, ShortMessageFields {
 
     public var commandID: CommandID { .deliver_sm }
 
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        self.init(sequenceNumber: header.sequenceNumber, sourceAddr: .empty, destinationAddr: .empty, shortMessage: .empty)
-        commandStatus = header.commandStatus
-        try readFields(&r)
-    }
-
     public func writeBody(to w: inout PDUWriter) throws(FieldError) {
         try writeFields(&w)
         if let receiptedMessageID {
@@ -109,4 +103,23 @@ public struct DeliverSMResp: MessageIDResponse {
     }
 
     public var commandID: CommandID { .deliver_sm_resp }
+}
+
+/// A decoded deliver_sm: a 40-byte view whose fields (same names as `DeliverSM`) are computed
+/// from the caller's buffer on access. Receipt TLVs: `tlvs.receiptedMessageID`,
+/// `tlvs.messageState`, `tlvs.networkErrorCode`.
+public struct DeliverSMPDU: ShortMessageView {
+    public let raw: RawPDU
+
+    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        raw = try RawPDU(decodingShortMessage: &r, header: header)
+    }
+
+    /// The same PDU as an encodable value (TLVs all in `tlvs`; the typed TLV members stay nil).
+    public var encodable: DeliverSM {
+        var d = DeliverSM(sequenceNumber: sequenceNumber, sourceAddr: .empty, destinationAddr: .empty, shortMessage: .empty)
+        d.commandStatus = commandStatus
+        copyFields(into: &d)
+        return d
+    }
 }

@@ -63,12 +63,6 @@ public struct SubmitSM: EncodablePDU, ShortMessageFields {
 
     public var commandID: CommandID { .submit_sm }
 
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        self.init(sequenceNumber: header.sequenceNumber, sourceAddr: .empty, destinationAddr: .empty, shortMessage: .empty)
-        commandStatus = header.commandStatus
-        try readFields(&r)
-    }
-
     public func writeBody(to w: inout PDUWriter) throws(FieldError) {
         try writeFields(&w)
     }
@@ -93,4 +87,22 @@ public struct SubmitSMResp: MessageIDResponse {
 
     public var commandID: CommandID { .submit_sm_resp }
 
+}
+
+/// A decoded submit_sm: a 40-byte view whose fields (same names as `SubmitSM`) are computed
+/// from the caller's buffer on access.
+public struct SubmitSMPDU: ShortMessageView {
+    public let raw: RawPDU
+
+    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        raw = try RawPDU(decodingShortMessage: &r, header: header)
+    }
+
+    /// The same PDU as an encodable value (views into the same buffer; nothing allocated).
+    public var encodable: SubmitSM {
+        var s = SubmitSM(sequenceNumber: sequenceNumber, sourceAddr: .empty, destinationAddr: .empty, shortMessage: .empty)
+        s.commandStatus = commandStatus
+        copyFields(into: &s)
+        return s
+    }
 }

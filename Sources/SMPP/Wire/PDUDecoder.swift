@@ -21,10 +21,6 @@ public enum PDUDecoder {
             return .failure(DecodeError(header: header, field: "command_length", status: .ESME_RINVCMDLEN))
         }
         var reader = PDUReader(base: base, count: pdu.count, offset: PDUHeader.size)
-        do {
-            return .success(try DecodedPDU(decodingBodyOf: header, from: &reader))
-        } catch {
-            return .failure(DecodeError(header: header, field: error.field, status: error.status))
-        }
+        return DecodedPDU.decodeBody(of: header, from: &reader)
     }
 }
