@@ -1,6 +1,6 @@
 // codec-bench: throughput and allocations of the SMPP codec's hot operations, one core.
 // Prints one JSON object per line: op, pdus_per_s, ns_per_pdu, allocs_per_pdu (+ iterations).
-// Usage: swift run -c release codec-bench [--quick] [--only OP]
+// Usage: swift run -c release codec-bench [--quick | --scale N] [--only OP]
 // Each op runs a warm-up pass and then 5 timed passes; the figures are the median pass.
 // Allocations are counted over all timed passes (see MallocCounter.swift for how).
 import SMPP
@@ -8,7 +8,8 @@ import SMPP
 let quick = CommandLine.arguments.contains("--quick")
 /// `--only OP`: run just that op (for profiling).
 let only: String? = CommandLine.arguments.firstIndex(of: "--only").map { CommandLine.arguments[$0 + 1] }
-let scale = quick ? 10 : 1
+/// `--scale N`: divide every iteration count by N (callgrind runs use 1000).
+let scale = CommandLine.arguments.firstIndex(of: "--scale").map { Int(CommandLine.arguments[$0 + 1])! } ?? (quick ? 10 : 1)
 
 /// Keeps a value alive for the optimizer: an opaque, unoptimised call.
 @inline(never) @_optimize(none)

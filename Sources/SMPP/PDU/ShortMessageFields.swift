@@ -102,6 +102,20 @@ extension RawPDU {
     /// Validates the submit_sm / deliver_sm body and records the ShortMessageView slots.
     init(decodingShortMessage r: inout PDUReader, header: PDUHeader) throws(FieldError) {
         self.init(header: header, reader: r)
+        if let (s0, s1, s2, s3, s4) = r.fastShortMessageNULs() {
+            slots = (UInt16(truncatingIfNeeded: s0), UInt16(truncatingIfNeeded: s1), UInt16(truncatingIfNeeded: s2),
+                     UInt16(truncatingIfNeeded: s3), UInt16(truncatingIfNeeded: s4), 0, 0, 0)
+            _ = try r.tlvs()
+            return
+        }
+        // Slow path, only for malformed input: field by field, naming the failing field.
+        try self.init(decodingShortMessageFieldByField: &r, header: header)
+    }
+
+    /// The reference decoder: every field checked on its own, so a failure names its field.
+    /// The fast path must accept exactly what this accepts (tested differentially).
+    init(decodingShortMessageFieldByField r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        self.init(header: header, reader: r)
         setSlot(0, try r.cStringEnd(Field.serviceType))
         try r.skip(1, "source_addr_ton")
         try r.skip(1, "source_addr_npi")

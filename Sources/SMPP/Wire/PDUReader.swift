@@ -40,6 +40,7 @@ struct PDUReader {
     }
 
     /// One octet; a body that ends here is `ESME_RINVCMDLEN` for `field`.
+    @inline(__always)
     mutating func uint8(_ field: StaticString) throws(FieldError) -> UInt8 {
         guard offset < end else { throw FieldError(field, .ESME_RINVCMDLEN) }
         let v = base.load(fromByteOffset: offset, as: UInt8.self)
@@ -60,13 +61,35 @@ struct PDUReader {
     /// - No NUL within `spec.maxLength` octets: `spec.tooLongStatus`.
     /// - The body ends before a NUL (and before `maxLength`): `ESME_RINVCMDLEN` (missing NUL).
     mutating func cString(_ spec: FieldSpec) throws(FieldError) -> BytesView {
+        let start = offset
+        let nul = try cStringNUL(spec)
+        return BytesView(uncheckedStart: nul == start ? nil : base + start, count: nul &- start)
+    }
+
+    /// As `cString`, returning the NUL's offset; the hot path of every decode. Scans eight
+    /// octets per step (a zero-byte test on a 64-bit word) while at least eight remain inside
+    /// the field's limit, then byte by byte; never reads past `min(maxLength, remaining)`.
+    @inline(__always)
+    mutating func cStringNUL(_ spec: FieldSpec) throws(FieldError) -> Int {
         let limit = Swift.min(spec.maxLength, remaining)
         let p = base + offset
         var i = 0
+        while i &+ 8 <= limit {
+            let w = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            // The lowest set bit marks the first zero byte exactly (borrows only run upwards).
+            let zeros = (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080
+            if zeros != 0 {
+                let nul = offset &+ i &+ (zeros.trailingZeroBitCount &>> 3)
+                offset = nul &+ 1
+                return nul
+            }
+            i &+= 8
+        }
         while i < limit {
             if p.load(fromByteOffset: i, as: UInt8.self) == 0 {
-                offset &+= i &+ 1
-                return BytesView(uncheckedStart: i == 0 ? nil : p, count: i)
+                let nul = offset &+ i
+                offset = nul &+ 1
+                return nul
             }
             i &+= 1
         }
@@ -77,13 +100,21 @@ struct PDUReader {
     /// An SMPP time field (schedule_delivery_time, validity_period, final_date): a C-Octet String
     /// that is either empty or exactly 16 characters. Another length is `spec.tooLongStatus`.
     mutating func timeString(_ spec: FieldSpec) throws(FieldError) -> BytesView {
-        let saved = offset
-        let v = try cString(spec)
-        guard v.count == 0 || v.count == 16 else {
-            offset = saved
+        let start = offset
+        let nul = try timeStringNUL(spec)
+        return BytesView(uncheckedStart: nul == start ? nil : base + start, count: nul &- start)
+    }
+
+    /// As `timeString`, returning the NUL's offset.
+    @inline(__always)
+    mutating func timeStringNUL(_ spec: FieldSpec) throws(FieldError) -> Int {
+        let start = offset
+        let nul = try cStringNUL(spec)
+        guard nul == start || nul &- start == 16 else {
+            offset = start
             throw FieldError(spec.name, spec.tooLongStatus)
         }
-        return v
+        return nul
     }
 
     /// `count` octets as a view; fewer remaining is `status` for `field`.
@@ -109,6 +140,7 @@ struct PDUReader {
 
     /// Everything left: the optional-parameter (TLV) region, validated by `TLVList.validate`.
     mutating func tlvs() throws(FieldError) -> TLVList {
+        if offset == end { return .none }  // the common case: no TLVs, no call
         let v = BytesView(uncheckedStart: offset == end ? nil : base + offset, count: remaining)
         try TLVList.validate(v)
         offset = end
@@ -138,5 +170,50 @@ extension PDUReader {
     func view(since mark: Int) -> BytesView {
         precondition(mark >= 0 && mark <= offset)
         return BytesView(uncheckedStart: mark == offset ? nil : base + mark, count: offset &- mark)
+    }
+}
+
+extension PDUReader {
+    /// Offset of the first NUL in `[from, from + min(max, end - from))`, or nil. Eight octets
+    /// per step while eight remain inside the limit; never reads outside it.
+    @inline(__always)
+    func nul(from: Int, max: Int) -> Int? {
+        let limit = Swift.min(max, end &- from)
+        guard limit > 0 else { return nil }
+        let p = base + from
+        var i = 0
+        while i &+ 8 <= limit {
+            let w = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let zeros = (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080
+            if zeros != 0 { return from &+ i &+ (zeros.trailingZeroBitCount &>> 3) }
+            i &+= 8
+        }
+        while i < limit {
+            if p.load(fromByteOffset: i, as: UInt8.self) == 0 { return from &+ i }
+            i &+= 1
+        }
+        return nil
+    }
+
+    /// The submit_sm / deliver_sm fast path: validates the mandatory fields with as few checks
+    /// as possible and returns the NUL offsets of service_type, source_addr, destination_addr,
+    /// schedule_delivery_time and validity_period, leaving the reader at the TLVs. Returns nil
+    /// (reader unchanged) on *any* problem; the caller then runs the field-by-field decoder,
+    /// which names the failing field. Every read is inside `offset ..< end`.
+    @inline(__always)
+    mutating func fastShortMessageNULs() -> (Int, Int, Int, Int, Int)? {
+        guard let s0 = nul(from: offset, max: 6) else { return nil }
+        guard let s1 = nul(from: s0 &+ 3, max: 21) else { return nil }        // after ton, npi
+        guard let s2 = nul(from: s1 &+ 3, max: 21) else { return nil }        // after ton, npi
+        guard let s3 = nul(from: s2 &+ 4, max: 17) else { return nil }        // after esm, pid, priority
+        let scheduleLength = s3 &- (s2 &+ 4)
+        guard scheduleLength == 0 || scheduleLength == 16, let s4 = nul(from: s3 &+ 1, max: 17) else { return nil }
+        let validityLength = s4 &- (s3 &+ 1)
+        // registered_delivery, replace_if_present_flag, data_coding, sm_default_msg_id, sm_length
+        guard validityLength == 0 || validityLength == 16, s4 &+ 6 <= end else { return nil }
+        let smLength = Int(base.load(fromByteOffset: s4 &+ 5, as: UInt8.self))
+        guard smLength <= 254, smLength <= end &- (s4 &+ 6) else { return nil }
+        offset = s4 &+ 6 &+ smLength
+        return (s0, s1, s2, s3, s4)
     }
 }

@@ -36,6 +36,7 @@ public struct RawPDU {
         withUnsafeBytes(of: slots) { Int($0.load(fromByteOffset: i &* 2, as: UInt16.self)) }
     }
 
+    @inline(__always)
     mutating func setSlot(_ i: Int, _ offset: Int) {
         precondition(offset >= 0 && offset <= Int(UInt16.max) && offset <= length)
         withUnsafeMutableBytes(of: &slots) { $0.storeBytes(of: UInt16(offset), toByteOffset: i * 2, as: UInt16.self) }
@@ -78,18 +79,15 @@ extension PDUView {
 
 extension PDUReader {
     /// Validates a C-Octet String (see `cString`) and returns its NUL's offset.
-    mutating func cStringEnd(_ spec: FieldSpec) throws(FieldError) -> Int {
-        _ = try cString(spec)
-        return offset &- 1
-    }
+    @inline(__always)
+    mutating func cStringEnd(_ spec: FieldSpec) throws(FieldError) -> Int { try cStringNUL(spec) }
 
     /// Validates an SMPP time field (see `timeString`) and returns its NUL's offset.
-    mutating func timeStringEnd(_ spec: FieldSpec) throws(FieldError) -> Int {
-        _ = try timeString(spec)
-        return offset &- 1
-    }
+    @inline(__always)
+    mutating func timeStringEnd(_ spec: FieldSpec) throws(FieldError) -> Int { try timeStringNUL(spec) }
 
     /// Skips `count` fixed octets; a body that ends first is ESME_RINVCMDLEN for `field`.
+    @inline(__always)
     mutating func skip(_ count: Int, _ field: StaticString) throws(FieldError) {
         guard remaining >= count else { throw FieldError(field, .ESME_RINVCMDLEN) }
         offset &+= count
