@@ -441,4 +441,6 @@ public final class Connection {
     var testsOnly_outputReadableBytes: Int { output.readableBytes }
     var testsOnly_inputReadableBytes: Int { input.readableBytes }
     var testsOnly_ringsMapped: (input: Bool, output: Bool) { (input.isMapped, output.isMapped) }
+    /// True while the readable input bytes run across the ring's physical end (the mirror at work).
+    var testsOnly_inputStraddlesWrap: Bool { input.testsOnly_straddlesWrap }
 }

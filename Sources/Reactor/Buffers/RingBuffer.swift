@@ -98,4 +98,5 @@ final class RingBuffer {
 
     /// Tests only: the raw indices, to prove wrap-around behaviour.
     var testsOnly_indices: (read: Int, write: Int) { (readIndex, writeIndex) }
+    var testsOnly_straddlesWrap: Bool { (readIndex & mask) + readableBytes > capacity }
 }
