@@ -51,7 +51,12 @@ var package = Package(
             ],
             swiftSettings: common
         ),
-        .executableTarget(name: "codec-bench", dependencies: ["SMPP"], swiftSettings: common),
+        // --export-dynamic: codec-bench counts allocations by defining malloc & co. itself
+        // (Sources/codec-bench/MallocCounter.swift); the libraries' calls reach those only if exported.
+        .executableTarget(
+            name: "codec-bench", dependencies: ["SMPP"], swiftSettings: common,
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
+        ),
         .testTarget(name: "SMPPTests", dependencies: ["SMPP"]),
         .testTarget(name: "QueuesTests", dependencies: ["Queues"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),

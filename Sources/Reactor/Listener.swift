@@ -1,0 +1,85 @@
+// Listener: a nonblocking listening socket on the loop; accepts until EAGAIN on each readiness
+// event, makes a Connection per socket (TLS when a context is set) and hands it to onAccept.
+// Loop thread only (create it before run() or on the loop thread).
+
+import CShims
+
+public final class Listener {
+    public let boundEndpoint: Endpoint
+    private let loop: EventLoop
+    private var fd: Int32
+    private var tls: TLSServerContext?
+    private let options: ConnectionOptions
+    private let onAccept: (Connection) -> Void
+    private var watcher: IOWatcher?
+    private var retryTimer: LoopTimer?
+
+    /// Binds and starts accepting. `tls` nil makes a plaintext listener (C-TLS-3); port 0 picks
+    /// a free port (see boundEndpoint). `onAccept` must set the connection's delegate.
+    public init(loop: EventLoop, endpoint: Endpoint, tls: TLSServerContext?, options: ConnectionOptions,
+                onAccept: @escaping (Connection) -> Void) throws(ReactorError) {
+        precondition(options.inputCapacityBytes > 0 && options.outputCapacityBytes > 0 && options.maxReadBytesPerEvent > 0,
+                     "ConnectionOptions sizes must be positive")
+        let (fd, bound) = try Sys.listen(on: endpoint, backlog: 4096)
+        self.loop = loop
+        self.fd = fd
+        self.boundEndpoint = bound
+        self.tls = tls
+        self.options = options
+        self.onAccept = onAccept
+        let w = IOWatcher(loop: loop, fd: fd, events: Int32(SHIM_EV_READ)) { [unowned self] in self.acceptReady() }
+        watcher = w
+        w.start()
+    }
+
+    deinit { close() }
+
+    /// New connections use `context`; existing ones keep the one they were accepted with
+    /// (each SSL holds a reference to its SSL_CTX). For SIGHUP certificate reloads.
+    public func replaceTLSContext(_ context: TLSServerContext) {
+        loop.assertOnLoopThread()
+        precondition(tls != nil, "replaceTLSContext on a plaintext listener")
+        tls = context
+    }
+
+    public var isTLS: Bool { tls != nil }
+
+    /// Stops accepting and closes the listening socket. Accepted connections live on.
+    public func close() {
+        watcher = nil
+        retryTimer = nil
+        if fd >= 0 {
+            Sys.close(fd)
+            fd = -1
+        }
+    }
+
+    private func acceptReady() {
+        while fd >= 0 {
+            switch Sys.accept(fd) {
+            case let .accepted(connectionFD):
+                Sys.setNoDelay(connectionFD)
+                guard let connection = Connection(loop: loop, fd: connectionFD, tls: tls, options: options) else {
+                    Sys.close(connectionFD)  // SSL_new failed: out of memory
+                    continue
+                }
+                onAccept(connection)
+                connection.start()
+            case .wouldBlock:
+                return
+            case .skip:
+                continue
+            case .exhausted:
+                // Out of fds/memory: the socket stays readable, so polling it now would spin.
+                // Pause accepting briefly; pending clients wait in the backlog.
+                watcher?.stop()
+                let t = retryTimer ?? LoopTimer(loop: loop) { [unowned self] in
+                    if self.fd >= 0 { self.watcher?.start() }
+                }
+                retryTimer = t
+                t.schedule(after: .milliseconds(100))
+                return
+            }
+        }
+    }
+}

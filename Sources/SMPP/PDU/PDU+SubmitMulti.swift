@@ -1,0 +1,320 @@
+// submit_multi and submit_multi_resp: SMPP v3.4 §4.5, with their repeated address lists kept as
+// views that are walked on demand (nothing allocated per destination).
+
+/// One entry of submit_multi's dest_address list (§4.5.1.1).
+public enum DestAddress {
+    /// dest_flag 1: an SME address.
+    case smeAddress(ton: TON, npi: NPI, address: BytesView)
+    /// dest_flag 2: a distribution list name.
+    case distributionList(name: BytesView)
+}
+
+/// submit_multi's dest_address list: `count` (number_of_dests) entries in `bytes`.
+/// A decoded list has been validated; for encoding, `bytes` is written verbatim.
+public struct DestAddressList: Sequence {
+    public let count: Int
+    public let bytes: BytesView
+
+    public init(count: Int, bytes: BytesView) {
+        self.count = count
+        self.bytes = bytes
+    }
+
+    public struct Iterator: IteratorProtocol {
+        let list: DestAddressList
+        var index = 0
+        var offset = 0
+
+        public mutating func next() -> DestAddress? {
+            guard index < list.count, offset < list.bytes.count else { return nil }
+            index += 1
+            let b = list.bytes
+            if b[offset] == 1 {
+                guard offset + 3 < b.count, let end = b.firstZero(from: offset + 3, before: b.count),
+                      let address = b.slice(from: offset + 3, count: end - offset - 3) else { return nil }
+                defer { offset = end + 1 }
+                return .smeAddress(ton: TON(rawValue: b[offset + 1]), npi: NPI(rawValue: b[offset + 2]), address: address)
+            }
+            guard let end = b.firstZero(from: offset + 1, before: b.count),
+                  let name = b.slice(from: offset + 1, count: end - offset - 1) else { return nil }
+            offset = end + 1
+            return .distributionList(name: name)
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(list: self) }
+
+    /// Reads number_of_dests and the list. 0 or above 254 destinations: ESME_RINVNUMDESTS;
+    /// a dest_flag other than 1 or 2: ESME_RINVDESTFLAG.
+    init(reading r: inout PDUReader) throws(FieldError) {
+        let n = Int(try r.uint8("number_of_dests"))
+        guard n >= 1, n <= 254 else { throw FieldError("number_of_dests", .ESME_RINVNUMDESTS) }
+        let mark = r.mark
+        for _ in 0..<n {
+            switch try r.uint8("dest_flag") {
+            case 1:
+                _ = try r.uint8("dest_addr_ton")
+                _ = try r.uint8("dest_addr_npi")
+                _ = try r.cString(Field.destinationAddr)
+            case 2:
+                _ = try r.cString(Field.dlName)
+            default:
+                throw FieldError("dest_flag", .ESME_RINVDESTFLAG)
+            }
+        }
+        self.init(count: n, bytes: r.view(since: mark))
+    }
+}
+
+/// submit_multi (§4.5.1).
+public struct SubmitMulti: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    public var serviceType: BytesView
+    public var sourceAddrTon: TON
+    public var sourceAddrNpi: NPI
+    public var sourceAddr: BytesView
+    /// number_of_dests and the dest_address entries.
+    public var destAddresses: DestAddressList
+    public var esmClass: UInt8
+    public var protocolID: UInt8
+    public var priorityFlag: UInt8
+    public var scheduleDeliveryTime: BytesView
+    public var validityPeriod: BytesView
+    public var registeredDelivery: UInt8
+    public var replaceIfPresentFlag: UInt8
+    public var dataCoding: UInt8
+    public var smDefaultMsgID: UInt8
+    public var shortMessage: BytesView
+    public var tlvs: TLVList
+
+    public init(
+        sequenceNumber: UInt32, sourceAddrTon: TON = .international, sourceAddrNpi: NPI = .isdn,
+        sourceAddr: BytesView, destAddresses: DestAddressList, registeredDelivery: UInt8 = 0,
+        dataCoding: UInt8 = 0, shortMessage: BytesView, tlvs: TLVList = .none
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = .ESME_ROK
+        self.serviceType = .empty
+        self.sourceAddrTon = sourceAddrTon
+        self.sourceAddrNpi = sourceAddrNpi
+        self.sourceAddr = sourceAddr
+        self.destAddresses = destAddresses
+        self.esmClass = 0
+        self.protocolID = 0
+        self.priorityFlag = 0
+        self.scheduleDeliveryTime = .empty
+        self.validityPeriod = .empty
+        self.registeredDelivery = registeredDelivery
+        self.replaceIfPresentFlag = 0
+        self.dataCoding = dataCoding
+        self.smDefaultMsgID = 0
+        self.shortMessage = shortMessage
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .submit_multi }
+
+    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
+        try w.cString(serviceType, Field.serviceType)
+        w.uint8(sourceAddrTon.rawValue)
+        w.uint8(sourceAddrNpi.rawValue)
+        try w.cString(sourceAddr, Field.sourceAddr)
+        guard destAddresses.count >= 1, destAddresses.count <= 254 else {
+            throw FieldError("number_of_dests", .ESME_RINVNUMDESTS)
+        }
+        w.uint8(UInt8(destAddresses.count))
+        w.bytes(destAddresses.bytes)
+        w.uint8(esmClass)
+        w.uint8(protocolID)
+        w.uint8(priorityFlag)
+        try w.timeString(scheduleDeliveryTime, Field.scheduleDeliveryTime)
+        try w.timeString(validityPeriod, Field.validityPeriod)
+        w.uint8(registeredDelivery)
+        w.uint8(replaceIfPresentFlag)
+        w.uint8(dataCoding)
+        w.uint8(smDefaultMsgID)
+        try w.shortMessage(shortMessage)
+        w.bytes(tlvs.bytes)
+    }
+}
+
+/// One entry of submit_multi_resp's unsuccess_sme list (§4.5.2.1).
+public struct UnsuccessSME {
+    public var destAddrTon: TON
+    public var destAddrNpi: NPI
+    public var destinationAddr: BytesView
+    /// error_status_code: why this destination failed.
+    public var errorStatusCode: CommandStatus
+}
+
+/// submit_multi_resp's unsuccess_sme list: `count` (no_unsuccess) entries in `bytes`.
+public struct UnsuccessSMEList: Sequence {
+    public let count: Int
+    public let bytes: BytesView
+
+    public init(count: Int, bytes: BytesView) {
+        self.count = count
+        self.bytes = bytes
+    }
+
+    public static var none: UnsuccessSMEList { UnsuccessSMEList(count: 0, bytes: .empty) }
+
+    public struct Iterator: IteratorProtocol {
+        let list: UnsuccessSMEList
+        var index = 0
+        var offset = 0
+
+        public mutating func next() -> UnsuccessSME? {
+            let b = list.bytes
+            guard index < list.count, offset + 2 < b.count,
+                  let end = b.firstZero(from: offset + 2, before: b.count),
+                  let address = b.slice(from: offset + 2, count: end - offset - 2),
+                  let status = b.bigEndianUInt32(at: end + 1) else { return nil }
+            defer { index += 1; offset = end + 5 }
+            return UnsuccessSME(
+                destAddrTon: TON(rawValue: b[offset]), destAddrNpi: NPI(rawValue: b[offset + 1]),
+                destinationAddr: address, errorStatusCode: CommandStatus(rawValue: status))
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(list: self) }
+
+    init(reading r: inout PDUReader) throws(FieldError) {
+        let n = Int(try r.uint8("no_unsuccess"))
+        let mark = r.mark
+        for _ in 0..<n {
+            _ = try r.uint8("dest_addr_ton")
+            _ = try r.uint8("dest_addr_npi")
+            _ = try r.cString(Field.destinationAddr)
+            _ = try r.uint32("error_status_code")
+        }
+        self.init(count: n, bytes: r.view(since: mark))
+    }
+}
+
+/// submit_multi_resp (§4.5.2).
+public struct SubmitMultiResp: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    public var messageID: BytesView
+    /// no_unsuccess and the unsuccess_sme entries.
+    public var unsuccessSMEs: UnsuccessSMEList
+    public var tlvs: TLVList
+
+    public init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView,
+        unsuccessSMEs: UnsuccessSMEList = .none, tlvs: TLVList = .none
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.messageID = messageID
+        self.unsuccessSMEs = unsuccessSMEs
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .submit_multi_resp }
+
+    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
+        try w.cString(messageID, Field.messageID)
+        guard unsuccessSMEs.count <= 255 else { throw FieldError("no_unsuccess", .ESME_RINVPARLEN) }
+        w.uint8(UInt8(unsuccessSMEs.count))
+        w.bytes(unsuccessSMEs.bytes)
+        w.bytes(tlvs.bytes)
+    }
+}
+
+/// A decoded submit_multi (fields as in `SubmitMulti`). Slots: 0 service_type's NUL,
+/// 1 source_addr's, 2 the offset just past the dest_address list, 3 schedule_delivery_time's
+/// NUL, 4 validity_period's.
+public struct SubmitMultiPDU: PDUView {
+    public let raw: RawPDU
+
+    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        var raw = RawPDU(header: header, reader: r)
+        raw.setSlot(0, try r.cStringEnd(Field.serviceType))
+        try r.skip(1, "source_addr_ton")
+        try r.skip(1, "source_addr_npi")
+        raw.setSlot(1, try r.cStringEnd(Field.sourceAddr))
+        _ = try DestAddressList(reading: &r)
+        raw.setSlot(2, r.mark)
+        try r.skip(1, "esm_class")
+        try r.skip(1, "protocol_id")
+        try r.skip(1, "priority_flag")
+        raw.setSlot(3, try r.timeStringEnd(Field.scheduleDeliveryTime))
+        raw.setSlot(4, try r.timeStringEnd(Field.validityPeriod))
+        try r.skip(1, "registered_delivery")
+        try r.skip(1, "replace_if_present_flag")
+        try r.skip(1, "data_coding")
+        try r.skip(1, "sm_default_msg_id")
+        _ = try r.shortMessage()
+        _ = try r.tlvs()
+        self.raw = raw
+    }
+
+    @inlinable public var serviceType: BytesView { raw.string(16, raw.slot(0)) }
+    @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
+    @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
+    @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
+    /// number_of_dests and the dest_address entries.
+    public var destAddresses: DestAddressList {
+        DestAddressList(count: Int(raw.byte(raw.slot(1) &+ 1)), bytes: raw.string(raw.slot(1) &+ 2, raw.slot(2)))
+    }
+    @inlinable public var esmClass: UInt8 { raw.byte(raw.slot(2)) }
+    @inlinable public var protocolID: UInt8 { raw.byte(raw.slot(2) &+ 1) }
+    @inlinable public var priorityFlag: UInt8 { raw.byte(raw.slot(2) &+ 2) }
+    @inlinable public var scheduleDeliveryTime: BytesView { raw.string(raw.slot(2) &+ 3, raw.slot(3)) }
+    @inlinable public var validityPeriod: BytesView { raw.string(raw.slot(3) &+ 1, raw.slot(4)) }
+    @inlinable public var registeredDelivery: UInt8 { raw.byte(raw.slot(4) &+ 1) }
+    @inlinable public var replaceIfPresentFlag: UInt8 { raw.byte(raw.slot(4) &+ 2) }
+    @inlinable public var dataCoding: UInt8 { raw.byte(raw.slot(4) &+ 3) }
+    @inlinable public var smDefaultMsgID: UInt8 { raw.byte(raw.slot(4) &+ 4) }
+    @inlinable public var shortMessage: BytesView { raw.bytes(raw.slot(4) &+ 6, count: Int(raw.byte(raw.slot(4) &+ 5))) }
+    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(4) &+ 6 &+ Int(raw.byte(raw.slot(4) &+ 5))) }
+
+    public var encodable: SubmitMulti {
+        var m = SubmitMulti(sequenceNumber: sequenceNumber, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+                            destAddresses: destAddresses, registeredDelivery: registeredDelivery, dataCoding: dataCoding,
+                            shortMessage: shortMessage, tlvs: tlvs)
+        m.commandStatus = commandStatus
+        m.serviceType = serviceType
+        m.esmClass = esmClass
+        m.protocolID = protocolID
+        m.priorityFlag = priorityFlag
+        m.scheduleDeliveryTime = scheduleDeliveryTime
+        m.validityPeriod = validityPeriod
+        m.replaceIfPresentFlag = replaceIfPresentFlag
+        m.smDefaultMsgID = smDefaultMsgID
+        return m
+    }
+}
+
+/// A decoded submit_multi_resp (fields as in `SubmitMultiResp`; empty when an error response
+/// omitted its body). Slots: 0 message_id's NUL, 1 the offset just past the unsuccess_sme list.
+public struct SubmitMultiRespPDU: PDUView {
+    public let raw: RawPDU
+
+    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        var raw = RawPDU(header: header, reader: r)
+        if !r.isOmittedErrorBody(header) {
+            raw.setSlot(0, try r.cStringEnd(Field.messageID))
+            _ = try UnsuccessSMEList(reading: &r)
+            raw.setSlot(1, r.mark)
+            _ = try r.tlvs()
+        }
+        self.raw = raw
+    }
+
+    var listEnd: Int { raw.slot(1) }
+    public var messageID: BytesView { raw.hasNoBody ? .empty : raw.string(16, raw.slot(0)) }
+    /// no_unsuccess and the unsuccess_sme entries.
+    public var unsuccessSMEs: UnsuccessSMEList {
+        raw.hasNoBody ? .none : UnsuccessSMEList(count: Int(raw.byte(raw.slot(0) &+ 1)), bytes: raw.string(raw.slot(0) &+ 2, listEnd))
+    }
+    public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: listEnd) }
+
+    public var encodable: SubmitMultiResp {
+        SubmitMultiResp(sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID,
+                        unsuccessSMEs: unsuccessSMEs, tlvs: tlvs)
+    }
+}
