@@ -1,0 +1,182 @@
+// The loop-thread domain: every session, the account list, bind checks and the failure limiter,
+// the listeners, graceful shutdown and reload. Loop thread only (the daemon builds it on the
+// thread that then calls loop.run()).
+import Logging
+import Reactor
+import SMPP
+
+/// One SMPP listener to open: where, and with TLS or (explicit opt-in) without.
+public struct ListenerSpec {
+    public var endpoint: Endpoint
+    public var tls: TLSServerContext?
+    public init(endpoint: Endpoint, tls: TLSServerContext?) {
+        self.endpoint = endpoint
+        self.tls = tls
+    }
+}
+
+public final class SMSCServer {
+    public let loop: EventLoop
+    public let logger: Logger
+    public private(set) var settings: SMSCSettings
+    private var accounts: AccountDirectory
+    private var limiter: BindFailureLimiter
+    private var verifiedPasswords = VerifiedPasswordCache()
+    private var passwordWorker: PasswordCheckWorker!
+    private var listeners: [(listener: Listener, isTLS: Bool)] = []
+    private var sessions: [UInt64: Session] = [:]
+    private var nextSessionID: UInt64 = 1
+    /// Bound sessions per system_id, for max-sessions (C-BIND-6).
+    private var boundCount: [String: Int] = [:]
+    /// Password checks running off the loop, by token (= session id).
+    private var pendingChecks: [UInt64: (systemID: String, mode: BindMode, sequenceNumber: UInt32, candidate: [UInt8])] = [:]
+    private var isShuttingDown = false
+    private var shutdownTimer: LoopTimer?
+    private var onShutdownComplete: (() -> Void)?
+
+    public init(loop: EventLoop, settings: SMSCSettings, accounts: [Account], logger: Logger) {
+        self.loop = loop
+        self.settings = settings
+        self.accounts = AccountDirectory(accounts)
+        self.limiter = BindFailureLimiter(policy: settings.bindFailures)
+        self.logger = logger
+        passwordWorker = PasswordCheckWorker(loop: loop) { [unowned self] token, ok in
+            self.passwordChecked(token: token, ok: ok)
+        }
+    }
+
+    /// Opens a listener; returns the endpoint it really bound (port 0 → the OS's choice).
+    @discardableResult
+    public func listen(_ spec: ListenerSpec) throws -> Endpoint {
+        let options = ConnectionOptions(handshakeTimeout: settings.handshakeTimeout)
+        let listener = try Listener(loop: loop, endpoint: spec.endpoint, tls: spec.tls, options: options) { [unowned self] c in
+            self.accept(c)
+        }
+        listeners.append((listener, spec.tls != nil))
+        return listener.boundEndpoint
+    }
+
+    public var sessionCount: Int { sessions.count }
+
+    private func accept(_ connection: Connection) {
+        guard !isShuttingDown else { connection.close(); return }
+        let id = nextSessionID
+        nextSessionID += 1
+        let session = Session(id: id, connection: connection, server: self)
+        connection.delegate = session
+        sessions[id] = session
+    }
+
+    func sessionDidClose(_ session: Session, reason: CloseReason, wasReady: Bool) {
+        sessions[session.id] = nil
+        pendingChecks[session.id] = nil
+        if session.holdsBindSlot, let a = session.account {
+            boundCount[a.systemID, default: 1] -= 1
+            if boundCount[a.systemID] == 0 { boundCount[a.systemID] = nil }
+        }
+        if wasReady {
+            logger.info("disconnect", metadata: session.metadata(["reason": "\(reason)"]))
+        } else {
+            logger.info("handshake-failed", metadata: ["peer": "\(session.connection.peer)", "reason": "\(reason)"])
+        }
+        if isShuttingDown && sessions.isEmpty { finishShutdown() }
+    }
+
+    // MARK: Binds (C-BIND-1, -2, -6)
+
+    func checkBind(session: Session, systemID: String, password: [UInt8], mode: BindMode, sequenceNumber: UInt32) {
+        let now = loop.nowMilliseconds
+        func decide(_ status: CommandStatus, _ account: Account? = nil) {
+            if status == .ESME_ROK, let account {
+                limiter.recordSuccess(session.peerIP)
+                boundCount[account.systemID, default: 0] += 1
+                session.holdsBindSlot = true
+            } else if status == .ESME_RINVPASWD {
+                if limiter.recordFailure(session.peerIP, nowMs: now) {
+                    logger.warning("bind-lockout", metadata: ["ip": "\(session.peerIP)"])
+                }
+            }
+            session.bindDecided(sequenceNumber: sequenceNumber, mode: mode, systemID: systemID, account: account, status: status)
+        }
+        if limiter.isLockedOut(session.peerIP, nowMs: now) { return decide(.ESME_RBINDFAIL) }
+        guard let account = accounts[systemID] else { return decide(.ESME_RINVPASWD) }
+        if account.password.isSlowToVerify && !verifiedPasswords.matches(password, account: account) {
+            pendingChecks[session.id] = (systemID, mode, sequenceNumber, password)
+            passwordWorker.submit(PasswordCheck(token: session.id, hash: account.password, candidate: password))
+            return
+        }
+        let passwordOK = account.password.isSlowToVerify ? true : account.password.verify(password)
+        decide(admit(account, mode: mode, ip: session.peerIP, passwordOK: passwordOK), account)
+    }
+
+    /// The rest of the bind checks once the password is known (same order for both paths).
+    private func admit(_ account: Account, mode: BindMode, ip: String, passwordOK: Bool) -> CommandStatus {
+        guard passwordOK else { return .ESME_RINVPASWD }
+        guard account.bindModes.contains(mode), account.allows(ip: ip) else { return .ESME_RBINDFAIL }
+        guard boundCount[account.systemID, default: 0] < account.maxSessions else { return .ESME_RBINDFAIL }
+        return .ESME_ROK
+    }
+
+    private func passwordChecked(token: UInt64, ok: Bool) {
+        guard let p = pendingChecks.removeValue(forKey: token), let session = sessions[token] else { return }
+        // The account may have been reloaded meanwhile: decide against the current one.
+        guard let account = accounts[p.systemID] else {
+            return checkBind(session: session, systemID: p.systemID, password: p.candidate, mode: p.mode, sequenceNumber: p.sequenceNumber)
+        }
+        if ok { verifiedPasswords.remember(p.candidate, account: account) }
+        let status = admit(account, mode: p.mode, ip: session.peerIP, passwordOK: ok)
+        let now = loop.nowMilliseconds
+        if status == .ESME_ROK {
+            limiter.recordSuccess(session.peerIP)
+            boundCount[account.systemID, default: 0] += 1
+            session.holdsBindSlot = true
+        } else if status == .ESME_RINVPASWD {
+            limiter.recordFailure(session.peerIP, nowMs: now)
+        }
+        session.bindDecided(sequenceNumber: p.sequenceNumber, mode: p.mode, systemID: p.systemID,
+                            account: status == .ESME_ROK ? account : nil, status: status)
+    }
+
+    // MARK: Reload (SIGHUP, C-OPS-2)
+
+    /// New accounts and settings; bound sessions stay bound. New TLS contexts apply to new connections.
+    public func reload(accounts newAccounts: [Account], settings newSettings: SMSCSettings, tls: TLSServerContext?) {
+        accounts = AccountDirectory(newAccounts)
+        settings = newSettings
+        limiter.policy = newSettings.bindFailures
+        verifiedPasswords.removeAll()
+        if let tls {
+            for l in listeners where l.isTLS { l.listener.replaceTLSContext(tls) }
+        }
+        logger.info("reload", metadata: ["accounts": "\(newAccounts.count)", "sessions": "\(sessions.count)"])
+    }
+
+    // MARK: Shutdown (C-SESS-4)
+
+    /// Stops accepting, unbinds every session, and calls `completion` once all are closed or
+    /// the shutdown timeout passed.
+    public func shutdown(_ completion: @escaping () -> Void) {
+        guard !isShuttingDown else { return }
+        isShuttingDown = true
+        onShutdownComplete = completion
+        for l in listeners { l.listener.close() }
+        logger.info("shutdown", metadata: ["sessions": "\(sessions.count)"])
+        if sessions.isEmpty { return finishShutdown() }
+        for s in Array(sessions.values) { s.beginUnbind() }
+        let timer = LoopTimer(loop: loop) { [unowned self] in
+            for s in Array(self.sessions.values) { s.closeNow() }
+            self.finishShutdown()
+        }
+        timer.schedule(after: settings.shutdownTimeout)
+        shutdownTimer = timer
+    }
+
+    private func finishShutdown() {
+        shutdownTimer?.cancel()
+        shutdownTimer = nil
+        guard let done = onShutdownComplete else { return }
+        onShutdownComplete = nil
+        passwordWorker.stop()
+        done()
+    }
+}

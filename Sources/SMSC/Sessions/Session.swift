@@ -1,0 +1,424 @@
+// One SMPP session: glues a Reactor connection, the codec and the state table together, and
+// owns the session's sequence numbers and its one timer (libev "method 3": deadlines are plain
+// numbers updated per PDU; the timer is re-armed only when it fires or a new deadline is earlier).
+// Loop thread only. The SMSCServer owns every Session; a Session reaches it through `server`.
+import Logging
+import Reactor
+import SMPP
+
+final class Session: ConnectionDelegate {
+    let id: UInt64
+    let connection: Connection
+    unowned let server: SMSCServer
+    private(set) var phase: SessionPhase = .handshaking
+    private(set) var account: Account?
+    /// True while this session counts against its account's max-sessions.
+    var holdsBindSlot = false
+    /// The peer's IP without the port, for allow lists and the failure limiter.
+    let peerIP: String
+
+    // Deadlines in loop milliseconds; 0 = none. `timer` fires at the earliest of them.
+    private var lastReceivedMs: Int64 = 0
+    private var bindDeadlineMs: Int64 = 0
+    private var enquireLinkSentMs: Int64 = 0
+    private var outstandingEnquireLink: UInt32? = nil
+    private var unbindSentMs: Int64 = 0
+    private var timerDeadlineMs: Int64 = 0
+    private var timer: LoopTimer!
+
+    /// A bind answered later: after an off-loop password check, or a failure answered after the delay.
+    private struct PendingBind {
+        var sequenceNumber: UInt32
+        var mode: BindMode
+        var systemID: String
+        var answerAtMs: Int64          // 0 while the password check runs
+        var status: CommandStatus      // decided outcome once known
+    }
+    private var pendingBind: PendingBind? = nil
+
+    private var nextSequenceNumber: UInt32 = 1
+    private var consecutiveBadPDUs = 0
+
+    init(id: UInt64, connection: Connection, server: SMSCServer) {
+        self.id = id
+        self.connection = connection
+        self.server = server
+        self.peerIP = Session.ip(ofPeer: connection.peer)
+        let loop = server.loop
+        lastReceivedMs = loop.nowMilliseconds
+        timer = LoopTimer(loop: loop) { [unowned self] in self.timerFired() }
+    }
+
+    static func ip(ofPeer peer: String) -> String {
+        if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") {
+            return String(peer[peer.index(after: peer.startIndex)..<close])
+        }
+        if let colon = peer.lastIndex(of: ":") { return String(peer[..<colon]) }
+        return peer
+    }
+
+    var settings: SMSCSettings { server.settings }
+    var logger: Logger { server.logger }
+    private var now: Int64 { server.loop.nowMilliseconds }
+
+    // MARK: ConnectionDelegate
+
+    func connectionDidBecomeReady(_ connection: Connection) {
+        phase = .open
+        lastReceivedMs = now
+        bindDeadlineMs = now + Self.ms(settings.bindTimeout)
+        rearmTimer()
+    }
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
+        while offset < bytes.count {
+            if case .closing = phase { return bytes.count }   // after unbind_resp/fatal error: discard
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            switch PDUFramer.frame(rest, maxPDULength: settings.maxPDUBytes, maxPayloadPDULength: settings.maxPayloadPDUBytes) {
+            case .needMoreBytes:
+                return offset
+            case .badCommandLength(let length):
+                // C-ERR-2: the framing is lost, so answer generic_nack and close after the flush.
+                let sequence = PDUFramer.peekHeader(rest)?.sequenceNumber ?? 0
+                logger.info("bad-pdu", metadata: ["peer": "\(connection.peer)", "reason": "command_length=\(length)"])
+                sendGenericNack(sequence, .ESME_RINVCMDLEN)
+                closeAfterFlush()
+                return bytes.count
+            case .pdu(let length):
+                // Back-pressure: only take a PDU when its answer surely fits in the output ring.
+                guard connection.outputFreeBytes >= Self.largestAnswerBytes else { return offset }
+                lastReceivedMs = now
+                handle(pdu: UnsafeRawBufferPointer(rebasing: rest[0..<length]))
+                offset += length
+            }
+        }
+        return offset
+    }
+
+    func connectionDidClose(_ connection: Connection, reason: CloseReason) {
+        timer.cancel()
+        server.sessionDidClose(self, reason: reason, wasReady: phase != .handshaking)
+        phase = .closing
+    }
+
+    /// Room kept free before a PDU is taken: our longest answer (bind_resp with system_id).
+    static let largestAnswerBytes = 128
+
+    // MARK: Dispatch
+
+    private func handle(pdu: UnsafeRawBufferPointer) {
+        // The framer guarantees a whole PDU of at least 16 octets, so the header is there.
+        guard let header = PDUFramer.peekHeader(pdu) else { return }
+        let decoded: DecodedPDU
+        switch PDUDecoder.decode(pdu) {
+        case .success(let d):
+            decoded = d
+        case .failure(let error):
+            badPDU(error)
+            return
+        }
+        if Int(header.commandLength) > settings.maxPDUBytes && !Self.carriesMessagePayload(decoded) {
+            // Only a PDU with message_payload may exceed max-pdu-bytes (C-ERR-2).
+            sendGenericNack(header.sequenceNumber, .ESME_RINVCMDLEN)
+            closeAfterFlush()
+            return
+        }
+        consecutiveBadPDUs = 0
+        let op = Self.operation(of: decoded)
+        switch SessionRules.verdict(phase, op) {
+        case .ignore:
+            return
+        case .alreadyBound:
+            sendStatusResponse(to: header, .ESME_RALYBND)
+        case .invalidBindStatus:
+            sendStatusResponse(to: header, .ESME_RINVBNDSTS)
+        case .proceed:
+            perform(decoded, header: header)
+        }
+    }
+
+    static func carriesMessagePayload(_ pdu: DecodedPDU) -> Bool {
+        switch pdu {
+        case .submitSM(let p): return p.tlvs.messagePayload != nil
+        case .dataSM(let p): return p.tlvs.messagePayload != nil
+        case .submitMulti(let p): return p.tlvs.messagePayload != nil
+        default: return false
+        }
+    }
+
+    private func perform(_ pdu: DecodedPDU, header: PDUHeader) {
+        switch pdu {
+        case .bindTransmitter(let b): beginBind(b, mode: .transmitter, header: header)
+        case .bindReceiver(let b): beginBind(b, mode: .receiver, header: header)
+        case .bindTransceiver(let b): beginBind(b, mode: .transceiver, header: header)
+        case .enquireLink:
+            write { EnquireLinkResp(sequenceNumber: header.sequenceNumber).encode(into: $0) }
+        case .enquireLinkResp:
+            if outstandingEnquireLink == header.sequenceNumber { outstandingEnquireLink = nil; enquireLinkSentMs = 0 }
+        case .unbind:
+            write { UnbindResp(sequenceNumber: header.sequenceNumber).encode(into: $0) }
+            logger.info("unbind", metadata: metadata(["by": "client"]))
+            phase = .closing
+            closeAfterFlush()
+        case .unbindResp:
+            if case .unbinding = phase {
+                phase = .closing
+                closeAfterFlush()
+            }
+        case .genericNack, .deliverSMResp, .dataSMResp:
+            return   // answers to PDUs we send; deliver_sm flow arrives with the messaging issue
+        case .submitSM, .submitMulti, .dataSM, .replaceSM:
+            // Message flow is the next issue: until it lands, sending is refused as a system error.
+            sendStatusResponse(to: header, .ESME_RSYSERR)
+        case .querySM:
+            sendStatusResponse(to: header, .ESME_RQUERYFAIL)
+        case .cancelSM:
+            sendStatusResponse(to: header, .ESME_RCANCELFAIL)
+        default:
+            sendGenericNack(header.sequenceNumber, .ESME_RINVCMDID)
+        }
+    }
+
+    static func operation(of pdu: DecodedPDU) -> SessionOperation {
+        switch pdu {
+        case .bindTransmitter: return .bind(.transmitter)
+        case .bindReceiver: return .bind(.receiver)
+        case .bindTransceiver: return .bind(.transceiver)
+        case .enquireLink: return .enquireLink
+        case .unbind: return .unbind
+        case .submitSM, .submitMulti, .dataSM, .replaceSM: return .send
+        case .querySM, .cancelSM: return .manage
+        case .enquireLinkResp, .unbindResp, .genericNack, .deliverSMResp, .dataSMResp: return .response
+        default: return .smscOnly
+        }
+    }
+
+    /// A PDU whose body did not parse (C-ERR-2): answer with the decoder's status and go on,
+    /// unless the peer keeps sending garbage.
+    private func badPDU(_ error: DecodeError) {
+        consecutiveBadPDUs += 1
+        logger.info("bad-pdu", metadata: metadata(["command": "\(error.header.commandID.name)",
+                                                   "field": "\(error.field)", "status": "\(error.status.name)"]))
+        if error.header.commandID.isResponse {
+            // A malformed response to something we sent gets no answer of its own.
+        } else {
+            sendStatusResponse(to: error.header, error.status)
+        }
+        if consecutiveBadPDUs >= settings.maxConsecutiveBadPDUs {
+            logger.info("disconnect", metadata: metadata(["reason": "too-many-bad-pdus"]))
+            closeAfterFlush()
+        }
+    }
+
+    // MARK: Binding
+
+    private func beginBind(_ bind: BindPDU, mode: BindMode, header: PDUHeader) {
+        let systemID = bind.systemID.makeString()
+        phase = .binding
+        server.checkBind(session: self, systemID: systemID, password: bind.password.makeArray(), mode: mode,
+                         sequenceNumber: header.sequenceNumber)
+    }
+
+    /// Called by the server once the bind is decided. Failures are answered after the delay.
+    func bindDecided(sequenceNumber: UInt32, mode: BindMode, systemID: String, account: Account?, status: CommandStatus) {
+        if status == .ESME_ROK, let account {
+            self.account = account
+            phase = .bound(mode)
+            bindDeadlineMs = 0
+            sendBindResponse(mode: mode, sequenceNumber: sequenceNumber, status: .ESME_ROK)
+            logger.info("bind", metadata: metadata(["system_id": "\(systemID)", "mode": "\(mode)"]))
+            rearmTimer()
+            return
+        }
+        let delay = Self.ms(settings.bindFailures.failureDelay)
+        pendingBind = PendingBind(sequenceNumber: sequenceNumber, mode: mode, systemID: systemID,
+                                  answerAtMs: now + max(delay, 0), status: status)
+        logger.info("bind-failed", metadata: metadata(["system_id": "\(systemID)", "mode": "\(mode)", "status": "\(status.name)"]))
+        if delay <= 0 { answerPendingBind() } else { rearmTimer() }
+    }
+
+    private func answerPendingBind() {
+        guard let p = pendingBind else { return }
+        pendingBind = nil
+        sendBindResponse(mode: p.mode, sequenceNumber: p.sequenceNumber, status: p.status)
+        if case .binding = phase { phase = .open }
+    }
+
+    private func sendBindResponse(mode: BindMode, sequenceNumber: UInt32, status: CommandStatus) {
+        let kind: BindKind
+        switch mode {
+        case .transmitter: kind = .transmitter
+        case .receiver: kind = .receiver
+        case .transceiver: kind = .transceiver
+        }
+        guard status == .ESME_ROK else {
+            // An error bind_resp carries no body (§4.1.2).
+            write { ErrorResponse(commandID: kind.responseID, sequenceNumber: sequenceNumber, commandStatus: status).encode(into: $0) }
+            return
+        }
+        var systemID = Array(settings.systemID.utf8)
+        systemID.withUnsafeMutableBytes { raw in
+            let view = BytesView(unsafeBorrowing: UnsafeRawBufferPointer(raw))
+            write {
+                BindResp(kind: kind, sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK,
+                         systemID: view, scInterfaceVersion: 0x34).encode(into: $0)
+            }
+        }
+    }
+
+    // MARK: Server-initiated
+
+    /// Shutdown (C-SESS-4): unbind a bound session, close one that is not.
+    func beginUnbind() {
+        switch phase {
+        case .bound(let mode):
+            phase = .unbinding(mode)
+            unbindSentMs = now
+            let seq = takeSequenceNumber()
+            write { Unbind(sequenceNumber: seq).encode(into: $0) }
+            logger.info("unbind", metadata: metadata(["by": "server"]))
+            rearmTimer()
+        case .unbinding, .closing:
+            return
+        default:
+            closeNow()
+        }
+    }
+
+    private func takeSequenceNumber() -> UInt32 {
+        let n = nextSequenceNumber
+        nextSequenceNumber = nextSequenceNumber >= 0x7FFF_FFFF ? 1 : nextSequenceNumber + 1
+        return n
+    }
+
+    // MARK: Timer (one per session)
+
+    private func earliestDeadline() -> Int64 {
+        var d = Int64.max
+        func consider(_ t: Int64) { if t > 0 && t < d { d = t } }
+        switch phase {
+        case .open, .binding:
+            consider(bindDeadlineMs)
+        case .bound:
+            consider(lastReceivedMs + Self.ms(settings.inactivityTimeout))
+            if outstandingEnquireLink == nil {
+                consider(lastReceivedMs + Self.ms(settings.keepaliveInterval))
+            } else {
+                consider(enquireLinkSentMs + Self.ms(settings.responseTimeout))
+            }
+        case .unbinding:
+            consider(unbindSentMs + Self.ms(settings.responseTimeout))
+        case .handshaking, .closing:
+            break
+        }
+        if let p = pendingBind, p.answerAtMs > 0 { consider(p.answerAtMs) }
+        return d
+    }
+
+    /// Arms the timer for the earliest deadline unless it is already armed for that one or earlier.
+    func rearmTimer() {
+        let d = earliestDeadline()
+        guard d != .max else { timer.cancel(); timerDeadlineMs = 0; return }
+        if timerDeadlineMs != 0 && timerDeadlineMs <= d && timerDeadlineMs > now { return }
+        timerDeadlineMs = d
+        timer.schedule(after: .milliseconds(max(d - now, 1)))
+    }
+
+    private func timerFired() {
+        timerDeadlineMs = 0
+        let t = now
+        if let p = pendingBind, p.answerAtMs > 0, p.answerAtMs <= t { answerPendingBind() }
+        switch phase {
+        case .open, .binding:
+            if bindDeadlineMs > 0 && bindDeadlineMs <= t && pendingBind == nil {
+                logger.info("disconnect", metadata: metadata(["reason": "bind-timeout"]))
+                closeNow()
+                return
+            }
+        case .bound:
+            if lastReceivedMs + Self.ms(settings.inactivityTimeout) <= t {
+                logger.info("disconnect", metadata: metadata(["reason": "inactivity"]))
+                closeNow()
+                return
+            }
+            if let _ = outstandingEnquireLink {
+                if enquireLinkSentMs + Self.ms(settings.responseTimeout) <= t {
+                    logger.info("disconnect", metadata: metadata(["reason": "enquire-link-unanswered"]))
+                    closeNow()
+                    return
+                }
+            } else if lastReceivedMs + Self.ms(settings.keepaliveInterval) <= t {
+                let seq = takeSequenceNumber()
+                if write({ EnquireLink(sequenceNumber: seq).encode(into: $0) }) {
+                    outstandingEnquireLink = seq
+                    enquireLinkSentMs = t
+                }
+            }
+        case .unbinding:
+            if unbindSentMs + Self.ms(settings.responseTimeout) <= t {
+                logger.info("disconnect", metadata: metadata(["reason": "unbind-unanswered"]))
+                closeNow()
+                return
+            }
+        case .handshaking, .closing:
+            break
+        }
+        rearmTimer()
+    }
+
+    // MARK: Output
+
+    /// Encodes one PDU into the output ring. False when the ring has no room (the peer is not reading).
+    @discardableResult
+    private func write(_ encode: (UnsafeMutableRawBufferPointer) -> EncodeResult) -> Bool {
+        var ok = false
+        let reserved = connection.write(reservingAtLeast: Self.largestAnswerBytes) { buffer in
+            switch encode(buffer) {
+            case .wrote(let n): ok = true; return n
+            case .needs, .invalidField: return 0
+            }
+        }
+        return reserved && ok
+    }
+
+    private func sendGenericNack(_ sequenceNumber: UInt32, _ status: CommandStatus) {
+        write { GenericNack(sequenceNumber: sequenceNumber, commandStatus: status).encode(into: $0) }
+    }
+
+    /// The command's own response with an error status and no body, or generic_nack when the
+    /// command has no response (C-ERR-2).
+    private func sendStatusResponse(to header: PDUHeader, _ status: CommandStatus) {
+        if header.commandID.hasResponse {
+            write { ErrorResponse(commandID: header.commandID.response, sequenceNumber: header.sequenceNumber,
+                                  commandStatus: status).encode(into: $0) }
+        } else {
+            sendGenericNack(header.sequenceNumber, status)
+        }
+    }
+
+    private func closeAfterFlush() {
+        phase = .closing
+        timer.cancel()
+        connection.closeAfterFlush()
+    }
+
+    func closeNow() {
+        phase = .closing
+        timer.cancel()
+        connection.close()
+    }
+
+    // MARK: Helpers
+
+    func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        var m: Logger.Metadata = ["peer": "\(connection.peer)", "session": "\(id)"]
+        if let a = account { m["system_id"] = "\(a.systemID)" }
+        return m.merging(extra) { _, new in new }
+    }
+
+    static func ms(_ d: Duration) -> Int64 {
+        let (s, atto) = d.components
+        return s * 1000 + atto / 1_000_000_000_000_000
+    }
+}

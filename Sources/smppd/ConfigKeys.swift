@@ -1,0 +1,125 @@
+// The one table of configuration keys: the TOML reader, `--help` and every error message come
+// from it, so they cannot disagree (ksmppd's smpp_server_cfg.def idea). Main thread only.
+import SMSC
+
+/// Where the daemon's settings end up after config file and flags are merged.
+struct DaemonConfig {
+    var listen = "127.0.0.1:2775"
+    var plaintextListen: String? = nil
+    var admin = "127.0.0.1:8775"
+    var dataDir = "./var"
+    var memory = false
+    var tlsCert: String? = nil
+    var tlsKey: String? = nil
+    var logLevel = "info"
+    var smsc = SMSCSettings()
+    /// Accounts from the config file (`[[account]]`); flag accounts are kept apart for SIGHUP.
+    var accounts: [Account] = []
+}
+
+/// A value read from TOML, already reduced to the kinds our keys use.
+enum ConfigValue {
+    case string(String), int(Int), bool(Bool), strings([String])
+}
+
+/// What went wrong, always naming the key (C-OPS-1).
+struct ConfigError: Error, CustomStringConvertible {
+    var key: String
+    var problem: String
+    var description: String { "config: \(key): \(problem)" }
+}
+
+/// One known key: name, expected kind, help line and how it lands in the config.
+struct ConfigKey: Sendable {
+    enum Kind: String { case string, integer, boolean, stringArray = "array of strings" }
+    let name: String
+    let kind: Kind
+    let help: String
+    let apply: @Sendable (inout DaemonConfig, ConfigValue) throws(ConfigError) -> Void
+}
+
+private func milliseconds(_ key: String, _ v: Int) throws(ConfigError) -> Duration {
+    guard v > 0, v <= 86_400_000 else { throw ConfigError(key: key, problem: "must be 1…86400000 ms, got \(v)") }
+    return .milliseconds(v)
+}
+
+private func positive(_ key: String, _ v: Int, max: Int = Int(Int32.max)) throws(ConfigError) -> Int {
+    guard v > 0, v <= max else { throw ConfigError(key: key, problem: "must be 1…\(max), got \(v)") }
+    return v
+}
+
+private let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+/// Keys of the top-level tables (`[server]`, `[timeouts]`, `[auth]`).
+let configKeys: [ConfigKey] = [
+    ConfigKey(name: "server.listen", kind: .string, help: "HOST:PORT of the TLS SMPP listener (default 127.0.0.1:2775)") { c, v in
+        if case .string(let s) = v { c.listen = s } },
+    ConfigKey(name: "server.plaintext-listen", kind: .string, help: "HOST:PORT of a PLAINTEXT SMPP listener for local load tests; empty = off") { c, v in
+        if case .string(let s) = v { c.plaintextListen = s.isEmpty ? nil : s } },
+    ConfigKey(name: "server.admin", kind: .string, help: "HOST:PORT of the admin/metrics HTTP listener (default 127.0.0.1:8775)") { c, v in
+        if case .string(let s) = v { c.admin = s } },
+    ConfigKey(name: "server.data-dir", kind: .string, help: "directory for the generated certificate, demo password and durable state (default ./var)") { c, v in
+        if case .string(let s) = v { c.dataDir = s } },
+    ConfigKey(name: "server.memory", kind: .boolean, help: "keep message state in memory only (load tests)") { c, v in
+        if case .bool(let b) = v { c.memory = b } },
+    ConfigKey(name: "server.tls-cert", kind: .string, help: "PEM certificate (chain) file; empty = generated self-signed") { c, v in
+        if case .string(let s) = v { c.tlsCert = s.isEmpty ? nil : s } },
+    ConfigKey(name: "server.tls-key", kind: .string, help: "PEM private key file") { c, v in
+        if case .string(let s) = v { c.tlsKey = s.isEmpty ? nil : s } },
+    ConfigKey(name: "server.log-level", kind: .string, help: "trace|debug|info|notice|warning|error|critical (default info)") { c, v throws(ConfigError) in
+        guard case .string(let s) = v, logLevels.contains(s) else {
+            throw ConfigError(key: "server.log-level", problem: "must be one of \(logLevels.joined(separator: ", "))")
+        }
+        c.logLevel = s },
+    ConfigKey(name: "server.system-id", kind: .string, help: "our system_id in bind responses (default smppd)") { c, v throws(ConfigError) in
+        guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= 15 else {
+            throw ConfigError(key: "server.system-id", problem: "must be 1…15 characters")
+        }
+        c.smsc.systemID = s },
+    ConfigKey(name: "server.max-pdu-bytes", kind: .integer, help: "largest PDU accepted (default 4096; at least 64)") { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard n >= 64, n <= 65_536 else { throw ConfigError(key: "server.max-pdu-bytes", problem: "must be 64…65536, got \(n)") }
+            c.smsc.maxPDUBytes = n
+        } },
+    ConfigKey(name: "timeouts.handshake-ms", kind: .integer, help: "TLS handshake timeout (default 10000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.handshakeTimeout = try milliseconds("timeouts.handshake-ms", n) } },
+    ConfigKey(name: "timeouts.bind-ms", kind: .integer, help: "close connections not bound after this long (default 30000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.bindTimeout = try milliseconds("timeouts.bind-ms", n) } },
+    ConfigKey(name: "timeouts.inactivity-ms", kind: .integer, help: "close sessions that sent no PDU for this long (default 120000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.inactivityTimeout = try milliseconds("timeouts.inactivity-ms", n) } },
+    ConfigKey(name: "timeouts.keepalive-ms", kind: .integer, help: "send enquire_link after this much idle time (default 30000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.keepaliveInterval = try milliseconds("timeouts.keepalive-ms", n) } },
+    ConfigKey(name: "timeouts.response-ms", kind: .integer, help: "wait this long for answers to our PDUs (default 10000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.responseTimeout = try milliseconds("timeouts.response-ms", n) } },
+    ConfigKey(name: "timeouts.shutdown-ms", kind: .integer, help: "on SIGTERM, wait this long for unbind_resp (default 5000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.shutdownTimeout = try milliseconds("timeouts.shutdown-ms", n) } },
+    ConfigKey(name: "auth.failure-delay-ms", kind: .integer, help: "delay before answering a failed bind (default 1000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard n >= 0, n <= 60_000 else { throw ConfigError(key: "auth.failure-delay-ms", problem: "must be 0…60000, got \(n)") }
+            c.smsc.bindFailures.failureDelay = .milliseconds(n)
+        } },
+    ConfigKey(name: "auth.max-failures", kind: .integer, help: "failed binds from one IP within failure-window-ms that lock it out (default 5)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.bindFailures.maxFailures = try positive("auth.max-failures", n, max: 1_000_000) } },
+    ConfigKey(name: "auth.failure-window-ms", kind: .integer, help: "window for counting failed binds (default 60000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.bindFailures.window = try milliseconds("auth.failure-window-ms", n) } },
+    ConfigKey(name: "auth.lockout-ms", kind: .integer, help: "how long a locked-out IP gets ESME_RBINDFAIL (default 60000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.bindFailures.lockout = try milliseconds("auth.lockout-ms", n) } },
+]
+
+/// Keys of one `[[account]]` table.
+struct AccountKey: Sendable {
+    let name: String
+    let kind: ConfigKey.Kind
+    let help: String
+}
+
+let accountKeys: [AccountKey] = [
+    AccountKey(name: "system-id", kind: .string, help: "the ESME's system_id (required, 1…15 characters)"),
+    AccountKey(name: "password", kind: .string, help: "plaintext password (tests only; 1…8 characters per SMPP 3.4, longer accepted)"),
+    AccountKey(name: "password-hash", kind: .string, help: "output of `smppd hash-password` (scrypt)"),
+    AccountKey(name: "numbers", kind: .stringArray, help: "E.164 numbers the account sends from"),
+    AccountKey(name: "default-number", kind: .string, help: "number used when source_addr is empty (default: first of numbers)"),
+    AccountKey(name: "max-sessions", kind: .integer, help: "concurrent bound sessions (default 8)"),
+    AccountKey(name: "bind-modes", kind: .stringArray, help: "any of transmitter, receiver, transceiver (default all)"),
+    AccountKey(name: "allowed-ips", kind: .stringArray, help: "peer IPs allowed to bind; empty = any"),
+]

@@ -1,0 +1,139 @@
+// Wiring: config and flags → logger, TLS context, accounts, the loop, the SMSC server, signal
+// watchers. No protocol logic lives here. Runs on the main thread, which becomes the loop thread.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Reactor
+import SMSC
+
+enum Daemon {
+    /// Exit codes from sysexits.h, so scripts can tell a config mistake from a crash.
+    static let exitConfigError: Int32 = 78
+    static let exitSoftwareError: Int32 = 70
+
+    static func run(_ options: ServeOptions) -> Int32 {
+        let config: DaemonConfig
+        let flagAccounts: [Account]
+        do {
+            config = try loadConfig(options)
+            flagAccounts = try options.flagAccounts()
+        } catch {
+            writeStderr("smppd: \(error)")
+            return exitConfigError
+        }
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        LoggingSystem.bootstrap { _ in LogfmtHandler(level: level) }
+        let logger = Logger(label: "smppd")
+
+        do {
+            return try serve(config: config, flagAccounts: flagAccounts, options: options, logger: logger)
+        } catch let e as ConfigError {
+            logger.critical("startup-failed", metadata: ["error": "\(e)"])
+            return exitConfigError
+        } catch {
+            logger.critical("startup-failed", metadata: ["error": "\(error)"])
+            return exitSoftwareError
+        }
+    }
+
+    static func loadConfig(_ options: ServeOptions) throws(ConfigError) -> DaemonConfig {
+        var config = DaemonConfig()
+        if let path = options.config { config = try ConfigFile.load(path: path, into: config) }
+        return try options.apply(to: config)
+    }
+
+    static func endpoint(_ text: String, key: String) throws(ConfigError) -> Endpoint {
+        guard let e = Endpoint(parsing: text) else {
+            throw ConfigError(key: key, problem: "\"\(text)\" is not HOST:PORT")
+        }
+        return e
+    }
+
+    private static func serve(config: DaemonConfig, flagAccounts: [Account], options: ServeOptions, logger: Logger) throws -> Int32 {
+        let listen = try endpoint(config.listen, key: "server.listen / --listen")
+        let plaintext = try config.plaintextListen.map { try endpoint($0, key: "server.plaintext-listen / --plaintext-listen") }
+        _ = try endpoint(config.admin, key: "server.admin / --admin")
+        guard makeDirectories(config.dataDir) else {
+            throw ConfigError(key: "server.data-dir / --data-dir", problem: "cannot create \(config.dataDir): \(errnoText())")
+        }
+        Sys.raiseFileLimit()
+
+        let tls = try tlsContext(config, logger: logger)
+        var accounts = config.accounts + flagAccounts
+        if accounts.isEmpty { accounts = [try demoAccount(dataDir: config.dataDir, logger: logger)] }
+        if config.memory {
+            logger.notice("memory-mode", metadata: ["note": "message state is kept in memory only and lost on exit"])
+        }
+
+        let loop = try EventLoop()
+        let server = SMSCServer(loop: loop, settings: config.smsc, accounts: accounts, logger: logger)
+        let bound = try server.listen(ListenerSpec(endpoint: listen, tls: tls))
+        logger.info("listening", metadata: ["proto": "tls", "addr": "\(bound)"])
+        if let plaintext {
+            let p = try server.listen(ListenerSpec(endpoint: plaintext, tls: nil))
+            logger.warning("listening", metadata: ["proto": "plaintext", "addr": "\(p)",
+                "warning": "PLAINTEXT SMPP: passwords and messages cross the network unencrypted; for local load tests only"])
+        }
+        logger.notice("admin-pending", metadata: ["addr": "\(config.admin)",
+            "note": "the admin/metrics interface arrives with the messaging issue; nothing listens there yet"])
+
+        var signals: [SignalWatcher] = []
+        for sig in [SIGTERM, SIGINT] {
+            signals.append(SignalWatcher(loop: loop, signal: sig) {
+                logger.info("signal", metadata: ["signal": "\(sig == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                server.shutdown { loop.stop() }
+            })
+        }
+        signals.append(SignalWatcher(loop: loop, signal: SIGHUP) {
+            reload(options: options, server: server, logger: logger)
+        })
+        loop.run()
+        for s in signals { s.cancel() }
+        logger.info("exit", metadata: ["status": "0"])
+        return 0
+    }
+
+    /// SIGHUP: re-read the config file for accounts, limits and the certificate; keep sessions.
+    private static func reload(options: ServeOptions, server: SMSCServer, logger: Logger) {
+        do {
+            let config = try loadConfig(options)
+            var accounts = config.accounts + (try options.flagAccounts())
+            if accounts.isEmpty { accounts = [try demoAccount(dataDir: config.dataDir, logger: logger)] }
+            let tls = try tlsContext(config, logger: logger)
+            server.reload(accounts: accounts, settings: config.smsc, tls: tls)
+        } catch {
+            logger.error("reload-failed", metadata: ["error": "\(error)", "note": "keeping the previous configuration"])
+        }
+    }
+
+    /// The configured PEM pair, or a self-signed one generated into the data directory (C-TLS-2).
+    private static func tlsContext(_ config: DaemonConfig, logger: Logger) throws -> TLSServerContext {
+        if let cert = config.tlsCert, let key = config.tlsKey {
+            let context = try TLSServerContext(certificatePEMPath: cert, privateKeyPEMPath: key)
+            logger.info("tls-certificate", metadata: ["source": "configured", "cert": "\(cert)",
+                                                      "fingerprint": "\(context.fingerprintSHA256)"])
+            return context
+        }
+        let made = try TLSServerContext.loadOrCreateSelfSigned(directory: config.dataDir, commonName: "smppd")
+        logger.info("tls-certificate", metadata: ["source": made.created ? "generated" : "reused",
+                                                  "cert": "\(made.certificatePath)",
+                                                  "fingerprint": "\(made.context.fingerprintSHA256)"])
+        return made.context
+    }
+
+    /// The demo account used when no account is configured: password generated once, stored in
+    /// the data directory (mode 0600) and printed only on the start that created it.
+    private static func demoAccount(dataDir: String, logger: Logger) throws -> Account {
+        let path = dataDir + "/demo-password"
+        if let stored = readTextFile(path)?.split(whereSeparator: \.isNewline).first, !stored.isEmpty {
+            return Account(systemID: "demo", password: .plaintext(Array(stored.utf8)))
+        }
+        guard let password = PasswordHash.randomPassword(), writeNewFile(path, password + "\n", mode: 0o600) else {
+            throw ConfigError(key: "server.data-dir", problem: "cannot write \(path): \(errnoText())")
+        }
+        logger.notice("demo-account", metadata: ["system_id": "demo", "password": "\(password)", "stored": "\(path)",
+            "note": "printed once; configure [[account]] or --account to replace the demo account"])
+        return Account(systemID: "demo", password: .plaintext(Array(password.utf8)))
+    }
+}
