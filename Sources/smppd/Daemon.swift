@@ -68,16 +68,7 @@ enum Daemon {
 
         let loop = try EventLoop()
         let server = SMSCServer(loop: loop, settings: config.smsc, accounts: accounts, logger: logger)
-        let bound = try server.listen(ListenerSpec(endpoint: listen, tls: tls))
-        logger.info("listening", metadata: ["proto": "tls", "addr": "\(bound)"])
-        if let plaintext {
-            let p = try server.listen(ListenerSpec(endpoint: plaintext, tls: nil))
-            logger.warning("listening", metadata: ["proto": "plaintext", "addr": "\(p)",
-                "warning": "PLAINTEXT SMPP: passwords and messages cross the network unencrypted; for local load tests only"])
-        }
-        logger.notice("admin-pending", metadata: ["addr": "\(config.admin)",
-            "note": "the admin/metrics interface arrives with the messaging issue; nothing listens there yet"])
-
+        // Signals first: a test (or systemd) may signal as soon as it sees the listening line.
         var signals: [SignalWatcher] = []
         for sig in [SIGTERM, SIGINT] {
             signals.append(SignalWatcher(loop: loop, signal: sig) {
@@ -88,6 +79,16 @@ enum Daemon {
         signals.append(SignalWatcher(loop: loop, signal: SIGHUP) {
             reload(options: options, server: server, logger: logger)
         })
+        let bound = try server.listen(ListenerSpec(endpoint: listen, tls: tls))
+        logger.info("listening", metadata: ["proto": "tls", "addr": "\(bound)"])
+        if let plaintext {
+            let p = try server.listen(ListenerSpec(endpoint: plaintext, tls: nil))
+            logger.warning("listening", metadata: ["proto": "plaintext", "addr": "\(p)",
+                "warning": "PLAINTEXT SMPP: passwords and messages cross the network unencrypted; for local load tests only"])
+        }
+        logger.notice("admin-pending", metadata: ["addr": "\(config.admin)",
+            "note": "the admin/metrics interface arrives with the messaging issue; nothing listens there yet"])
+
         loop.run()
         for s in signals { s.cancel() }
         logger.info("exit", metadata: ["status": "0"])
