@@ -393,3 +393,28 @@ def normalize_fingerprint(text: str) -> str:
     """'SHA256:AB:CD..' / 'sha256=abcd..' / 'abcd..' -> 64 lower-case hex digits."""
     text = re.sub(r"^(?i:sha-?256)[:=]?", "", text.strip())
     return text.replace(":", "").lower()
+
+
+def tcp_queues(local_port: int, remote_port: int) -> tuple[int, int] | None:
+    """(tx_queue, rx_queue) in bytes of the loopback TCP socket local_port -> remote_port, from
+    /proc/net/tcp; None if there is no such socket. Lets a test see whether the daemon is still
+    reading a connection (rx_queue shrinking) or has stopped (back-pressure)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, remote, queues = fields[1], fields[2], fields[4]
+            if int(local.rsplit(":", 1)[1], 16) == local_port and int(remote.rsplit(":", 1)[1], 16) == remote_port:
+                tx, rx = queues.split(":")
+                return int(tx, 16), int(rx, 16)
+    return None
+
+
+def unsent_bytes(sock) -> int:
+    """Bytes still in our own socket's send queue (Linux SIOCOUTQ)."""
+    import fcntl
+    import struct
+    return struct.unpack("i", fcntl.ioctl(sock.fileno(), 0x5411, struct.pack("i", 0)))[0]

@@ -8,6 +8,11 @@ import smpp
 
 MODES = ["transmitter", "receiver", "transceiver"]
 ACME = harness.account("acme", "secret", max_sessions=50)
+BIND_STATE_CASES = [
+    ("submit_sm", lambda seq: smpp.submit_sm(seq)),
+    ("query_sm", lambda seq: smpp.query_sm(seq, "12345")),
+    ("cancel_sm", lambda seq: smpp.cancel_sm(seq, "12345", destination_addr="+12125551234")),
+]
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +60,7 @@ def test_c_bind_3_second_bind_is_already_bound(daemon, first, second):
         c.unbind()
 
 
-@pytest.mark.parametrize("command,encode", [
-    ("submit_sm", lambda seq: smpp.submit_sm(seq)),
-    ("query_sm", lambda seq: smpp.query_sm(seq, "12345")),
-    ("cancel_sm", lambda seq: smpp.cancel_sm(seq, "12345", destination_addr="+12125551234")),
-])
+@pytest.mark.parametrize("command,encode", BIND_STATE_CASES, ids=[c[0] for c in BIND_STATE_CASES])
 def test_c_bind_4_operation_before_bind_is_invalid_bind_status(daemon, command, encode):
     """C-BIND-4: submit_sm/query_sm/cancel_sm before bind: the matching *_resp with
     ESME_RINVBNDSTS (0x04) and the same sequence; the connection can still bind."""
@@ -71,11 +72,7 @@ def test_c_bind_4_operation_before_bind_is_invalid_bind_status(daemon, command, 
         c.unbind()
 
 
-@pytest.mark.parametrize("command,encode", [
-    ("submit_sm", lambda seq: smpp.submit_sm(seq)),
-    ("query_sm", lambda seq: smpp.query_sm(seq, "12345")),
-    ("cancel_sm", lambda seq: smpp.cancel_sm(seq, "12345", destination_addr="+12125551234")),
-])
+@pytest.mark.parametrize("command,encode", BIND_STATE_CASES, ids=[c[0] for c in BIND_STATE_CASES])
 def test_c_bind_4_submit_query_cancel_on_receiver_is_invalid_bind_status(daemon, command, encode):
     """C-BIND-4: submit_sm, query_sm and cancel_sm on a receiver session: ESME_RINVBNDSTS; session stays."""
     with daemon.connect() as c:
@@ -204,12 +201,15 @@ def test_zero_config_demo_account(smppd):
     ev = d.wait_for_event("demo-account", system_id="demo")
     password = ev.get("password")
     assert password, f"demo-account line without password: {ev}"
+    assert len(password) <= 8 and password.isprintable(), \
+        f"demo password {password!r} does not fit the SMPP password field (8 characters + NUL)"
     stored = (d.workdir / "var" / "demo-password").read_text().strip()
     assert stored == password
     with d.connect() as c:
         c.bind_ok("transceiver", "demo", password)
     with d.connect() as c:
-        assert c.bind("transceiver", "demo", password + "x").status == smpp.ESME_RINVPASWD
+        wrong = password[:-1] + ("x" if password[-1] != "x" else "y")
+        assert c.bind("transceiver", "demo", wrong).status == smpp.ESME_RINVPASWD
     d.restart()
     assert d.find_events("demo-account") == [], "demo password logged again on the second start"
     assert not any(password in line for line in d.lines), "demo password printed again on the second start"
