@@ -56,13 +56,6 @@ def test_c_ops_1_missing_config_file_refused(smppd_bin, tmp_path):
     assert "nope.toml" in proc.stderr.decode(errors="replace")
 
 
-def test_c_ops_2_admin_listener_on_requested_loopback_address(smppd):
-    """C-OPS-2: the admin listener is opened where --admin says (127.0.0.1, ephemeral port)."""
-    d = smppd(accounts=[ACME])
-    ev = d.wait_for_event("listening", proto="admin")
-    assert ev["addr"].startswith("127.0.0.1:") and not ev["addr"].endswith(":0"), ev
-
-
 def test_c_ops_2_sighup_reloads_accounts_without_dropping_sessions(smppd):
     """C-OPS-2: after editing the config and SIGHUP, a new account binds, a removed account no
     longer binds, and a session bound before the reload stays bound and usable."""
