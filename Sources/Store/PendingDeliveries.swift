@@ -1,0 +1,376 @@
+// PendingDeliveries: per-account store and forward of deliver_sm work (receipts, MO) with
+// at-least-once delivery: take, ack, nack with backoff, requeue on session loss (C-DLV-3,
+// C-DLV-4, C-DLV-5, C-SESS-5). Owned by the loop thread (not Sendable). Pure logic over the
+// loop time in ms passed in; no clocks inside. Invariants (testsOnly_checkInvariants): every
+// entry is in exactly one place: its account's ready heap, its delayed heap, or its
+// holder's in-flight list; an account's count is the number of its entries.
+//
+// Session-layer protocol: a receiver/transceiver session with room in its window (C-DLV-5)
+// calls take(for:holder:now:), sends the deliver_sm and keeps the token by sequence number.
+// deliver_sm_resp 0 → ack; a temporary error or the response timeout → nack(.temporary);
+// a permanent error → nack(.permanent); the session closing for any reason →
+// requeue(holder:now:). Call expire(now:) periodically (with the store's purge) and arm a
+// timer for nextRetryTime(for:).
+
+/// Limits and retry rules of PendingDeliveries.
+public struct PendingDeliveriesConfiguration: Hashable, Sendable {
+    /// Most items waiting or in flight per account (C-DLV-4). Past it, the oldest waiting
+    /// item is dropped for the new one (counted, and handed back to the caller).
+    public var maximumCountPerAccount: Int
+    /// Longest an item waits since it was queued (C-DLV-4); older ones are dropped by
+    /// `expire(now:)` (counted, handed back), and a retry that would fall later is not made.
+    public var maximumAgeMillis: Int64
+    /// Backoff between attempts and when to give up (C-DLV-3).
+    public var retry: RetryPolicy
+
+    public init(maximumCountPerAccount: Int = 100_000, maximumAgeMillis: Int64 = 72 * 3_600_000,
+                retry: RetryPolicy = RetryPolicy()) {
+        precondition(maximumCountPerAccount > 0 && maximumAgeMillis > 0, "pending deliveries limits must be positive")
+        self.maximumCountPerAccount = maximumCountPerAccount
+        self.maximumAgeMillis = maximumAgeMillis
+        self.retry = retry
+    }
+}
+
+/// Exponential backoff, capped, with a bounded number of attempts (C-DLV-3).
+public struct RetryPolicy: Hashable, Sendable {
+    /// Wait after the first failed attempt.
+    public var initialBackoffMillis: Int64
+    /// Longest wait between attempts.
+    public var maximumBackoffMillis: Int64
+    /// Attempts (deliver_sm sent) before giving up; a session lost with the item in
+    /// flight counts as an attempt, so one item that kills sessions cannot loop forever.
+    public var maximumAttempts: Int
+
+    public init(initialBackoffMillis: Int64 = 1_000, maximumBackoffMillis: Int64 = 60_000, maximumAttempts: Int = 10) {
+        precondition(initialBackoffMillis > 0 && maximumBackoffMillis >= initialBackoffMillis && maximumAttempts > 0,
+                     "retry policy: 0 < initial <= maximum backoff, attempts > 0")
+        self.initialBackoffMillis = initialBackoffMillis
+        self.maximumBackoffMillis = maximumBackoffMillis
+        self.maximumAttempts = maximumAttempts
+    }
+
+    /// Wait after failed attempt number `attempt` (1-based): initial * 2^(attempt-1), capped.
+    public func backoffMillis(afterAttempt attempt: Int) -> Int64 {
+        let doublings = min(max(attempt - 1, 0), 62)
+        let (backoff, overflow) = initialBackoffMillis.multipliedReportingOverflow(by: Int64(1) << Int64(doublings))
+        return overflow ? maximumBackoffMillis : min(backoff, maximumBackoffMillis)
+    }
+}
+
+/// Identifies one queued item from take to ack or nack.
+public struct DeliveryToken: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public static func < (lhs: DeliveryToken, rhs: DeliveryToken) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { "delivery#\(rawValue)" }
+}
+
+/// An item handed to a session to send as deliver_sm.
+public struct Delivery<Payload> {
+    public let token: DeliveryToken
+    public let payload: Payload
+    /// 1 on the first send, 2 on the first retry, ...
+    public let attempt: Int
+    /// Loop time the item was queued.
+    public let enqueuedAt: Int64
+}
+
+/// How a deliver_sm failed (C-DLV-3).
+public enum DeliveryFailure: Hashable, Sendable {
+    /// deliver_sm_resp with a temporary error (e.g. ESME_RTHROTTLED, ESME_RX_T_APPN), or no
+    /// response within the response timeout: retried after backoff.
+    case temporary
+    /// deliver_sm_resp with a permanent error (e.g. ESME_RX_P_APPN): ends it.
+    case permanent
+}
+
+/// Why an item left without being acknowledged. Each has its own counter.
+public enum DeliveryDropReason: Hashable, Sendable {
+    /// The account's queue was full (maximumCountPerAccount).
+    case overflow
+    /// Older than maximumAgeMillis.
+    case expired
+    /// maximumAttempts used up.
+    case attemptsExhausted
+    /// The client answered with a permanent error.
+    case rejected
+}
+
+/// The answer to `enqueue`.
+public enum EnqueueResult<Payload> {
+    case queued(DeliveryToken)
+    /// Queued; the account's oldest waiting item was dropped to make room.
+    case queuedDroppingOldest(DeliveryToken, dropped: Payload)
+    /// The account's queue is full of items in flight: the new item was dropped.
+    case droppedNewest
+}
+
+/// The answer to `nack`.
+public enum NackResult<Payload> {
+    /// Will be offered again from this loop time (nextRetryTime).
+    case retryAt(Int64)
+    /// Gone, for this reason (rejected, attemptsExhausted, expired); counted.
+    case dropped(Payload, DeliveryDropReason)
+    /// The token is not in flight (already acked, nacked or requeued).
+    case unknownToken
+}
+
+/// Counters since creation, for metrics (C-OPS-2).
+public struct PendingDeliveriesStatistics: Hashable, Sendable {
+    public var enqueued = 0
+    public var acknowledged = 0
+    /// Temporary failures scheduled for a retry.
+    public var retried = 0
+    /// Items back in the queue because their session went away (C-SESS-5).
+    public var requeued = 0
+    public var droppedOverflow = 0
+    public var droppedExpired = 0
+    public var droppedAttemptsExhausted = 0
+    public var droppedRejected = 0
+
+    public init() {}
+
+    mutating func count(_ reason: DeliveryDropReason) {
+        switch reason {
+        case .overflow: droppedOverflow += 1
+        case .expired: droppedExpired += 1
+        case .attemptsExhausted: droppedAttemptsExhausted += 1
+        case .rejected: droppedRejected += 1
+        }
+    }
+}
+
+/// Store and forward of deliver_sm work per account; see the file header.
+public final class PendingDeliveries<Payload> {
+    public let configuration: PendingDeliveriesConfiguration
+    public private(set) var statistics = PendingDeliveriesStatistics()
+
+    private enum Place {
+        case ready
+        case delayed
+        case inFlight(holder: UInt64)
+    }
+
+    private struct Entry {
+        var payload: Payload
+        let account: ShortBytes
+        let enqueuedAt: Int64
+        var attempts: Int
+        var place: Place
+    }
+
+    private struct Retry: Comparable {
+        var notBefore: Int64
+        var token: UInt64
+        static func < (lhs: Retry, rhs: Retry) -> Bool { (lhs.notBefore, lhs.token) < (rhs.notBefore, rhs.token) }
+    }
+
+    /// One account's items: waiting ones oldest first (tokens grow with time), retries by due time.
+    private struct AccountQueue {
+        var ready = MinHeap<UInt64>()
+        var delayed = MinHeap<Retry>()
+        var count = 0
+    }
+
+    private var entries: [UInt64: Entry] = [:]
+    private var queues: [ShortBytes: AccountQueue] = [:]
+    private var inFlight: [UInt64: [UInt64]] = [:]
+    private var nextToken: UInt64 = 1
+
+    public init(configuration: PendingDeliveriesConfiguration = PendingDeliveriesConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// Items waiting or in flight, all accounts.
+    public var count: Int { entries.count }
+
+    /// Items waiting or in flight for `account`.
+    public func count(for account: ShortBytes) -> Int { queues[account]?.count ?? 0 }
+
+    /// Items `holder` has in flight (its window, C-DLV-5).
+    public func inFlightCount(holder: UInt64) -> Int { inFlight[holder]?.count ?? 0 }
+
+    /// Accounts with at least one item (waiting or in flight), for a bind to check (C-DLV-4).
+    public var accounts: some Collection<ShortBytes> { queues.keys }
+
+    // MARK: Queue and hand out
+
+    /// Queues `payload` for `account`'s receivers. Never refuses silently: past the count
+    /// bound the oldest waiting item is dropped and handed back (or, when every item is in
+    /// flight, the new one is).
+    public func enqueue(_ payload: Payload, for account: ShortBytes, now: Int64) -> EnqueueResult<Payload> {
+        var dropped: Payload?
+        if let queue = queues[account], queue.count >= configuration.maximumCountPerAccount {
+            guard let oldest = popOldestWaiting(account) else {
+                statistics.count(.overflow)
+                return .droppedNewest
+            }
+            dropped = removeEntry(oldest, account: account).payload
+            statistics.count(.overflow)
+        }
+        let token = nextToken
+        nextToken += 1
+        entries[token] = Entry(payload: payload, account: account, enqueuedAt: now, attempts: 0, place: .ready)
+        queues[account, default: AccountQueue()].ready.push(token)
+        queues[account]!.count += 1
+        statistics.enqueued += 1
+        if let dropped { return .queuedDroppingOldest(DeliveryToken(rawValue: token), dropped: dropped) }
+        return .queued(DeliveryToken(rawValue: token))
+    }
+
+    /// The next item for `account` that is due at `now` (retries first once due, then the
+    /// oldest), now in flight for `holder` (a session id); nil when none is due.
+    public func take(for account: ShortBytes, holder: UInt64, now: Int64) -> Delivery<Payload>? {
+        guard queues[account] != nil else { return nil }
+        promoteDue(account, now: now)
+        guard let token = queues[account]!.ready.popMin() else { return nil }
+        entries[token]!.attempts += 1
+        entries[token]!.place = .inFlight(holder: holder)
+        inFlight[holder, default: []].append(token)
+        let entry = entries[token]!
+        return Delivery(token: DeliveryToken(rawValue: token), payload: entry.payload,
+                        attempt: entry.attempts, enqueuedAt: entry.enqueuedAt)
+    }
+
+    /// When the next delayed retry of `account` falls due (for a timer); nil if none.
+    public func nextRetryTime(for account: ShortBytes) -> Int64? {
+        queues[account]?.delayed.min?.notBefore
+    }
+
+    /// True when `take` would return an item for `account` at `now`.
+    public func hasDue(for account: ShortBytes, now: Int64) -> Bool {
+        guard let queue = queues[account] else { return false }
+        return !queue.ready.isEmpty || (queue.delayed.min.map { $0.notBefore <= now } ?? false)
+    }
+
+    // MARK: Outcomes
+
+    /// deliver_sm_resp OK: the item is done. False if the token is not in flight.
+    @discardableResult
+    public func ack(_ token: DeliveryToken) -> Bool {
+        guard let entry = entries[token.rawValue], case .inFlight(let holder) = entry.place else { return false }
+        leaveInFlight(token.rawValue, holder: holder)
+        _ = removeEntry(token.rawValue, account: entry.account)
+        statistics.acknowledged += 1
+        return true
+    }
+
+    /// deliver_sm failed (C-DLV-3): retried after backoff, or dropped when permanent, out of
+    /// attempts, or when the retry would come after the age limit.
+    public func nack(_ token: DeliveryToken, _ failure: DeliveryFailure, now: Int64) -> NackResult<Payload> {
+        guard let entry = entries[token.rawValue], case .inFlight(let holder) = entry.place else { return .unknownToken }
+        leaveInFlight(token.rawValue, holder: holder)
+        let retryAt = now + configuration.retry.backoffMillis(afterAttempt: entry.attempts)
+        let reason: DeliveryDropReason? =
+            failure == .permanent ? .rejected
+            : entry.attempts >= configuration.retry.maximumAttempts ? .attemptsExhausted
+            : retryAt > entry.enqueuedAt + configuration.maximumAgeMillis ? .expired
+            : nil
+        if let reason {
+            statistics.count(reason)
+            return .dropped(removeEntry(token.rawValue, account: entry.account).payload, reason)
+        }
+        entries[token.rawValue]!.place = .delayed
+        queues[entry.account]!.delayed.push(Retry(notBefore: retryAt, token: token.rawValue))
+        statistics.retried += 1
+        return .retryAt(retryAt)
+    }
+
+    /// The session `holder` is gone (C-SESS-5): its in-flight items wait again, due at once
+    /// (another session may take them now), unless they used up their attempts (dropped,
+    /// each handed to `dropped`). Returns how many were requeued.
+    @discardableResult
+    public func requeue(holder: UInt64, now: Int64, dropped: (Payload, DeliveryDropReason) -> Void = { _, _ in }) -> Int {
+        guard let tokens = inFlight.removeValue(forKey: holder) else { return 0 }
+        var requeued = 0
+        for token in tokens {
+            let entry = entries[token]!
+            if entry.attempts >= configuration.retry.maximumAttempts {
+                statistics.count(.attemptsExhausted)
+                dropped(removeEntry(token, account: entry.account).payload, .attemptsExhausted)
+                continue
+            }
+            entries[token]!.place = .ready
+            queues[entry.account]!.ready.push(token)
+            statistics.requeued += 1
+            requeued += 1
+        }
+        return requeued
+    }
+
+    /// Drops every waiting item older than maximumAgeMillis at `now` (C-DLV-4), handing each
+    /// to `dropped`. Items in flight wait for their response or timeout. Returns how many.
+    @discardableResult
+    public func expire(now: Int64, dropped: (Payload, DeliveryDropReason) -> Void = { _, _ in }) -> Int {
+        let oldestAllowed = now - configuration.maximumAgeMillis
+        var count = 0
+        for account in Array(queues.keys) {
+            promoteDue(account, now: now)
+            while let token = queues[account]?.ready.min, entries[token]!.enqueuedAt < oldestAllowed {
+                _ = queues[account]!.ready.popMin()
+                statistics.count(.expired)
+                dropped(removeEntry(token, account: account).payload, .expired)
+                count += 1
+            }
+        }
+        return count
+    }
+
+    // MARK: Internals
+
+    /// Moves due retries into the ready heap (where their old token puts them first).
+    private func promoteDue(_ account: ShortBytes, now: Int64) {
+        while let retry = queues[account]!.delayed.min, retry.notBefore <= now {
+            _ = queues[account]!.delayed.popMin()
+            entries[retry.token]!.place = .ready
+            queues[account]!.ready.push(retry.token)
+        }
+    }
+
+    /// Removes the oldest item not in flight from its heap; nil when all are in flight.
+    private func popOldestWaiting(_ account: ShortBytes) -> UInt64? {
+        if let token = queues[account]!.ready.popMin() { return token }
+        return queues[account]!.delayed.popMin()?.token
+    }
+
+    private func leaveInFlight(_ token: UInt64, holder: UInt64) {
+        guard var tokens = inFlight.removeValue(forKey: holder) else { return }
+        if let index = tokens.firstIndex(of: token) { tokens.remove(at: index) }
+        if !tokens.isEmpty { inFlight[holder] = tokens }
+    }
+
+    /// Forgets `token` (already out of every heap and in-flight list) and returns its entry.
+    private func removeEntry(_ token: UInt64, account: ShortBytes) -> Entry {
+        let entry = entries.removeValue(forKey: token)!
+        queues[account]!.count -= 1
+        if queues[account]!.count == 0 { queues[account] = nil }
+        return entry
+    }
+
+    /// Checks the header's invariants (O(n); tests only).
+    public func testsOnly_checkInvariants() {
+        var seen = Set<UInt64>()
+        for (account, queue) in queues {
+            precondition(queue.count > 0, "empty account queue kept")
+            for token in queue.ready.elements {
+                precondition(seen.insert(token).inserted, "token in two places")
+                guard case .ready = entries[token]!.place, entries[token]!.account == account else { preconditionFailure("ready token misplaced") }
+            }
+            for retry in queue.delayed.elements {
+                precondition(seen.insert(retry.token).inserted, "token in two places")
+                guard case .delayed = entries[retry.token]!.place, entries[retry.token]!.account == account else { preconditionFailure("delayed token misplaced") }
+            }
+        }
+        for (holder, tokens) in inFlight {
+            precondition(!tokens.isEmpty, "empty in-flight list kept")
+            for token in tokens {
+                precondition(seen.insert(token).inserted, "token in two places")
+                guard case .inFlight(let owner) = entries[token]!.place, owner == holder else { preconditionFailure("in-flight token misplaced") }
+            }
+        }
+        precondition(seen.count == entries.count, "entry in no place")
+        for (account, queue) in queues {
+            precondition(queue.count == entries.values.filter { $0.account == account }.count, "account count wrong")
+        }
+    }
+}
