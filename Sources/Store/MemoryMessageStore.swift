@@ -1,6 +1,6 @@
 // MemoryMessageStore: the in-memory MessageStore (memory-only mode, and later the durable
 // store's cache). Owned by the loop thread: not Sendable, so the compiler keeps it there;
-// workers reach it only through messages the loop applies. Invariants (checkInvariants):
+// workers reach it only through messages the loop applies. Invariants (testsOnly_checkInvariants):
 //   - slotByID maps every stored id to its slot, and nothing else;
 //   - a live (non-final) record is in the expiry heap at the position its slot notes;
 //   - a final record is in the finals queue, in the order it became final, exactly once;
@@ -75,7 +75,6 @@ public final class MemoryMessageStore: MessageStore {
         return record.systemID == systemID ? record : nil
     }
 
-    /// The record of `id` whatever its account (for the loop's own use: receipts, logs).
     public func record(_ id: MessageID) -> MessageRecord? {
         slotByID[id].map { slots[$0].record }
     }
@@ -156,17 +155,21 @@ public final class MemoryMessageStore: MessageStore {
     private func apply(_ event: MessageEvent, to slot: UInt32, now: Int64, errorCode: UInt16 = 0) -> Transition {
         var entry = slots[slot]
         let status = entry.record.status(at: now)
+        if status.isForwarded != entry.record.isForwarded, !status.state.isFinal {
+            // The hold deadline passed: record it, whatever the event's answer.
+            slots[slot].record.isForwarded = true
+        }
         let transition = MessageTransition.apply(event, to: status)
         let next: MessageStatus
         switch transition {
         case .move(let moved): next = moved
-        case .unchanged: next = status   // may set the flag from the hold rule
-        case .refused: return transition
+        case .unchanged, .refused: return transition
         }
         entry.record.state = next.state
         entry.record.isForwarded = next.isForwarded
         if next.state.isFinal {
-            entry.record.finalTime = now
+            // An expired message ended at its deadline, not when the sweep noticed.
+            entry.record.finalTime = event == .expire ? min(entry.record.validityDeadline ?? now, now) : now
             if case .outcome = event { entry.record.errorCode = min(errorCode, 999) }
             deadlines.remove(at: Int(entry.heapPosition), moved: noteHeapMove)
             finals.append(slot)

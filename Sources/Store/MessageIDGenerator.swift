@@ -1,6 +1,6 @@
-// MessageIDGenerator: issues MessageIDs unique across restarts (C-SUB-1). Owned by the loop
-// thread like the store (not Sendable); the layout and the uniqueness argument are below.
-//
+// MessageIDGenerator: issues MessageIDs unique across restarts (C-SUB-1). A value owned by
+// the loop thread next to the store; the layout and the uniqueness argument are below.
+
 // Layout of the 64-bit value, most significant first:
 //   [41 bits: milliseconds since 2024-01-01T00:00:00Z][4 bits: instance][19 bits: counter]
 // A start at wall-clock millisecond S begins at (S, instance, 0). Each id increments the

@@ -1,7 +1,7 @@
 // MessageTransition: every allowed move of a message's state, written once as a pure
 // function (the table Kannel and Jasmin keep per message). The store applies it and nothing
 // else changes a record's state. Pure values: any thread.
-//
+
 // The rule that keeps cancel and delivery apart (C-MGT-2). Both events are applied on the
 // loop thread, which owns the store, so they are ordered; the table then guarantees:
 //   1. cancel succeeds only from ENROUTE and not forwarded;
