@@ -67,9 +67,9 @@ public final class PendingDeliveries<Payload> {
 
     // MARK: Queue and hand out
 
-    /// Queues `payload` for `account`'s receivers. Never refuses silently: past the count
-    /// bound the oldest waiting item is dropped and handed back (or, when every item is in
-    /// flight, the new one is).
+    /// Queues `payload` for `account`'s receivers. Never drops silently: past the count
+    /// bound it drops, counts and hands back the oldest ready item (else the next retry due;
+    /// when every item is in flight, the new one).
     public func enqueue(_ payload: Payload, for account: ShortBytes, now: Int64) -> EnqueueResult<Payload> {
         var dropped: Payload?
         if let queue = queues[account], queue.count >= configuration.maximumCountPerAccount {
