@@ -32,6 +32,8 @@ var package = Package(
         .target(name: "SMPP", swiftSettings: common),
         // Bounded lock-free queues between the loop thread and the workers.
         .target(name: "Queues", swiftSettings: common),
+        // Message records, states, pending deliveries: pure loop-thread logic, no I/O.
+        .target(name: "Store", dependencies: ["SMPP"], swiftSettings: common),
         // libev + OpenSSL + sockets + rings: knows bytes, not SMPP.
         .target(name: "Reactor", dependencies: ["CShims", "Queues"], swiftSettings: common),
         // The loop-thread domain: sessions, binds, accounts.
@@ -59,6 +61,7 @@ var package = Package(
         ),
         .testTarget(name: "SMPPTests", dependencies: ["SMPP"]),
         .testTarget(name: "QueuesTests", dependencies: ["Queues"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "SMPP"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),
         .testTarget(name: "SMSCTests", dependencies: ["SMSC", "SMPP", "Reactor"]),
     ]

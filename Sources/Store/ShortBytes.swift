@@ -1,0 +1,93 @@
+// ShortBytes: up to 20 bytes held inline in three integers, never on the heap. Used for the
+// short fields a record keeps (system_id, addresses, the receipt's text prefix) and for a
+// rendered message_id, so storing or rendering them allocates nothing. Pure value: any thread.
+// Invariant: bytes at positions >= count are zero (so synthesized == and hash are exact).
+
+/// At most `capacity` (20) bytes stored inline; a `RandomAccessCollection` of `UInt8`.
+///
+/// 20 covers every field it holds: system_id (15 characters, SMPP v3.4 5.2.1), addresses
+/// (20 characters), the receipt's 20-character `text:` field and a decimal UInt64 (20 digits).
+public struct ShortBytes: RandomAccessCollection, Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The most bytes a ShortBytes holds.
+    public static let capacity = 20
+
+    // Bytes 0..<8 in `low` and 8..<16 in `middle` (byte i at bits 8*(i%8)), 16..<20 in `high`.
+    @usableFromInline var low: UInt64 = 0
+    @usableFromInline var middle: UInt64 = 0
+    @usableFromInline var high: UInt32 = 0
+    @usableFromInline var length: UInt8 = 0
+
+    /// The empty value.
+    @inlinable
+    public init() {}
+
+    /// The bytes of `bytes`, or nil when there are more than 20. Never allocates.
+    @inlinable
+    public init?<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+        for byte in bytes {
+            guard append(byte) else { return nil }
+        }
+    }
+
+    /// The first 20 bytes of `bytes` (the rest ignored). Never allocates.
+    @inlinable
+    public init<Bytes: Sequence<UInt8>>(truncating bytes: Bytes) {
+        for byte in bytes {
+            guard append(byte) else { return }
+        }
+    }
+
+    /// Appends `byte`; false (and nothing changed) when already full.
+    @inlinable
+    public mutating func append(_ byte: UInt8) -> Bool {
+        let index = Int(length)
+        guard index < ShortBytes.capacity else { return false }
+        let shift = UInt64((index & 7) * 8)
+        switch index {
+        case 0..<8: low |= UInt64(byte) << shift
+        case 8..<16: middle |= UInt64(byte) << shift
+        default: high |= UInt32(byte) << UInt32(shift)
+        }
+        length += 1
+        return true
+    }
+
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { Int(length) }
+    @inlinable public var count: Int { Int(length) }
+
+    @inlinable
+    public subscript(position: Int) -> UInt8 {
+        precondition(position >= 0 && position < Int(length), "ShortBytes index out of range")
+        let shift = UInt64((position & 7) * 8)
+        switch position {
+        case 0..<8: return UInt8(truncatingIfNeeded: low >> shift)
+        case 8..<16: return UInt8(truncatingIfNeeded: middle >> shift)
+        default: return UInt8(truncatingIfNeeded: high >> UInt32(shift))
+        }
+    }
+
+    /// Byte-wise order (shorter first on a common prefix), for sorted output in tests and logs.
+    public static func < (lhs: ShortBytes, rhs: ShortBytes) -> Bool {
+        lhs.lexicographicallyPrecedes(rhs)
+    }
+
+    /// The bytes as a String, invalid UTF-8 repaired (allocates; for logs and tests).
+    public var description: String { String(decoding: self, as: UTF8.self) }
+
+    /// True when the bytes equal `string`'s UTF-8. Never allocates for native strings.
+    @inlinable
+    public func equals(_ string: String) -> Bool {
+        string.utf8.elementsEqual(self)
+    }
+}
+
+extension ShortBytes: ExpressibleByStringLiteral {
+    /// A literal of at most 20 UTF-8 bytes; a longer literal is a programming error.
+    public init(stringLiteral value: String) {
+        guard let bytes = ShortBytes(value.utf8) else {
+            preconditionFailure("ShortBytes literal longer than \(ShortBytes.capacity) bytes: \(value)")
+        }
+        self = bytes
+    }
+}
