@@ -16,10 +16,7 @@ struct TextTestRandom: RandomNumberGenerator {
     }
 }
 
-/// Bytes from space-separated hex pairs: hex("05 00 03 CC 03 01").
-func hex(_ text: String) -> [UInt8] {
-    text.split(separator: " ").map { UInt8($0, radix: 16)! }
-}
+// `hex("05 00 03 CC 03 01")` comes from CodecTestSupport.swift.
 
 /// `count` copies of an ASCII byte.
 func asciiBytes(_ character: Character, count: Int) -> [UInt8] {

@@ -13,10 +13,13 @@ import Testing
 
     @Test func locksOutAfterMaxFailuresWithinTheWindow() {
         var l = BindFailureLimiter(policy: policy())
-        #expect(!l.recordFailure("10.0.0.1", nowMs: 1_000))
-        #expect(!l.recordFailure("10.0.0.1", nowMs: 2_000))
+        let r1 = l.recordFailure("10.0.0.1", nowMs: 1_000)
+        #expect(!r1)
+        let r2 = l.recordFailure("10.0.0.1", nowMs: 2_000)
+        #expect(!r2)
         #expect(!l.isLockedOut("10.0.0.1", nowMs: 2_500))
-        #expect(l.recordFailure("10.0.0.1", nowMs: 3_000))
+        let r3 = l.recordFailure("10.0.0.1", nowMs: 3_000)
+        #expect(r3)
         #expect(l.isLockedOut("10.0.0.1", nowMs: 3_001))
         #expect(!l.isLockedOut("10.0.0.2", nowMs: 3_001), "other addresses are not affected")
         #expect(l.isLockedOut("10.0.0.1", nowMs: 32_999))
@@ -27,7 +30,8 @@ import Testing
         var l = BindFailureLimiter(policy: policy())
         l.recordFailure("a", nowMs: 0)
         l.recordFailure("a", nowMs: 5_000)
-        #expect(!l.recordFailure("a", nowMs: 15_001), "the first failure aged out")
+        let r4 = l.recordFailure("a", nowMs: 15_001)
+        #expect(!r4, "the first failure aged out")
         #expect(!l.isLockedOut("a", nowMs: 15_002))
     }
 
@@ -36,9 +40,11 @@ import Testing
         l.recordFailure("a", nowMs: 0)
         l.recordFailure("a", nowMs: 1)
         l.recordSuccess("a")
-        #expect(!l.recordFailure("a", nowMs: 2), "history was cleared")
+        let r5 = l.recordFailure("a", nowMs: 2)
+        #expect(!r5, "history was cleared")
         l.recordFailure("a", nowMs: 3)
-        #expect(l.recordFailure("a", nowMs: 4))
+        let r6 = l.recordFailure("a", nowMs: 4)
+        #expect(r6)
         l.recordSuccess("a")
         #expect(l.isLockedOut("a", nowMs: 5))
     }
