@@ -45,6 +45,17 @@ func expectEncodes(_ pdu: some EncodablePDU, to bytes: [UInt8], sourceLocation: 
         }
     }
 
+    @Test func decodedPDUEncodesWithoutBoxing() {
+        for (name, bytes) in Vectors.all where !name.hasSuffix("_error") {
+            withDecoded(bytes) { result in
+                guard case .success(let pdu) = result else { Issue.record("\(name)"); return }
+                var out = [UInt8](repeating: 0, count: 512)
+                let n = out.withUnsafeMutableBytes { pdu.encode(into: $0) }
+                #expect(n == .wrote(bytes.count) && Array(out.prefix(bytes.count)) == bytes, "\(name)")
+            }
+        }
+    }
+
     @Test func bindTransmitterDecodesEveryField() {
         expectDecodes(Vectors.bindTransmitter) { pdu in
             guard case .bindTransmitter(let b) = pdu else { Issue.record("\(pdu)"); return }
