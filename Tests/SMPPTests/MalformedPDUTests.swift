@@ -121,7 +121,7 @@ let malformedCases: [MalformedCase] = [
     @Test func unknownCommandIDIsAnsweredWithGenericNack_C_ERR_2() {
         let e = decodeError(fixLength(header(0x0000_0099, seq: 7)))
         #expect(e?.responseCommandID == .generic_nack)
-        #expect(e?.response == ErrorResponse(commandID: .generic_nack, sequenceNumber: 7, commandStatus: .ESME_RINVCMDID))
+        #expect(e?.response == ErrorResponse(commandID: .generic_nack, sequenceNumber: 7, status: .ESME_RINVCMDID))
     }
 
     @Test func malformedSubmitSMIsAnsweredWithSubmitSMResp_C_ERR_2() {

@@ -45,6 +45,17 @@ func expectEncodes(_ pdu: some EncodablePDU, to bytes: [UInt8], sourceLocation: 
         }
     }
 
+    @Test func decodedPDUEncodesWithoutBoxing() {
+        for (name, bytes) in Vectors.all where !name.hasSuffix("_error") {
+            withDecoded(bytes) { result in
+                guard case .success(let pdu) = result else { Issue.record("\(name)"); return }
+                var out = [UInt8](repeating: 0, count: 512)
+                let n = out.withUnsafeMutableBytes { pdu.encode(into: $0) }
+                #expect(n == .wrote(bytes.count) && Array(out.prefix(bytes.count)) == bytes, "\(name)")
+            }
+        }
+    }
+
     @Test func bindTransmitterDecodesEveryField() {
         expectDecodes(Vectors.bindTransmitter) { pdu in
             guard case .bindTransmitter(let b) = pdu else { Issue.record("\(pdu)"); return }
@@ -84,7 +95,7 @@ func expectEncodes(_ pdu: some EncodablePDU, to bytes: [UInt8], sourceLocation: 
             guard case .bindReceiverResp(let r) = pdu else { Issue.record("\(pdu)"); return }
             #expect(r.commandStatus == .ESME_RINVPASWD && r.systemID.isEmpty)
         }
-        expectEncodes(ErrorResponse(commandID: .bind_receiver_resp, sequenceNumber: 2, commandStatus: .ESME_RINVPASWD),
+        expectEncodes(ErrorResponse(commandID: .bind_receiver_resp, sequenceNumber: 2, status: .ESME_RINVPASWD),
                       to: Vectors.bindReceiverRespError)
     }
 
@@ -99,9 +110,9 @@ func expectEncodes(_ pdu: some EncodablePDU, to bytes: [UInt8], sourceLocation: 
     @Test func headerOnlyPDUsEncodeToSpecHeaders() {
         expectEncodes(Unbind(sequenceNumber: 7), to: Vectors.unbind)
         expectEncodes(UnbindResp(sequenceNumber: 7), to: Vectors.unbindResp)
-        expectEncodes(GenericNack(sequenceNumber: 9, commandStatus: .ESME_RINVCMDID), to: Vectors.genericNack)
+        expectEncodes(GenericNack(sequenceNumber: 9, status: .ESME_RINVCMDID), to: Vectors.genericNack)
         expectEncodes(CancelSMResp(sequenceNumber: 0x10), to: Vectors.cancelSMResp)
-        expectEncodes(ReplaceSMResp(sequenceNumber: 0x11, commandStatus: .ESME_RREPLACEFAIL), to: Vectors.replaceSMResp)
+        expectEncodes(ReplaceSMResp(sequenceNumber: 0x11, status: .ESME_RREPLACEFAIL), to: Vectors.replaceSMResp)
         expectEncodes(EnquireLink(sequenceNumber: 0x12), to: Vectors.enquireLink)
         expectEncodes(EnquireLinkResp(sequenceNumber: 0x12), to: Vectors.enquireLinkResp)
         expectDecodes(Vectors.enquireLink) { pdu in
@@ -146,7 +157,7 @@ func expectEncodes(_ pdu: some EncodablePDU, to bytes: [UInt8], sourceLocation: 
 
     @Test func submitSMRespCarriesMessageID_C_SUB_1() {
         expectEncodes(SubmitSMResp(sequenceNumber: 10, messageID: BytesView("msg-0001")), to: Vectors.submitSMResp)
-        expectEncodes(ErrorResponse(commandID: .submit_sm_resp, sequenceNumber: 10, commandStatus: .ESME_RSUBMITFAIL),
+        expectEncodes(ErrorResponse(commandID: .submit_sm_resp, sequenceNumber: 10, status: .ESME_RSUBMITFAIL),
                       to: Vectors.submitSMRespError)
         expectDecodes(Vectors.submitSMRespError) { pdu in
             guard case .submitSMResp(let r) = pdu else { Issue.record("\(pdu)"); return }

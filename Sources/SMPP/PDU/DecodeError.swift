@@ -27,7 +27,7 @@ public struct DecodeError: Error, Equatable, CustomStringConvertible {
 
     /// The answer to send: a bare error header (`ErrorResponse`), with the PDU's sequence_number.
     public var response: ErrorResponse {
-        ErrorResponse(commandID: responseCommandID, sequenceNumber: header.sequenceNumber, commandStatus: status)
+        ErrorResponse(commandID: responseCommandID, sequenceNumber: header.sequenceNumber, status: status)
     }
 
     public static func == (a: DecodeError, b: DecodeError) -> Bool {

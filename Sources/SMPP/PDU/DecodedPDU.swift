@@ -76,7 +76,8 @@ public enum DecodedPDU {
         }
     }
 
-    /// The decoded PDU as something encodable (for re-encoding, relaying, logging).
+    /// The decoded PDU as its encodable type, boxed (allocates for the larger types: tests and
+    /// tools only; on a hot path use `encode(into:)` or the view's `.encodable`).
     public var pdu: any EncodablePDU {
         switch self {
         case .bindTransmitter(let p), .bindReceiver(let p), .bindTransceiver(let p): p.encodable

@@ -14,7 +14,7 @@ public protocol EncodablePDU {
 }
 
 /// The outcome of `EncodablePDU.encode(into:)`.
-public enum EncodeResult: Equatable, CustomStringConvertible {
+public enum EncodeResult: Equatable, Sendable, CustomStringConvertible {
     /// The PDU was written: this many octets at the start of the buffer.
     case wrote(Int)
     /// The buffer is too small: the PDU needs this many octets. Retry with at least that much.

@@ -5,12 +5,12 @@
 public protocol MessageIDResponse: EncodablePDU {
     var messageID: BytesView { get set }
     var tlvs: TLVList { get set }
-    init(sequenceNumber: UInt32, commandStatus: CommandStatus, messageID: BytesView, tlvs: TLVList)
+    init(sequenceNumber: UInt32, status commandStatus: CommandStatus, messageID: BytesView, tlvs: TLVList)
 }
 
 extension MessageIDResponse {
     init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        self.init(sequenceNumber: header.sequenceNumber, commandStatus: header.commandStatus, messageID: .empty, tlvs: .none)
+        self.init(sequenceNumber: header.sequenceNumber, status: header.commandStatus, messageID: .empty, tlvs: .none)
         if r.isOmittedErrorBody(header) { return }
         messageID = try r.cString(Field.messageID)
         tlvs = try r.tlvs()

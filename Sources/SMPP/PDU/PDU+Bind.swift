@@ -86,7 +86,7 @@ public struct BindResp: EncodablePDU {
     public var tlvs: TLVList
 
     public init(
-        kind: BindKind, sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK,
+        kind: BindKind, sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK,
         systemID: BytesView, scInterfaceVersion: UInt8? = nil, tlvs: TLVList = .none
     ) {
         self.kind = kind
@@ -202,7 +202,7 @@ public struct BindRespPDU: PDUView {
     @inlinable public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: raw.slot(0) &+ 1) }
 
     public var encodable: BindResp {
-        BindResp(kind: kind, sequenceNumber: sequenceNumber, commandStatus: commandStatus, systemID: systemID, tlvs: tlvs)
+        BindResp(kind: kind, sequenceNumber: sequenceNumber, status: commandStatus, systemID: systemID, tlvs: tlvs)
     }
 }
 

@@ -67,7 +67,7 @@ public struct DataSMResp: MessageIDResponse {
     public var messageID: BytesView
     public var tlvs: TLVList
 
-    public init(sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView, tlvs: TLVList = .none) {
+    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView, tlvs: TLVList = .none) {
         self.sequenceNumber = sequenceNumber
         self.commandStatus = commandStatus
         self.messageID = messageID

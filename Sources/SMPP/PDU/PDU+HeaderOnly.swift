@@ -4,7 +4,7 @@
 
 /// A PDU with no body. A decoded one had exactly 16 octets (anything more is ESME_RINVCMDLEN).
 public protocol HeaderOnlyPDU: EncodablePDU {
-    init(sequenceNumber: UInt32, commandStatus: CommandStatus)
+    init(sequenceNumber: UInt32, status commandStatus: CommandStatus)
 }
 
 extension HeaderOnlyPDU {
@@ -12,7 +12,7 @@ extension HeaderOnlyPDU {
 
     init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
         try r.expectEnd()
-        self.init(sequenceNumber: header.sequenceNumber, commandStatus: header.commandStatus)
+        self.init(sequenceNumber: header.sequenceNumber, status: header.commandStatus)
     }
 }
 
@@ -20,7 +20,7 @@ extension HeaderOnlyPDU {
 public struct EnquireLink: HeaderOnlyPDU, Hashable, Sendable {
     public var sequenceNumber: UInt32
     public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK) {
+    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
         self.sequenceNumber = sequenceNumber
         self.commandStatus = commandStatus
     }
@@ -31,7 +31,7 @@ public struct EnquireLink: HeaderOnlyPDU, Hashable, Sendable {
 public struct EnquireLinkResp: HeaderOnlyPDU, Hashable, Sendable {
     public var sequenceNumber: UInt32
     public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK) {
+    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
         self.sequenceNumber = sequenceNumber
         self.commandStatus = commandStatus
     }
@@ -42,7 +42,7 @@ public struct EnquireLinkResp: HeaderOnlyPDU, Hashable, Sendable {
 public struct Unbind: HeaderOnlyPDU, Hashable, Sendable {
     public var sequenceNumber: UInt32
     public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK) {
+    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
         self.sequenceNumber = sequenceNumber
         self.commandStatus = commandStatus
     }
@@ -53,7 +53,7 @@ public struct Unbind: HeaderOnlyPDU, Hashable, Sendable {
 public struct UnbindResp: HeaderOnlyPDU, Hashable, Sendable {
     public var sequenceNumber: UInt32
     public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK) {
+    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
         self.sequenceNumber = sequenceNumber
         self.commandStatus = commandStatus
     }
@@ -65,7 +65,7 @@ public struct UnbindResp: HeaderOnlyPDU, Hashable, Sendable {
 public struct GenericNack: HeaderOnlyPDU, Hashable, Sendable {
     public var sequenceNumber: UInt32
     public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, commandStatus: CommandStatus) {
+    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus) {
         self.sequenceNumber = sequenceNumber
         self.commandStatus = commandStatus
     }
@@ -76,7 +76,7 @@ public struct GenericNack: HeaderOnlyPDU, Hashable, Sendable {
 public struct CancelSMResp: HeaderOnlyPDU, Hashable, Sendable {
     public var sequenceNumber: UInt32
     public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK) {
+    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
         self.sequenceNumber = sequenceNumber
         self.commandStatus = commandStatus
     }
@@ -87,7 +87,7 @@ public struct CancelSMResp: HeaderOnlyPDU, Hashable, Sendable {
 public struct ReplaceSMResp: HeaderOnlyPDU, Hashable, Sendable {
     public var sequenceNumber: UInt32
     public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK) {
+    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
         self.sequenceNumber = sequenceNumber
         self.commandStatus = commandStatus
     }
@@ -103,7 +103,7 @@ public struct ErrorResponse: EncodablePDU, Hashable, Sendable {
     public var sequenceNumber: UInt32
     public var commandStatus: CommandStatus
 
-    public init(commandID: CommandID, sequenceNumber: UInt32, commandStatus: CommandStatus) {
+    public init(commandID: CommandID, sequenceNumber: UInt32, status commandStatus: CommandStatus) {
         self.commandID = commandID
         self.sequenceNumber = sequenceNumber
         self.commandStatus = commandStatus

@@ -52,7 +52,7 @@ public struct QuerySMResp: EncodablePDU {
     public var tlvs: TLVList
 
     public init(
-        sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView,
+        sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView,
         finalDate: BytesView = .empty, messageState: UInt8, errorCode: UInt8 = 0, tlvs: TLVList = .none
     ) {
         self.sequenceNumber = sequenceNumber
@@ -226,7 +226,7 @@ public struct QuerySMRespPDU: PDUView {
     @inlinable public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: raw.slot(1) &+ 3) }
 
     public var encodable: QuerySMResp {
-        QuerySMResp(sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID, finalDate: finalDate,
+        QuerySMResp(sequenceNumber: sequenceNumber, status: commandStatus, messageID: messageID, finalDate: finalDate,
                     messageState: messageState, errorCode: errorCode, tlvs: tlvs)
     }
 }

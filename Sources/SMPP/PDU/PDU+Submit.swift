@@ -78,7 +78,7 @@ public struct SubmitSMResp: MessageIDResponse {
     /// Optional parameters (none defined in v3.4; kept if sent).
     public var tlvs: TLVList
 
-    public init(sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView, tlvs: TLVList = .none) {
+    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView, tlvs: TLVList = .none) {
         self.sequenceNumber = sequenceNumber
         self.commandStatus = commandStatus
         self.messageID = messageID

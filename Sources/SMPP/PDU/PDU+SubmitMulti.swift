@@ -203,7 +203,7 @@ public struct SubmitMultiResp: EncodablePDU {
     public var tlvs: TLVList
 
     public init(
-        sequenceNumber: UInt32, commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView,
+        sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView,
         unsuccessSMEs: UnsuccessSMEList = .none, tlvs: TLVList = .none
     ) {
         self.sequenceNumber = sequenceNumber
@@ -314,7 +314,7 @@ public struct SubmitMultiRespPDU: PDUView {
     public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: listEnd) }
 
     public var encodable: SubmitMultiResp {
-        SubmitMultiResp(sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID,
+        SubmitMultiResp(sequenceNumber: sequenceNumber, status: commandStatus, messageID: messageID,
                         unsuccessSMEs: unsuccessSMEs, tlvs: tlvs)
     }
 }

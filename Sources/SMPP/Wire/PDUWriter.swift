@@ -31,14 +31,14 @@ public struct PDUWriter {
     /// Octets written (or, once past capacity, that would have been written) so far.
     @inlinable public var count: Int { offset }
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func reserve(_ n: Int) -> UnsafeMutableRawPointer? {
         defer { offset &+= n }
         guard n <= capacity &- offset, let base else { return nil }
         return base + offset
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func uint8(_ value: UInt8) {
         reserve(1)?.storeBytes(of: value, as: UInt8.self)
     }
@@ -54,16 +54,37 @@ public struct PDUWriter {
     }
 
     /// The bytes of `value`, verbatim.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func bytes(_ value: BytesView) {
         let n = value.count
-        guard n > 0 else { return }
-        if let p = reserve(n) { p.copyMemory(from: value.start.unsafelyUnwrapped, byteCount: n) }
+        guard n > 0, let p = reserve(n) else { return }
+        let src = value.start.unsafelyUnwrapped
+        // Addresses, ids and times are 1–32 octets: two overlapping word copies beat a call
+        // to memmove there. Longer runs (short_message, TLVs) go to memmove.
+        if n >= 8 && n <= 16 {
+            let head = src.loadUnaligned(as: UInt64.self)
+            let tail = src.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+            p.storeBytes(of: head, as: UInt64.self)
+            p.storeBytes(of: tail, toByteOffset: n &- 8, as: UInt64.self)
+        } else if n > 16 && n <= 32 {
+            let a = src.loadUnaligned(as: (UInt64, UInt64).self)
+            let b = src.loadUnaligned(fromByteOffset: n &- 16, as: (UInt64, UInt64).self)
+            p.storeBytes(of: a, as: (UInt64, UInt64).self)
+            p.storeBytes(of: b, toByteOffset: n &- 16, as: (UInt64, UInt64).self)
+        } else if n < 8 {
+            var i = 0
+            while i < n {
+                p.storeBytes(of: src.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self)
+                i &+= 1
+            }
+        } else {
+            p.copyMemory(from: src, byteCount: n)
+        }
     }
 
     /// `value` and a NUL, as a C-Octet String of at most `spec.maxLength` octets (NUL included).
     /// The value must not contain a NUL (checked in debug builds).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func cString(_ value: BytesView, _ spec: FieldSpec) throws(FieldError) {
         guard value.count < spec.maxLength else { throw FieldError(spec.name, spec.tooLongStatus) }
         assert(value.firstZero(from: 0, before: value.count) == nil, "NUL inside a C-Octet String value")
@@ -160,5 +181,39 @@ extension EncodablePDU {
             return .invalidField(error.field)
         }
         return writer.finishPDU()
+    }
+}
+
+extension DecodedPDU {
+    /// Re-encodes the decoded PDU into `buffer` (for relaying or normalising), through the
+    /// matching encodable type, without boxing it in an existential. Same outcomes as
+    /// `EncodablePDU.encode(into:)`; an error response whose body was omitted comes back with
+    /// its empty fields written.
+    public func encode(into buffer: UnsafeMutableRawBufferPointer) -> EncodeResult {
+        switch self {
+        case .bindTransmitter(let p), .bindReceiver(let p), .bindTransceiver(let p): p.encodable.encode(into: buffer)
+        case .bindTransmitterResp(let p), .bindReceiverResp(let p), .bindTransceiverResp(let p): p.encodable.encode(into: buffer)
+        case .outbind(let p): p.encodable.encode(into: buffer)
+        case .unbind(let p): p.encode(into: buffer)
+        case .unbindResp(let p): p.encode(into: buffer)
+        case .genericNack(let p): p.encode(into: buffer)
+        case .submitSM(let p): p.encodable.encode(into: buffer)
+        case .submitSMResp(let p): p.encode(into: buffer)
+        case .submitMulti(let p): p.encodable.encode(into: buffer)
+        case .submitMultiResp(let p): p.encodable.encode(into: buffer)
+        case .deliverSM(let p): p.encodable.encode(into: buffer)
+        case .deliverSMResp(let p): p.encode(into: buffer)
+        case .dataSM(let p): p.encodable.encode(into: buffer)
+        case .dataSMResp(let p): p.encode(into: buffer)
+        case .querySM(let p): p.encodable.encode(into: buffer)
+        case .querySMResp(let p): p.encodable.encode(into: buffer)
+        case .cancelSM(let p): p.encodable.encode(into: buffer)
+        case .cancelSMResp(let p): p.encode(into: buffer)
+        case .replaceSM(let p): p.encodable.encode(into: buffer)
+        case .replaceSMResp(let p): p.encode(into: buffer)
+        case .enquireLink(let p): p.encode(into: buffer)
+        case .enquireLinkResp(let p): p.encode(into: buffer)
+        case .alertNotification(let p): p.encodable.encode(into: buffer)
+        }
     }
 }

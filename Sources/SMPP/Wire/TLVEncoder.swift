@@ -1,8 +1,15 @@
 // TLVEncoder: builds a TLV region in a caller-provided scratch buffer, to pass as `tlvs` to an
 // encoder (message_payload, sar_*, data_sm_resp's TLVs …). No allocation; the caller's thread.
-// Invariants: PDUWriter's; the buffer is the caller's and must outlive the returned TLVList.
+// Invariants: the block on the type below.
 
 /// Appends TLVs into a scratch buffer; `tlvs` views what was written.
+///
+/// Invariants:
+/// - `buffer` is the caller's; it must stay valid and unchanged while `tlvs` is used.
+/// - `0 <= committed <= buffer.count`, and `buffer[0..<committed]` holds whole, well-formed
+///   TLVs only: an append that does not fit (or breaks a length rule) is not committed, and
+///   every later append is refused (`isComplete == false`).
+/// - Writes go through PDUWriter, so nothing outside `buffer` is touched.
 public struct TLVEncoder {
     @usableFromInline var writer: PDUWriter
     @usableFromInline let buffer: UnsafeMutableRawBufferPointer

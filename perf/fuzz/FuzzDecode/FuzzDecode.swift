@@ -51,8 +51,7 @@ func checkDecode(_ pdu: UnsafeRawBufferPointer) {
 /// Decode → encode must give back the input byte for byte, except for an error response whose
 /// body was omitted (re-encoded with its empty fields). Decoding the re-encoding must succeed.
 func reencode(_ decoded: DecodedPDU, original: UnsafeRawBufferPointer) {
-    let pdu = decoded.pdu
-    switch pdu.encode(into: output) {
+    switch decoded.encode(into: output) {
     case .needs(let n):
         preconditionFailure("re-encoding needs \(n) octets, more than the 80 KiB buffer")
     case .invalidField(let f):
