@@ -117,7 +117,9 @@ public final class EventLoop {
     /// Closes every connection now (.closedLocally); for shutdown and tests.
     public func closeAllConnections() {
         assertOnLoopThread()
-        while let c = connections.last { c.close() }
+        // Iterate a copy: a connection inside one of its own callbacks defers its teardown (and
+        // its removal from `connections`) until that callback returns.
+        for c in connections { c.close() }
     }
 
     // MARK: before sleep

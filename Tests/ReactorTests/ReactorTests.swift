@@ -291,6 +291,28 @@ import Glibc
         #expect(server.recorder.allCloseReasons.allSatisfy { $0 == .peerClosed || $0 == .reset(errno: ECONNRESET) })
     }
 
+    @Test func closeInsideCallbacksIsDeferredAndReportedOnce() throws {
+        let server = try TestServer(tls: TestCertificates.serverContext(), mode: .closeOnData)
+        server.start()
+        defer { server.stop() }
+        let client = TestClient(port: server.port, tls: (TLS1_2_VERSION, TLS1_3_VERSION))
+        #expect(client.handshake() == .success("TLSv1.3"))
+        client.send(Array("bye".utf8))
+        #expect(client.pump { _ in false } == .eof)
+        #expect(server.recorder.wait { server.recorder.u_closeCount == 1 })
+        #expect(server.recorder.allCloseReasons == [.closedLocally])
+
+        // Refused in onReady (plaintext: ready comes straight after accept).
+        let refusing = try TestServer(tls: nil, mode: .sink) { c in c.close() }
+        refusing.start()
+        defer { refusing.stop() }
+        let refused = TestClient(port: refusing.port)
+        #expect(refused.readUntilEOF() == .eof)
+        #expect(refusing.recorder.wait { refusing.recorder.u_closeCount == 1 })
+        #expect(refusing.recorder.allCloseReasons == [.closedLocally])
+        #expect(refusing.sync { s in s.loop.connectionCount } == 0)
+    }
+
     // MARK: timers, doorbell, signals
 
     @Test func timersFireReArmAndCancel() throws {

@@ -105,7 +105,7 @@ final class Recorder: @unchecked Sendable {
 // MARK: - server delegate
 
 final class TestDelegate: ConnectionDelegate {
-    enum Mode { case echo, echoFrames, sink }
+    enum Mode { case echo, echoFrames, sink, closeOnData }
     let id: Int
     let mode: Mode
     let recorder: Recorder
@@ -128,6 +128,11 @@ final class TestDelegate: ConnectionDelegate {
         let consumed: Int
         switch mode {
         case .sink: consumed = bytes.count
+        case .closeOnData:
+            connection.close()
+            connection.close()  // idempotent
+            #expect(!connection.write(reservingAtLeast: 1) { _ in 0 })
+            consumed = 0
         case .echo: consumed = echo(connection, bytes, upTo: bytes.count)
         case .echoFrames: consumed = echoFrames(connection, bytes)
         }
