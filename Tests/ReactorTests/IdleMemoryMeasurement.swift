@@ -1,5 +1,5 @@
 // Not a test of behaviour but a measurement, run on demand only:
-//   REACTOR_MEASURE_IDLE=10000 swift test --filter idleTLSSessionMemory
+//   REACTOR_MEASURE_IDLE=10000 [REACTOR_MEASURE_KEEP_RINGS=1] swift test --filter idleTLSSessionMemory
 // N Python TLS clients (another process, so only the server's memory is counted) connect, do
 // one round trip (as a bind would) and then stay idle; we print the server's RSS per session.
 
@@ -17,7 +17,8 @@ private let idleCount = getenv("REACTOR_MEASURE_IDLE").flatMap { Int(String(cStr
         let count = idleCount ?? 0
         Sys.raiseFileLimit()
         var options = ConnectionOptions()
-        options.releaseIdleBuffersAfter = .milliseconds(500)
+        // REACTOR_MEASURE_KEEP_RINGS=1 measures with the idle sweep off (rings stay mapped).
+        options.releaseIdleBuffersAfter = getenv("REACTOR_MEASURE_KEEP_RINGS") == nil ? .milliseconds(500) : nil
         let server = try TestServer(tls: TestCertificates.serverContext(), options: options)
         server.start()
         defer { server.stop() }
