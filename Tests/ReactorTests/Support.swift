@@ -355,6 +355,27 @@ final class TestClient {
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
     }
 
+    /// The connect(2) errno for 127.0.0.1:port (0 when it connects).
+    static func connectErrno(port: UInt16) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        defer { Glibc.close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return rc == 0 ? 0 : errno
+    }
+
+    /// SHA-256 fingerprint of the server's certificate, formatted like TLSServerContext's.
+    var peerFingerprint: String? {
+        guard let ssl, let cert = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(cert) }
+        return TLSServerContext.fingerprint(of: cert)
+    }
+
     /// One nonblocking handshake step: nil while in progress, else the outcome.
     func handshakeStep() -> Result<String, HandshakeError>? {
         guard let ssl else { return .success("plain") }
