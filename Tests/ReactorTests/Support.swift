@@ -492,3 +492,11 @@ final class TestClient {
 func pattern(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &+ ($0 >> 11)) }
 }
+
+/// Byte-array equality that reports sizes and the first difference instead of dumping megabytes.
+func sameBytes(_ a: [UInt8], _ b: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    if a == b { return true }
+    let firstDiff = (0..<min(a.count, b.count)).first(where: { a[$0] != b[$0] }) ?? min(a.count, b.count)
+    Issue.record("byte arrays differ: \(a.count) vs \(b.count) bytes, first difference at \(firstDiff)", sourceLocation: sourceLocation)
+    return false
+}
