@@ -132,7 +132,10 @@ public final class EventLoop {
         //    loop from blocking meanwhile).
         if !readQueue.isEmpty {
             swap(&readQueue, &scratch)
-            for c in scratch {
+            // Index loop, not for-in: an iterator would hold a second reference to the buffer
+            // and make removeAll(keepingCapacity:) copy it (one malloc per iteration).
+            for i in scratch.indices {
+                let c = scratch[i]
                 c.isQueuedForRead = false
                 c.readFromQueue()
             }
@@ -141,7 +144,8 @@ public final class EventLoop {
         // 2. One flush per connection with pending output: many PDUs per SSL_write.
         if !flushQueue.isEmpty {
             swap(&flushQueue, &scratch)
-            for c in scratch {
+            for i in scratch.indices {
+                let c = scratch[i]
                 c.isQueuedForFlush = false
                 c.flushFromQueue()
             }

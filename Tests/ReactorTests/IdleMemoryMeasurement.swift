@@ -5,6 +5,7 @@
 
 import Testing
 @testable import Reactor
+import CShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -78,5 +79,52 @@ private let idleCount = getenv("REACTOR_MEASURE_IDLE").flatMap { Int(String(cStr
 extension String {
     func trimmingCharacters() -> String {
         String(self.drop(while: { $0 == " " || $0 == "\n" }).reversed().drop(while: { $0 == " " || $0 == "\n" }).reversed())
+    }
+}
+
+// Also on demand: heap allocations made on the loop thread per echoed message in steady state.
+// Needs a malloc wrapper exporting `long alloc_count_this_thread(void)` (a per-thread counter)
+// preloaded into the test process:
+//   LD_PRELOAD=/path/allocount.so swift test --filter loopThreadAllocationsPerMessage
+private typealias AllocCounter = @convention(c) () -> Int
+private let allocCounter: AllocCounter? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "alloc_count_this_thread")
+    .map { unsafeBitCast($0, to: AllocCounter.self) }
+private typealias AllocTrace = @convention(c) (Int32) -> Void
+private let allocTrace: AllocTrace? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "alloc_trace_this_thread")
+    .map { unsafeBitCast($0, to: AllocTrace.self) }
+private final class CounterBox: @unchecked Sendable { let f: AllocCounter; init(_ f: @escaping AllocCounter) { self.f = f } }
+
+@Suite(.serialized) struct LoopAllocationMeasurement {
+    @Test(.enabled(if: allocCounter != nil))
+    func loopThreadAllocationsPerMessage() throws {
+        let counter = CounterBox(allocCounter!)
+        for tls in [false, true] {
+            let server = try TestServer(tls: tls ? TestCertificates.serverContext() : nil, mode: .echoQuietly)
+            server.start()
+            defer { server.stop() }
+            let client = TestClient(port: server.port, tls: tls ? (TLS1_2_VERSION, TLS1_3_VERSION) : nil)
+            if tls { #expect(client.handshake() == .success("TLSv1.3")) }
+            func frames(_ n: Int) -> [UInt8] {
+                var out: [UInt8] = []
+                for i in 0..<n {
+                    let length = 100
+                    out += [0, 0, 0, UInt8(length)]
+                    out += (0..<(length - 4)).map { UInt8(truncatingIfNeeded: i) &+ UInt8(truncatingIfNeeded: $0) }
+                }
+                return out
+            }
+            let warmUp = frames(2_000)
+            client.send(warmUp)
+            #expect(client.pump { $0.received.count >= warmUp.count } == .done)
+            let trace = getenv("REACTOR_TRACE_ALLOCS") != nil
+            let before = server.sync { _ in if trace { allocTrace?(1) }; return counter.f() }
+            let batch = frames(20_000)
+            client.send(batch)
+            #expect(client.pump(timeoutMilliseconds: 60_000) { $0.received.count >= warmUp.count + batch.count } == .done)
+            let after = server.sync { _ in if trace { allocTrace?(0) }; return counter.f() }
+            let kind = tls ? "TLS" : "plain"
+            let count = after - before
+            print("\(kind): loop-thread allocations for 20,000 echoed 100-byte messages: \(count)")
+        }
     }
 }
