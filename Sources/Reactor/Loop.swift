@@ -45,6 +45,8 @@ public final class EventLoop {
         sweepTimer = nil
         prepare?.stop()
         prepare = nil
+        // `idle` is released after this body, i.e. after ev_loop_destroy: safe only because it
+        // is inactive then (ev_idle_stop on an inactive, non-pending watcher never reads the loop).
         idle.set(active: false)
         ev_loop_destroy(raw)
     }
