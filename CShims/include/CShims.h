@@ -42,9 +42,6 @@ static inline void shim_ev_prepare_init(ev_prepare *w, shim_ev_prepare_cb cb) { 
 static inline void shim_ev_idle_init(ev_idle *w, shim_ev_idle_cb cb) { ev_idle_init(w, cb); }
 static inline void shim_ev_signal_init(ev_signal *w, shim_ev_signal_cb cb, int signum) { ev_signal_init(w, cb, signum); }
 static inline int shim_ev_is_active(const void *w) { return ev_is_active((const ev_watcher *)w); }
-/* The `data` slot of any watcher (ev.pod "ASSOCIATING CUSTOM DATA WITH A WATCHER"). */
-static inline void shim_ev_set_data(void *w, void *data) { ((ev_watcher *)w)->data = data; }
-static inline void *shim_ev_get_data(const void *w) { return ((const ev_watcher *)w)->data; }
 
 /* ---- OpenSSL: macros and SSL_OP_BIT constants that do not import ----------------------- */
 static inline long shim_SSL_CTX_set_mode(SSL_CTX *c, long m) { return SSL_CTX_set_mode(c, m); }
@@ -62,13 +59,9 @@ static inline int shim_ERR_GET_LIB(unsigned long e) { return ERR_GET_LIB(e); }
 static inline int shim_ERR_GET_REASON(unsigned long e) { return ERR_GET_REASON(e); }
 
 /* ---- Glibc: GNU extensions that need _GNU_SOURCE (defined in shims.c) ------------------ */
-/* accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); returns the fd or -1 with errno. */
-int shim_accept4_nonblock(int fd);
-/* memfd_create(name, MFD_CLOEXEC); returns the fd or -1 with errno. */
+/* accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): the fd, or -1 with errno. */
+int shim_accept4(int fd);
+/* memfd_create(name, MFD_CLOEXEC): the fd, or -1 with errno. */
 int shim_memfd_create(const char *name);
-/* mmap helpers with the flags spelled in C: a PROT_NONE private reservation of `len` bytes,
- * and a MAP_SHARED|MAP_FIXED mapping of `fd` at `addr`. Both return NULL (not MAP_FAILED) on error. */
-void *shim_mmap_reserve(size_t len);
-void *shim_mmap_shared_fixed(void *addr, size_t len, int fd);
 
 #endif

@@ -87,6 +87,7 @@ public final class Connection {
 
     /// Called by the Listener right after onAccept (the delegate is set by then).
     func start() {
+        guard state != .closed else { return }  // onAccept may refuse it with close()
         loop.register(self)
         enter()
         if state == .handshaking {

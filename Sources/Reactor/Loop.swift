@@ -45,6 +45,8 @@ public final class EventLoop {
         sweepTimer = nil
         prepare?.stop()
         prepare = nil
+        // `idle` is released after this body, i.e. after ev_loop_destroy: safe only because it
+        // is inactive then (ev_idle_stop on an inactive, non-pending watcher never reads the loop).
         idle.set(active: false)
         ev_loop_destroy(raw)
     }
@@ -117,7 +119,9 @@ public final class EventLoop {
     /// Closes every connection now (.closedLocally); for shutdown and tests.
     public func closeAllConnections() {
         assertOnLoopThread()
-        while let c = connections.last { c.close() }
+        // Iterate a copy: a connection inside one of its own callbacks defers its teardown (and
+        // its removal from `connections`) until that callback returns.
+        for c in connections { c.close() }
     }
 
     // MARK: before sleep
@@ -130,7 +134,10 @@ public final class EventLoop {
         //    loop from blocking meanwhile).
         if !readQueue.isEmpty {
             swap(&readQueue, &scratch)
-            for c in scratch {
+            // Index loop, not for-in: an iterator would hold a second reference to the buffer
+            // and make removeAll(keepingCapacity:) copy it (one malloc per iteration).
+            for i in scratch.indices {
+                let c = scratch[i]
                 c.isQueuedForRead = false
                 c.readFromQueue()
             }
@@ -139,7 +146,8 @@ public final class EventLoop {
         // 2. One flush per connection with pending output: many PDUs per SSL_write.
         if !flushQueue.isEmpty {
             swap(&flushQueue, &scratch)
-            for c in scratch {
+            for i in scratch.indices {
+                let c = scratch[i]
                 c.isQueuedForFlush = false
                 c.flushFromQueue()
             }

@@ -93,7 +93,7 @@ public enum Sys {
 
     static func accept(_ listenFD: Int32) -> AcceptResult {
         while true {
-            let fd = shim_accept4_nonblock(listenFD)
+            let fd = shim_accept4(listenFD)
             if fd >= 0 { return .accepted(fd) }
             let e = errno
             switch e {
@@ -205,14 +205,18 @@ public enum Sys {
         defer { Glibc.close(fd) }
         guard ftruncate(fd, off_t(size)) == 0 else { return nil }
         // Reserve 2*size of address space first, so both halves land exactly where we want them.
-        guard let base = shim_mmap_reserve(2 * size) else { return nil }
-        guard shim_mmap_shared_fixed(base, size, fd) != nil,
-              shim_mmap_shared_fixed(base + size, size, fd) != nil
-        else {
-            let e = errno
-            munmap(base, 2 * size)
-            errno = e
-            return nil
+        let failed = UnsafeMutableRawPointer(bitPattern: -1)  // MAP_FAILED, which Swift cannot import
+        guard let base = mmap(nil, 2 * size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+              base != failed
+        else { return nil }
+        for half in [base, base + size] {
+            let mapped = mmap(half, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0)
+            if mapped == failed || mapped != half {
+                let e = errno
+                munmap(base, 2 * size)
+                errno = e
+                return nil
+            }
         }
         return base
     }

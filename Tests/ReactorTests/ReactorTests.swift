@@ -115,7 +115,7 @@ import Glibc
         client.send(stream)
         #expect(client.pump(timeoutMilliseconds: 60_000) { $0.received.count >= stream.count } == .done)
         #expect(client.received.count == stream.count)
-        #expect(client.received == stream)
+        #expect(sameBytes(client.received, stream))
         #expect(server.recorder.value("frames") == frames)
         #expect(server.recorder.notes.isEmpty, "\(server.recorder.notes.prefix(3))")
         #expect(server.recorder.value("straddled") > 0, "no frame ever crossed the ring's wrap point")
@@ -164,7 +164,7 @@ import Glibc
         var expected: [UInt8] = []
         expected.reserveCapacity(total)
         while expected.count < total { expected += chunk }
-        #expect(client.received == Array(expected.prefix(total)))
+        #expect(sameBytes(client.received, Array(expected.prefix(total))))
         #expect(server.recorder.value("refused") > 0)
         #expect(server.recorder.value("maxOutputUsed") <= 16 * 1024)
     }
@@ -194,7 +194,7 @@ import Glibc
         #expect(client.handshake() == .success("TLSv1.3"))
         #expect(client.readUntilEOF(timeoutMilliseconds: 30_000) == .eof)
         #expect(client.received.count == payload.count)
-        #expect(client.received == payload)
+        #expect(sameBytes(client.received, payload))
         #expect(server.recorder.wait { server.recorder.u_closeCount == 1 })
         #expect(server.recorder.allCloseReasons == [.closedLocally])
     }
@@ -289,6 +289,101 @@ import Glibc
         #expect(server.recorder.wait(timeoutMilliseconds: 30_000) { server.recorder.u_closeCount == count })
         // RST rather than FIN when the client closes with the server's session tickets unread.
         #expect(server.recorder.allCloseReasons.allSatisfy { $0 == .peerClosed || $0 == .reset(errno: ECONNRESET) })
+    }
+
+    @Test func closeInsideCallbacksIsDeferredAndReportedOnce() throws {
+        let server = try TestServer(tls: TestCertificates.serverContext(), mode: .closeOnData)
+        server.start()
+        defer { server.stop() }
+        let client = TestClient(port: server.port, tls: (TLS1_2_VERSION, TLS1_3_VERSION))
+        #expect(client.handshake() == .success("TLSv1.3"))
+        client.send(Array("bye".utf8))
+        #expect(client.pump { _ in false } == .eof)
+        #expect(server.recorder.wait { server.recorder.u_closeCount == 1 })
+        #expect(server.recorder.allCloseReasons == [.closedLocally])
+
+        // Refused in onReady (plaintext: ready comes straight after accept).
+        let refusing = try TestServer(tls: nil, mode: .sink) { c in c.close() }
+        refusing.start()
+        defer { refusing.stop() }
+        let refused = TestClient(port: refusing.port)
+        #expect(refused.readUntilEOF() == .eof)
+        #expect(refusing.recorder.wait { refusing.recorder.u_closeCount == 1 })
+        #expect(refusing.recorder.allCloseReasons == [.closedLocally])
+        #expect(refusing.sync { s in s.loop.connectionCount } == 0)
+    }
+
+    @Test func fairnessCapStillDrainsBytesBufferedInsideOpenSSL() throws {
+        // Reads of at most 1,000 bytes per event against 16 KiB TLS records: after each capped
+        // read OpenSSL holds decrypted bytes the socket will never signal again. Without the
+        // before-sleep read queue this echo would stall.
+        var options = ConnectionOptions()
+        options.maxReadBytesPerEvent = 1_000
+        options.inputCapacityBytes = 4096
+        let server = try TestServer(tls: TestCertificates.serverContext(), options: options, mode: .echo)
+        server.start()
+        defer { server.stop() }
+        let client = TestClient(port: server.port, tls: (TLS1_2_VERSION, TLS1_3_VERSION))
+        #expect(client.handshake() == .success("TLSv1.3"))
+        let payload = pattern(256 * 1024, seed: 11)
+        client.send(payload)
+        #expect(client.pump(timeoutMilliseconds: 30_000) { $0.received.count >= payload.count } == .done)
+        #expect(sameBytes(client.received, payload))
+    }
+
+    @Test func closeAfterFlushGivesUpOnAPeerThatDoesNotRead() throws {
+        var options = ConnectionOptions()
+        options.outputCapacityBytes = 8 << 20
+        options.flushTimeout = .milliseconds(200)
+        let server = try TestServer(tls: nil, options: options, mode: .sink) { c in
+            // More than the loopback socket buffers can hold.
+            while c.outputFreeBytes > 0 {
+                _ = c.write(reservingAtLeast: 1) { out in
+                    out.initializeMemory(as: UInt8.self, repeating: 0x55)
+                    return out.count
+                }
+            }
+            c.closeAfterFlush()
+        }
+        server.start()
+        defer { server.stop() }
+        let client = TestClient(port: server.port)
+        #expect(server.recorder.wait { server.recorder.u_closeCount == 1 })
+        #expect(server.recorder.allCloseReasons == [.flushTimeout])
+        _ = client
+    }
+
+    @Test func replacedTLSContextServesNewConnectionsOnly() throws {
+        let first = try TestCertificates.serverContext()
+        let second = try TLSServerContext.loadOrCreateSelfSigned(directory: TestCertificates.makeTempDirectory(), commonName: "second").context
+        #expect(first.fingerprintSHA256 != second.fingerprintSHA256)
+        let server = try TestServer(tls: first)
+        server.start()
+        defer { server.stop() }
+        let before = TestClient(port: server.port, tls: (TLS1_2_VERSION, TLS1_3_VERSION))
+        #expect(before.handshake() == .success("TLSv1.3"))
+        let box = UncheckedBox(second)
+        server.sync { s in s.listener.replaceTLSContext(box.value) }
+        let after = TestClient(port: server.port, tls: (TLS1_2_VERSION, TLS1_3_VERSION))
+        #expect(after.handshake() == .success("TLSv1.3"))
+        #expect(before.peerFingerprint == first.fingerprintSHA256)
+        #expect(after.peerFingerprint == second.fingerprintSHA256)
+        for c in [before, after] {
+            c.send(Array("still here".utf8))
+            #expect(c.pump { $0.received.count >= 10 } == .done)
+        }
+    }
+
+    @Test func closedListenerRefusesNewClientsButKeepsItsConnections() throws {
+        let server = try TestServer(tls: nil)
+        server.start()
+        defer { server.stop() }
+        let client = TestClient(port: server.port)
+        #expect(server.recorder.wait { server.recorder.u_ready == 1 })
+        server.sync { s in s.listener.close() }
+        #expect(TestClient.connectErrno(port: server.port) == ECONNREFUSED)
+        client.send(Array("echo".utf8))
+        #expect(client.pump { $0.received.count >= 4 } == .done)
     }
 
     // MARK: timers, doorbell, signals

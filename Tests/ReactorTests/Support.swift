@@ -105,7 +105,7 @@ final class Recorder: @unchecked Sendable {
 // MARK: - server delegate
 
 final class TestDelegate: ConnectionDelegate {
-    enum Mode { case echo, echoFrames, sink }
+    enum Mode { case echo, echoFrames, sink, closeOnData, echoQuietly }
     let id: Int
     let mode: Mode
     let recorder: Recorder
@@ -124,10 +124,17 @@ final class TestDelegate: ConnectionDelegate {
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        // No recorder calls here: the allocation measurement counts every malloc on the loop thread.
+        if mode == .echoQuietly { return echo(connection, bytes, upTo: bytes.count) }
         recorder.add("offered", bytes.count)
         let consumed: Int
         switch mode {
-        case .sink: consumed = bytes.count
+        case .sink, .echoQuietly: consumed = bytes.count
+        case .closeOnData:
+            connection.close()
+            connection.close()  // idempotent
+            #expect(!connection.write(reservingAtLeast: 1) { _ in 0 })
+            consumed = 0
         case .echo: consumed = echo(connection, bytes, upTo: bytes.count)
         case .echoFrames: consumed = echoFrames(connection, bytes)
         }
@@ -152,7 +159,10 @@ final class TestDelegate: ConnectionDelegate {
                 out.baseAddress!.copyMemory(from: bytes.baseAddress! + done, byteCount: n)
                 return n
             }
-            if !ok { recorder.add("refused"); break }
+            if !ok {
+                if mode != .echoQuietly { recorder.add("refused") }
+                break
+            }
             done += n
         }
         return done
@@ -350,6 +360,27 @@ final class TestClient {
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
     }
 
+    /// The connect(2) errno for 127.0.0.1:port (0 when it connects).
+    static func connectErrno(port: UInt16) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        defer { Glibc.close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return rc == 0 ? 0 : errno
+    }
+
+    /// SHA-256 fingerprint of the server's certificate, formatted like TLSServerContext's.
+    var peerFingerprint: String? {
+        guard let ssl, let cert = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(cert) }
+        return TLSServerContext.fingerprint(of: cert)
+    }
+
     /// One nonblocking handshake step: nil while in progress, else the outcome.
     func handshakeStep() -> Result<String, HandshakeError>? {
         guard let ssl else { return .success("plain") }
@@ -465,4 +496,12 @@ final class TestClient {
 /// Deterministic bytes for payload checks.
 func pattern(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &+ ($0 >> 11)) }
+}
+
+/// Byte-array equality that reports sizes and the first difference instead of dumping megabytes.
+func sameBytes(_ a: [UInt8], _ b: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    if a == b { return true }
+    let firstDiff = (0..<min(a.count, b.count)).first(where: { a[$0] != b[$0] }) ?? min(a.count, b.count)
+    Issue.record("byte arrays differ: \(a.count) vs \(b.count) bytes, first difference at \(firstDiff)", sourceLocation: sourceLocation)
+    return false
 }

@@ -188,13 +188,16 @@ enum SelfSigned {
         _ = withUnsafeMutableBytes(of: &serial) { RAND_bytes($0.baseAddress!.assumingMemoryBound(to: UInt8.self), 8) }
         serial &= 0x3FFF_FFFF_FFFF_FFFF  // positive, fits a C long
         let tenYears = 3653 * 24 * 3600
+        let cn = Array(commonName.utf8)
+        guard !cn.isEmpty, cn.count <= 64 else { throw .invalidArgument("certificate common name must be 1-64 bytes: \(commonName)") }
         guard X509_set_version(cert, 2) == 1,  // v3
               ASN1_INTEGER_set(X509_get_serialNumber(cert), Int(serial == 0 ? 1 : serial)) == 1,
               X509_gmtime_adj(X509_getm_notBefore(cert), -3600) != nil,  // tolerate small clock skew
               X509_gmtime_adj(X509_getm_notAfter(cert), tenYears) != nil,
               X509_set_pubkey(cert, key) == 1,
               let name = X509_get_subject_name(cert),
-              X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, Array(commonName.utf8), -1, -1, 0) == 1,
+              // Explicit length: the byte array is not NUL-terminated (-1 would make OpenSSL strlen it).
+              X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, cn, Int32(cn.count), -1, 0) == 1,
               X509_set_issuer_name(cert, name) == 1
         else { throw .tls("cannot build certificate for CN=\(commonName): \(TLSErrors.drain())") }
 
