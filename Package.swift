@@ -36,10 +36,13 @@ var package = Package(
         .target(name: "Store", dependencies: ["SMPP"], swiftSettings: common),
         // libev + OpenSSL + sockets + rings: knows bytes, not SMPP.
         .target(name: "Reactor", dependencies: ["CShims", "Queues"], swiftSettings: common),
-        // The loop-thread domain: sessions, binds, accounts.
+        // The worker pool that plays the carrier: latency, outcomes, MO (CONTRACT §8).
+        .target(name: "Carrier", dependencies: ["SMPP", "Queues"], swiftSettings: common),
+        // The loop-thread domain: sessions, binds, accounts, messaging.
         .target(
             name: "SMSC",
-            dependencies: ["SMPP", "Reactor", "Queues", "CShims", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SMPP", "Reactor", "Queues", "CShims", "Store", "Carrier",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: common
         ),
         // The daemon: options, config, signals, logging, wiring.

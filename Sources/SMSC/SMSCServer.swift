@@ -4,6 +4,7 @@
 import Logging
 import Reactor
 import SMPP
+import Store
 
 /// One SMPP listener to open: where, and with TLS or (explicit opt-in) without.
 public struct ListenerSpec {
@@ -33,13 +34,18 @@ public final class SMSCServer {
     private var isShuttingDown = false
     private var shutdownTimer: LoopTimer?
     private var onShutdownComplete: (() -> Void)?
+    let metrics = Metrics()
+    /// Messages: store, carrier, deliver_sm routing (CONTRACT §4–§8).
+    private(set) var messages: MessageService!
 
-    public init(loop: EventLoop, settings: SMSCSettings, accounts: [Account], logger: Logger) {
+    public init(loop: EventLoop, settings: SMSCSettings, messaging: MessagingSettings = MessagingSettings(),
+                accounts: [Account], logger: Logger) {
         self.loop = loop
         self.settings = settings
         self.accounts = AccountDirectory(accounts)
         self.limiter = BindFailureLimiter(policy: settings.bindFailures)
         self.logger = logger
+        messages = MessageService(loop: loop, settings: messaging, accounts: accounts, logger: logger, metrics: metrics)
         passwordWorker = PasswordCheckWorker(loop: loop) { [unowned self] token, ok in
             self.passwordChecked(token: token, ok: ok)
         }
@@ -57,6 +63,17 @@ public final class SMSCServer {
     }
 
     public var sessionCount: Int { sessions.count }
+
+    /// Bound sessions by mode, for /metrics.
+    var boundSessionsByMode: [BindMode: Int] {
+        var out: [BindMode: Int] = [:]
+        for s in sessions.values { if case .bound(let m) = s.phase { out[m, default: 0] += 1 } }
+        return out
+    }
+
+    /// The account list as it is now.
+    var accountList: [Account] { accounts.all }
+    func account(_ systemID: String) -> Account? { accounts[systemID] }
 
     private func accept(_ connection: Connection) {
         guard !isShuttingDown else { connection.close(); return }
@@ -142,6 +159,7 @@ public final class SMSCServer {
     /// New accounts and settings; bound sessions stay bound. New TLS contexts apply to new connections.
     public func reload(accounts newAccounts: [Account], settings newSettings: SMSCSettings, tls: TLSServerContext?) {
         accounts = AccountDirectory(newAccounts)
+        messages.updateAccounts(newAccounts)
         settings = newSettings
         limiter.policy = newSettings.bindFailures
         verifiedPasswords.removeAll()
@@ -177,6 +195,7 @@ public final class SMSCServer {
         guard let done = onShutdownComplete else { return }
         onShutdownComplete = nil
         passwordWorker.stop()
+        messages.stop()
         done()
     }
 }

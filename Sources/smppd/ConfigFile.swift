@@ -37,8 +37,8 @@ enum ConfigFile {
                 }
                 continue
             }
-            guard ["server", "timeouts", "auth"].contains(section) else {
-                throw ConfigError(key: section, problem: "unknown section or key (known: [server], [timeouts], [auth], [[account]])")
+            guard ["server", "timeouts", "auth", "messages", "delivery", "carrier"].contains(section) else {
+                throw ConfigError(key: section, problem: "unknown section or key (known: [server], [timeouts], [auth], [messages], [delivery], [carrier], [[account]])")
             }
             guard let table = value.table else {
                 throw ConfigError(key: section, problem: "must be a table ([\(section)])")
@@ -129,8 +129,27 @@ enum ConfigFile {
             }
             if modes.isEmpty { throw ConfigError(key: "\(prefix).bind-modes", problem: "must name at least one mode") }
         }
+        var credits: Int? = nil
+        if case .int(let n)? = values["credits"] {
+            guard n >= -1 else { throw ConfigError(key: "\(prefix).credits", problem: "must be -1 (unlimited) or more") }
+            credits = n < 0 ? nil : n
+        }
+        var submitRate = 0
+        if case .int(let n)? = values["submit-rate"] {
+            guard n >= 0, n <= 10_000_000 else { throw ConfigError(key: "\(prefix).submit-rate", problem: "must be 0…10000000") }
+            submitRate = n
+        }
+        var moRate = 0.0
+        if case .int(let n)? = values["mo-rate"] {
+            guard n >= 0, n <= 1_000_000 else { throw ConfigError(key: "\(prefix).mo-rate", problem: "must be 0…1000000") }
+            guard n == 0 || defaultNumber != nil || !numbers.isEmpty else {
+                throw ConfigError(key: "\(prefix).mo-rate", problem: "needs numbers or default-number (the MO destination)")
+            }
+            moRate = Double(n)
+        }
         return Account(systemID: systemID, password: password, numbers: numbers, defaultNumber: defaultNumber,
-                       maxSessions: maxSessions, bindModes: modes, allowedIPs: strings("allowed-ips") ?? [])
+                       maxSessions: maxSessions, bindModes: modes, allowedIPs: strings("allowed-ips") ?? [],
+                       credits: credits, submitRate: submitRate, moRate: moRate)
     }
 }
 

@@ -1,6 +1,7 @@
 // The one table of configuration keys: the TOML reader, `--help` and every error message come
 // from it, so they cannot disagree (ksmppd's smpp_server_cfg.def idea). Main thread only.
 import SMSC
+import Store
 
 /// Where the daemon's settings end up after config file and flags are merged.
 struct DaemonConfig {
@@ -12,7 +13,9 @@ struct DaemonConfig {
     var tlsCert: String? = nil
     var tlsKey: String? = nil
     var logLevel = "info"
+    var adminToken: String? = nil
     var smsc = SMSCSettings()
+    var messaging = MessagingSettings()
     /// Accounts from the config file (`[[account]]`); flag accounts are kept apart for SIGHUP.
     var accounts: [Account] = []
 }
@@ -45,6 +48,21 @@ private func milliseconds(_ key: String, _ v: Int) throws(ConfigError) -> Durati
 
 private func positive(_ key: String, _ v: Int, max: Int = Int(Int32.max)) throws(ConfigError) -> Int {
     guard v > 0, v <= max else { throw ConfigError(key: key, problem: "must be 1…\(max), got \(v)") }
+    return v
+}
+
+private func millisecondsInt(_ key: String, _ v: Int) throws(ConfigError) -> Int64 {
+    guard v > 0, v <= 31_536_000_000 else { throw ConfigError(key: key, problem: "must be 1…31536000000 ms, got \(v)") }
+    return Int64(v)
+}
+
+private func nonNegativeMs(_ key: String, _ v: Int) throws(ConfigError) -> Int64 {
+    guard v >= 0, v <= 86_400_000 else { throw ConfigError(key: key, problem: "must be 0…86400000 ms, got \(v)") }
+    return Int64(v)
+}
+
+private func weight(_ key: String, _ v: Int) throws(ConfigError) -> Int {
+    guard v >= 0, v <= 1_000_000 else { throw ConfigError(key: key, problem: "must be 0…1000000, got \(v)") }
     return v
 }
 
@@ -104,6 +122,60 @@ let configKeys: [ConfigKey] = [
         if case .int(let n) = v { c.smsc.bindFailures.window = try milliseconds("auth.failure-window-ms", n) } },
     ConfigKey(name: "auth.lockout-ms", kind: .integer, help: "how long a locked-out IP gets ESME_RBINDFAIL (default 60000)") { c, v throws(ConfigError) in
         if case .int(let n) = v { c.smsc.bindFailures.lockout = try milliseconds("auth.lockout-ms", n) } },
+    ConfigKey(name: "server.admin-token", kind: .string, help: "bearer token every admin request must carry; required for a non-loopback admin address") { c, v in
+        if case .string(let s) = v { c.adminToken = s.isEmpty ? nil : s } },
+    ConfigKey(name: "server.message-id-format", kind: .string, help: "hex | upper-hex | decimal (default hex)") { c, v throws(ConfigError) in
+        guard case .string(let s) = v, let f = MessageIDFormat(rawValue: s) else {
+            throw ConfigError(key: "server.message-id-format", problem: "must be hex, upper-hex or decimal")
+        }
+        c.messaging.idFormat = f },
+    ConfigKey(name: "messages.retention-ms", kind: .integer, help: "final records are kept this long for query_sm (default 86400000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.retentionMs = try millisecondsInt("messages.retention-ms", n) } },
+    ConfigKey(name: "messages.max-records", kind: .integer, help: "message records kept at most; full of live ones → ESME_RMSGQFUL (default 1000000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.maxRecords = try positive("messages.max-records", n, max: 100_000_000) } },
+    ConfigKey(name: "messages.hold-ms", kind: .integer, help: "cancel window of ordinary numbers before they are forwarded (default 0)") { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard n >= 0, n <= 86_400_000 else { throw ConfigError(key: "messages.hold-ms", problem: "must be 0…86400000") }
+            c.messaging.carrier.defaultHoldMs = Int64(n)
+        } },
+    ConfigKey(name: "messages.max-validity-ms", kind: .integer, help: "validity_period is capped at this (default 172800000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.maxValidityMs = try millisecondsInt("messages.max-validity-ms", n) } },
+    ConfigKey(name: "delivery.window", kind: .integer, help: "unanswered deliver_sm per session (default 16)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.deliveryWindow = try positive("delivery.window", n, max: 65_536) } },
+    ConfigKey(name: "delivery.response-timeout-ms", kind: .integer, help: "no deliver_sm_resp by then: retried later (default 10000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.deliveryResponseTimeoutMs = try millisecondsInt("delivery.response-timeout-ms", n) } },
+    ConfigKey(name: "delivery.max-attempts", kind: .integer, help: "deliver_sm attempts before an item is dropped (default 10)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.deliveryMaxAttempts = try positive("delivery.max-attempts", n, max: 1000) } },
+    ConfigKey(name: "delivery.retry-initial-ms", kind: .integer, help: "first retry backoff; doubles up to retry-max-ms (default 1000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.retryInitialMs = try millisecondsInt("delivery.retry-initial-ms", n) } },
+    ConfigKey(name: "delivery.retry-max-ms", kind: .integer, help: "longest retry backoff (default 60000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.retryMaxMs = try millisecondsInt("delivery.retry-max-ms", n) } },
+    ConfigKey(name: "delivery.queue-max", kind: .integer, help: "deliver_sm waiting per account (default 100000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.queueMax = try positive("delivery.queue-max", n, max: 100_000_000) } },
+    ConfigKey(name: "delivery.queue-max-age-ms", kind: .integer, help: "a waiting deliver_sm older than this is dropped (default 86400000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.queueMaxAgeMs = try millisecondsInt("delivery.queue-max-age-ms", n) } },
+    ConfigKey(name: "carrier.workers", kind: .integer, help: "carrier worker threads (default 2)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.workers = try positive("carrier.workers", n, max: 64) } },
+    ConfigKey(name: "carrier.seed", kind: .integer, help: "seed of the carrier's latency and outcome draws (default 1)") { c, v in
+        if case .int(let n) = v { c.messaging.carrier.seed = UInt64(bitPattern: Int64(n)) } },
+    ConfigKey(name: "carrier.latency-min-ms", kind: .integer, help: "shortest carrier latency (default 50)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.latencyMinMs = try nonNegativeMs("carrier.latency-min-ms", n) } },
+    ConfigKey(name: "carrier.latency-median-ms", kind: .integer, help: "median carrier latency (default 200)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.latencyMedianMs = try nonNegativeMs("carrier.latency-median-ms", n) } },
+    ConfigKey(name: "carrier.latency-max-ms", kind: .integer, help: "longest carrier latency (default 1000)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.latencyMaxMs = try nonNegativeMs("carrier.latency-max-ms", n) } },
+    ConfigKey(name: "carrier.delivered", kind: .integer, help: "weight of DELIVRD outcomes (default 100)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.weights.delivered = try weight("carrier.delivered", n) } },
+    ConfigKey(name: "carrier.undeliverable", kind: .integer, help: "weight of UNDELIV outcomes (default 0)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.weights.undeliverable = try weight("carrier.undeliverable", n) } },
+    ConfigKey(name: "carrier.expired", kind: .integer, help: "weight of EXPIRED outcomes (default 0)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.weights.expired = try weight("carrier.expired", n) } },
+    ConfigKey(name: "carrier.rejected", kind: .integer, help: "weight of REJECTD outcomes (default 0)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.weights.rejected = try weight("carrier.rejected", n) } },
+    ConfigKey(name: "carrier.test-numbers", kind: .boolean, help: "the deterministic numbers ending 9990–9998 (default true)") { c, v in
+        if case .bool(let b) = v { c.messaging.carrier.testNumbers = b } },
+    ConfigKey(name: "carrier.mo-auto-reply", kind: .boolean, help: "every delivered message gets an MO reply (default false)") { c, v in
+        if case .bool(let b) = v { c.messaging.carrier.moAutoReply = b } },
 ]
 
 /// Keys of one `[[account]]` table.
@@ -122,4 +194,7 @@ let accountKeys: [AccountKey] = [
     AccountKey(name: "max-sessions", kind: .integer, help: "concurrent bound sessions (default 8)"),
     AccountKey(name: "bind-modes", kind: .stringArray, help: "any of transmitter, receiver, transceiver (default all)"),
     AccountKey(name: "allowed-ips", kind: .stringArray, help: "peer IPs allowed to bind; empty = any"),
+    AccountKey(name: "credits", kind: .integer, help: "message credits, one per segment; -1 = unlimited (default)"),
+    AccountKey(name: "submit-rate", kind: .integer, help: "submits per second; 0 = unlimited (default)"),
+    AccountKey(name: "mo-rate", kind: .integer, help: "background MO per second to this account's receivers (default 0)"),
 ]

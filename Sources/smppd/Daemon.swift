@@ -67,7 +67,7 @@ enum Daemon {
         }
 
         let loop = try EventLoop()
-        let server = SMSCServer(loop: loop, settings: config.smsc, accounts: accounts, logger: logger)
+        let server = SMSCServer(loop: loop, settings: config.smsc, messaging: config.messaging, accounts: accounts, logger: logger)
         // Signals first: a test (or systemd) may signal as soon as it sees the listening line.
         var signals: [SignalWatcher] = []
         for sig in [SIGTERM, SIGINT] {

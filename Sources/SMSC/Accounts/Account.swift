@@ -14,9 +14,19 @@ public struct Account: Sendable, Equatable {
     public var bindModes: Set<BindMode>
     /// Peer IPv4/IPv6 addresses allowed to bind; empty means any.
     public var allowedIPs: [String]
+    /// Credits left at start; nil = unlimited. Each segment costs one (C-SUB-6).
+    public var credits: Int?
+    /// Submits per second; 0 = unlimited (ESME_RTHROTTLED over it).
+    public var submitRate: Int
+    /// Background MO per second to this account's receivers (C-SIM-3).
+    public var moRate: Double
 
     public init(systemID: String, password: PasswordHash, numbers: [String] = [], defaultNumber: String? = nil,
-                maxSessions: Int = 8, bindModes: Set<BindMode> = Set(BindMode.allCases), allowedIPs: [String] = []) {
+                maxSessions: Int = 8, bindModes: Set<BindMode> = Set(BindMode.allCases), allowedIPs: [String] = [],
+                credits: Int? = nil, submitRate: Int = 0, moRate: Double = 0) {
+        self.credits = credits
+        self.submitRate = submitRate
+        self.moRate = moRate
         self.systemID = systemID
         self.password = password
         self.numbers = numbers

@@ -5,6 +5,7 @@
 import Logging
 import Reactor
 import SMPP
+import Store
 
 final class Session: ConnectionDelegate {
     let id: UInt64
@@ -39,6 +40,17 @@ final class Session: ConnectionDelegate {
     private var nextSequenceNumber: UInt32 = 1
     private var consecutiveBadPDUs = 0
 
+    /// deliver_sm sent and not yet answered, by sequence number (C-DLV-5's window).
+    struct InFlightDelivery {
+        var token: DeliveryToken
+        var sentAtMs: Int64
+        /// The receipted message's submit time, for the submit→receipt latency.
+        var submitTime: Int64?
+    }
+    var inFlight: [UInt32: InFlightDelivery] = [:]
+    /// True once this session was registered as a receiver with the message service.
+    var isRegisteredReceiver = false
+
     init(id: UInt64, connection: Connection, server: SMSCServer) {
         self.id = id
         self.connection = connection
@@ -59,7 +71,7 @@ final class Session: ConnectionDelegate {
 
     var settings: SMSCSettings { server.settings }
     var logger: Logger { server.logger }
-    private var now: Int64 { server.loop.nowMilliseconds }
+    var now: Int64 { server.loop.nowMilliseconds }
 
     // MARK: ConnectionDelegate
 
@@ -98,6 +110,11 @@ final class Session: ConnectionDelegate {
 
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
         timer.cancel()
+        if isRegisteredReceiver, let a = account {
+            isRegisteredReceiver = false
+            inFlight.removeAll()
+            server.messages.receiverGone(self, systemID: a.systemID)   // C-SESS-5: back to the queue
+        }
         server.sessionDidClose(self, reason: reason, wasReady: phase != .handshaking)
         phase = .closing
     }
@@ -125,6 +142,7 @@ final class Session: ConnectionDelegate {
             return
         }
         consecutiveBadPDUs = 0
+        server.metrics.countIn(command: header.commandID.rawValue, status: header.commandStatus.rawValue)
         let op = Self.operation(of: decoded)
         switch SessionRules.verdict(phase, op) {
         case .ignore:
@@ -166,15 +184,25 @@ final class Session: ConnectionDelegate {
                 phase = .closing
                 closeAfterFlush()
             }
-        case .genericNack, .deliverSMResp, .dataSMResp:
-            return   // answers to PDUs we send; deliver_sm flow arrives with the messaging issue
-        case .submitSM, .submitMulti, .dataSM, .replaceSM:
-            // Message flow is the next issue: until it lands, sending is refused as a system error.
-            sendStatusResponse(to: header, .ESME_RSYSERR)
-        case .querySM:
-            sendStatusResponse(to: header, .ESME_RQUERYFAIL)
-        case .cancelSM:
-            sendStatusResponse(to: header, .ESME_RCANCELFAIL)
+        case .deliverSMResp:
+            deliveryAnswered(sequenceNumber: header.sequenceNumber, status: header.commandStatus)
+        case .genericNack:
+            // A nack of our deliver_sm counts as its failure; of anything else, nothing to do.
+            deliveryAnswered(sequenceNumber: header.sequenceNumber, status: header.commandStatus)
+        case .dataSMResp:
+            return
+        case .submitSM(let p):
+            submit(fields: SubmitFields(p), header: header)
+        case .dataSM(let p):
+            submit(fields: SubmitFields(p), header: header)
+        case .submitMulti(let p):
+            submitMulti(p, header: header)
+        case .replaceSM:
+            sendStatusResponse(to: header, .ESME_RREPLACEFAIL)   // replace_sm is not part of the product
+        case .querySM(let p):
+            query(p, header: header)
+        case .cancelSM(let p):
+            cancel(p, header: header)
         default:
             sendGenericNack(header.sequenceNumber, .ESME_RINVCMDID)
         }
@@ -228,6 +256,10 @@ final class Session: ConnectionDelegate {
             bindDeadlineMs = 0
             sendBindResponse(mode: mode, sequenceNumber: sequenceNumber, status: .ESME_ROK)
             logger.info("bind", metadata: metadata(["system_id": "\(systemID)", "mode": "\(mode)"]))
+            if mode.canReceive {
+                isRegisteredReceiver = true
+                server.messages.receiverBound(self, systemID: account.systemID)
+            }
             rearmTimer()
             return
         }
@@ -254,14 +286,14 @@ final class Session: ConnectionDelegate {
         }
         guard status == .ESME_ROK else {
             // An error bind_resp carries no body (§4.1.2).
-            write { ErrorResponse(commandID: kind.responseID, sequenceNumber: sequenceNumber, commandStatus: status).encode(into: $0) }
+            write { ErrorResponse(commandID: kind.responseID, sequenceNumber: sequenceNumber, status: status).encode(into: $0) }
             return
         }
         var systemID = Array(settings.systemID.utf8)
         systemID.withUnsafeMutableBytes { raw in
             let view = BytesView(unsafeBorrowing: UnsafeRawBufferPointer(raw))
             write {
-                BindResp(kind: kind, sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK,
+                BindResp(kind: kind, sequenceNumber: sequenceNumber, status: .ESME_ROK,
                          systemID: view, scInterfaceVersion: 0x34).encode(into: $0)
             }
         }
@@ -286,7 +318,7 @@ final class Session: ConnectionDelegate {
         }
     }
 
-    private func takeSequenceNumber() -> UInt32 {
+    func takeSequenceNumber() -> UInt32 {
         let n = nextSequenceNumber
         nextSequenceNumber = nextSequenceNumber >= 0x7FFF_FFFF ? 1 : nextSequenceNumber + 1
         return n
@@ -302,6 +334,9 @@ final class Session: ConnectionDelegate {
             consider(bindDeadlineMs)
         case .bound:
             consider(lastReceivedMs + Self.ms(settings.inactivityTimeout))
+            if let oldest = oldestInFlightMs {
+                consider(oldest + server.messages.settings.deliveryResponseTimeoutMs)
+            }
             if outstandingEnquireLink == nil {
                 consider(lastReceivedMs + Self.ms(settings.keepaliveInterval))
             } else {
@@ -337,6 +372,7 @@ final class Session: ConnectionDelegate {
                 return
             }
         case .bound:
+            expireDeliveries(nowMs: t)
             if lastReceivedMs + Self.ms(settings.inactivityTimeout) <= t {
                 logger.info("disconnect", metadata: metadata(["reason": "inactivity"]))
                 closeNow()
@@ -371,11 +407,17 @@ final class Session: ConnectionDelegate {
 
     /// Encodes one PDU into the output ring. False when the ring has no room (the peer is not reading).
     @discardableResult
-    private func write(_ encode: (UnsafeMutableRawBufferPointer) -> EncodeResult) -> Bool {
+    func write(reserving minimum: Int = Session.largestAnswerBytes, _ encode: (UnsafeMutableRawBufferPointer) -> EncodeResult) -> Bool {
         var ok = false
-        let reserved = connection.write(reservingAtLeast: Self.largestAnswerBytes) { buffer in
+        let metrics = server.metrics
+        let reserved = connection.write(reservingAtLeast: minimum) { buffer in
             switch encode(buffer) {
-            case .wrote(let n): ok = true; return n
+            case .wrote(let n):
+                ok = true
+                if let h = PDUFramer.peekHeader(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+                    metrics.countOut(command: h.commandID.rawValue, status: h.commandStatus.rawValue)
+                }
+                return n
             case .needs, .invalidField: return 0
             }
         }
@@ -383,15 +425,15 @@ final class Session: ConnectionDelegate {
     }
 
     private func sendGenericNack(_ sequenceNumber: UInt32, _ status: CommandStatus) {
-        write { GenericNack(sequenceNumber: sequenceNumber, commandStatus: status).encode(into: $0) }
+        write { GenericNack(sequenceNumber: sequenceNumber, status: status).encode(into: $0) }
     }
 
     /// The command's own response with an error status and no body, or generic_nack when the
     /// command has no response (C-ERR-2).
-    private func sendStatusResponse(to header: PDUHeader, _ status: CommandStatus) {
+    func sendStatusResponse(to header: PDUHeader, _ status: CommandStatus) {
         if header.commandID.hasResponse {
             write { ErrorResponse(commandID: header.commandID.response, sequenceNumber: header.sequenceNumber,
-                                  commandStatus: status).encode(into: $0) }
+                                  status: status).encode(into: $0) }
         } else {
             sendGenericNack(header.sequenceNumber, status)
         }

@@ -1,0 +1,146 @@
+// What the simulated carrier does with one message (CONTRACT §8): the submit-time verdicts and
+// hold of the test numbers (C-SIM-2), and the planned events — forwarded, then the outcome(s) —
+// drawn from the latency distribution and outcome weights (C-SIM-1). Pure and deterministic for
+// a given random generator; any thread.
+import SMPP
+
+/// The carrier's tunables, from the [carrier] config table.
+public struct CarrierSettings: Sendable {
+    public var workers = 2
+    public var seed: UInt64 = 1
+    public var latencyMinMs: Int64 = 50
+    public var latencyMedianMs: Int64 = 200
+    public var latencyMaxMs: Int64 = 1000
+    /// Relative weights of the outcomes of ordinary numbers.
+    public var weights = OutcomeWeights()
+    /// The deterministic numbers ending 9990–9998.
+    public var testNumbers = true
+    /// Every delivered message gets an MO reply from its destination.
+    public var moAutoReply = false
+    /// How long an ordinary message stays cancellable before it is forwarded.
+    public var defaultHoldMs: Int64 = 0
+    /// Capacity of the submission and event queues (a power of two).
+    public var queueCapacity = 65_536
+    public init() {}
+}
+
+public struct OutcomeWeights: Sendable, Equatable {
+    public var delivered = 100
+    public var undeliverable = 0
+    public var expired = 0
+    public var rejected = 0
+    public init() {}
+    var total: Int { delivered + undeliverable + expired + rejected }
+}
+
+/// What happens at submit time to a destination (C-SIM-2: 9996/9997/9998).
+public enum SubmitVerdict: Sendable, Equatable {
+    case accept, submitFail, throttled, queueFull
+}
+
+/// One event the carrier will report, `atMs` after… at Unix time `atMs`.
+public struct PlannedEvent: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case forwarded
+        case outcome(MessageState, errorCode: UInt16)
+        case autoReply
+    }
+    public var atMs: Int64
+    public var kind: Kind
+}
+
+public struct CarrierModel: Sendable {
+    public let settings: CarrierSettings
+
+    public init(settings: CarrierSettings) { self.settings = settings }
+
+    /// The last four digits of a number, which choose a test behaviour.
+    @inlinable static func suffix(_ digits: UInt64) -> UInt64 { digits % 10_000 }
+
+    public func verdict(forDestination digits: UInt64) -> SubmitVerdict {
+        guard settings.testNumbers else { return .accept }
+        switch Self.suffix(digits) {
+        case 9996: return .submitFail
+        case 9997: return .throttled
+        case 9998: return .queueFull
+        default: return .accept
+        }
+    }
+
+    /// The cancel window: 60 s for …9990, else the configured hold.
+    public func holdMs(forDestination digits: UInt64) -> Int64 {
+        settings.testNumbers && Self.suffix(digits) == 9990 ? 60_000 : settings.defaultHoldMs
+    }
+
+    /// Latency: log-normal around the median, clamped to [min, max]. With u uniform in (0,1),
+    /// z = Φ⁻¹-ish via Box-Muller, latency = median · exp(σ·z) where σ = ln(max/median)/2.33
+    /// puts the 99th percentile at about max.
+    public func latencyMs(random: inout some RandomNumberGenerator) -> Int64 {
+        let lo = settings.latencyMinMs, hi = max(settings.latencyMaxMs, lo), median = min(max(settings.latencyMedianMs, lo), hi)
+        guard hi > lo, median > 0 else { return lo }
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &random)
+        let u2 = Double.random(in: 0..<1, using: &random)
+        let z = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        let sigma = log(Double(hi) / Double(median)) / 2.33
+        let value = Double(median) * exp(sigma * z)
+        return min(max(Int64(value.rounded()), lo), hi)
+    }
+
+    /// The events for one accepted message, in time order.
+    public func plan(_ s: CarrierSubmission, random: inout some RandomNumberGenerator) -> [PlannedEvent] {
+        let forwardAt = s.submitTimeMs + holdMs(forDestination: s.destination)
+        var events = [PlannedEvent(atMs: forwardAt, kind: .forwarded)]
+        let latency = latencyMs(random: &random)
+        var outcomes: [(Int64, MessageState, UInt16)]
+        switch settings.testNumbers ? Self.suffix(s.destination) : 0 {
+        case 9990: outcomes = [(forwardAt + latency, .delivered, 0)]
+        case 9991: outcomes = [(forwardAt + latency, .undeliverable, 1)]
+        case 9992: outcomes = [(forwardAt + latency, .expired, 0)]
+        case 9993: outcomes = [(forwardAt + latency, .rejected, 0)]
+        case 9994: outcomes = [(forwardAt + 10_000, .delivered, 0)]
+        case 9995: outcomes = [(forwardAt + latency, .accepted, 0), (forwardAt + latency + 1_000, .unknown, 0)]
+        default: outcomes = [(forwardAt + latency, drawOutcome(random: &random), 0)]
+        }
+        // A validity deadline that passes first wins: EXPIRED at the deadline (C-SUB-7).
+        if s.validityDeadlineMs > 0, let last = outcomes.last, last.0 > s.validityDeadlineMs {
+            outcomes = outcomes.filter { $0.0 < s.validityDeadlineMs && !$0.1.isFinal }
+            outcomes.append((max(s.validityDeadlineMs, forwardAt), .expired, 0))
+        }
+        for (at, state, err) in outcomes {
+            events.append(PlannedEvent(atMs: at, kind: .outcome(state, errorCode: err)))
+        }
+        if settings.moAutoReply, let final = outcomes.last, final.1 == .delivered {
+            events.append(PlannedEvent(atMs: final.0 + 1, kind: .autoReply))
+        }
+        return events
+    }
+
+    func drawOutcome(random: inout some RandomNumberGenerator) -> MessageState {
+        let w = settings.weights
+        guard w.total > 0 else { return .delivered }
+        var pick = Int.random(in: 0..<w.total, using: &random)
+        if pick < w.delivered { return .delivered }
+        pick -= w.delivered
+        if pick < w.undeliverable { return .undeliverable }
+        pick -= w.undeliverable
+        if pick < w.expired { return .expired }
+        return .rejected
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SplitMix64: small, fast, seedable; each worker has its own.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

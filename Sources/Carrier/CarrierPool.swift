@@ -1,0 +1,273 @@
+// The carrier's worker threads (C-SIM-1..3). The loop thread is the only producer of
+// submissions; workers pop them, plan their events, hold them in a per-worker min-heap by due
+// time and, when due, push them to the event queue and ring the doorbell. The loop drains every
+// event on each doorbell (ev_async coalesces). Nothing is dropped: a full event queue makes the
+// worker ring and retry; a full submission queue is the caller's ESME_RMSGQFUL.
+// Threads: trySubmit/drainEvents/setBackgroundMO/stop on the loop thread; the rest on workers.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Queues
+import SMPP
+import Synchronization
+
+/// One accepted message as the carrier sees it: a few words, no heap.
+public struct CarrierSubmission: Sendable {
+    public var messageID: UInt64
+    /// The loop's index for the account (echoed back on MO replies).
+    public var accountIndex: UInt32
+    /// E.164 digits as integers (no '+').
+    public var source: UInt64
+    public var destination: UInt64
+    public var submitTimeMs: Int64
+    /// 0 = no validity deadline.
+    public var validityDeadlineMs: Int64
+
+    public init(messageID: UInt64, accountIndex: UInt32, source: UInt64, destination: UInt64,
+                submitTimeMs: Int64, validityDeadlineMs: Int64) {
+        self.messageID = messageID
+        self.accountIndex = accountIndex
+        self.source = source
+        self.destination = destination
+        self.submitTimeMs = submitTimeMs
+        self.validityDeadlineMs = validityDeadlineMs
+    }
+}
+
+/// A mobile-originated message from the carrier (auto-reply or background traffic).
+public struct CarrierMO: Sendable {
+    public var accountIndex: UInt32
+    public var source: UInt64
+    public var destination: UInt64
+    public var text: [UInt8]
+    public var dataCoding: UInt8
+}
+
+/// What the carrier reports back to the loop.
+public enum CarrierEvent: Sendable {
+    /// The carrier took the message: cancel_sm no longer possible.
+    case forwarded(messageID: UInt64, atMs: Int64)
+    /// A state reached; ACCEPTED is not final (…9995 reports ACCEPTED, then UNKNOWN).
+    case outcome(messageID: UInt64, state: MessageState, errorCode: UInt16, atMs: Int64)
+    case mo(CarrierMO)
+}
+
+/// CLOCK_REALTIME in milliseconds: the store keeps Unix times.
+public func realtimeMillis() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
+public final class CarrierPool: @unchecked Sendable {
+    // @unchecked: the queues are lock-free and Sendable; `wakeup` is a POSIX semaphore;
+    // `moRates` is Mutex-protected; `threads` is touched only by start/stop on the loop thread.
+    public let model: CarrierModel
+    private let submissions: BoundedQueue<CarrierSubmission>
+    private let events: BoundedQueue<CarrierEvent>
+    private let wakeup = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    private let isStopping = Atomic<Bool>(false)
+    private let clock: @Sendable () -> Int64
+    private let doorbell: @Sendable () -> Void
+    private let moRates = Mutex<[(accountIndex: UInt32, perSecond: Double, accountNumber: UInt64)]>([])
+    private var threads: [pthread_t] = []
+
+    public init(settings: CarrierSettings, clock: @escaping @Sendable () -> Int64 = realtimeMillis,
+                doorbell: @escaping @Sendable () -> Void) {
+        model = CarrierModel(settings: settings)
+        submissions = BoundedQueue(capacity: settings.queueCapacity)
+        events = BoundedQueue(capacity: settings.queueCapacity)
+        self.clock = clock
+        self.doorbell = doorbell
+        sem_init(wakeup, 0, 0)
+    }
+
+    deinit {
+        sem_destroy(wakeup)
+        wakeup.deallocate()
+    }
+
+    /// Starts `settings.workers` threads. Worker 0 also makes the background MO traffic.
+    public func start() {
+        for index in 0..<max(model.settings.workers, 1) {
+            let box = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
+            var tid = pthread_t()
+            pthread_create(&tid, nil, { raw in
+                let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
+                start.pool.runWorker(index: start.index)
+                return nil
+            }, box)
+            threads.append(tid)
+        }
+    }
+
+    private final class WorkerStart {
+        let pool: CarrierPool
+        let index: Int
+        init(pool: CarrierPool, index: Int) { self.pool = pool; self.index = index }
+    }
+
+    /// Loop thread. False when the queue is full: nothing was taken (answer ESME_RMSGQFUL).
+    public func trySubmit(_ s: CarrierSubmission) -> Bool {
+        guard submissions.tryPush(s) == nil else { return false }
+        sem_post(wakeup)   // glibc: a futex wake only when a worker sleeps on it
+        return true
+    }
+
+    /// Loop thread, from the doorbell: hands every waiting event to `body`.
+    @discardableResult
+    public func drainEvents(_ body: (CarrierEvent) -> Void) -> Int {
+        var n = 0
+        while let e = events.tryPop() {
+            body(e)
+            n += 1
+        }
+        return n
+    }
+
+    /// Background MO per account (C-SIM-3); replaces the previous set.
+    public func setBackgroundMO(rates: [(accountIndex: UInt32, perSecond: Double, accountNumber: UInt64)]) {
+        moRates.withLock { $0 = rates.filter { $0.perSecond > 0 } }
+        sem_post(wakeup)
+    }
+
+    /// Loop thread: ends the workers (pending events are dropped: the loop is stopping).
+    public func stop() {
+        guard !isStopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        for _ in threads { sem_post(wakeup) }
+        for t in threads { pthread_join(t, nil) }
+        threads.removeAll()
+    }
+
+    public var submissionQueueDepth: Int { submissions.count }
+    public var eventQueueDepth: Int { events.count }
+    public var submissionCapacity: Int { submissions.capacity }
+
+    // MARK: Workers
+
+    private struct Due: Comparable {
+        var atMs: Int64
+        var order: UInt64
+        var submission: CarrierSubmission
+        var kind: PlannedEvent.Kind
+        static func < (a: Due, b: Due) -> Bool { (a.atMs, a.order) < (b.atMs, b.order) }
+        static func == (a: Due, b: Due) -> Bool { a.atMs == b.atMs && a.order == b.order }
+    }
+
+    private func runWorker(index: Int) {
+        var random = SplitMix64(seed: model.settings.seed &+ UInt64(index) &* 0x9E37_79B9)
+        var heap = Heap<Due>()
+        var order: UInt64 = 0
+        var nextMO: [UInt32: Int64] = [:]
+        var subscriber: UInt64 = 0
+        while !isStopping.load(ordering: .acquiring) {
+            // Take what is waiting (bounded batch so due events are not starved).
+            var taken = 0
+            while taken < 4096, let s = submissions.tryPop() {
+                for e in model.plan(s, random: &random) {
+                    order &+= 1
+                    heap.push(Due(atMs: e.atMs, order: order, submission: s, kind: e.kind))
+                }
+                taken += 1
+            }
+            var now = clock()
+            var emitted = 0
+            while let top = heap.min, top.atMs <= now {
+                _ = heap.popMin()
+                emit(event(for: top), emitted: &emitted)
+            }
+            if index == 0 {
+                let rates = moRates.withLock { $0 }
+                for r in rates {
+                    let interval = Int64(max(1000 / r.perSecond, 1))
+                    var due = nextMO[r.accountIndex] ?? now
+                    while due <= now {
+                        subscriber = 15_550_000_000 + (random.next() % 10_000_000)
+                        let text = Array("MO \(subscriber % 100_000) hello".utf8)
+                        emit(.mo(CarrierMO(accountIndex: r.accountIndex, source: subscriber, destination: r.accountNumber,
+                                           text: text, dataCoding: 0x01)), emitted: &emitted)
+                        due += interval
+                    }
+                    nextMO[r.accountIndex] = due
+                }
+            }
+            if emitted > 0 { doorbell() }
+            if taken > 0 { continue }
+            // Sleep until the next due event (or background MO tick), or new work.
+            now = clock()
+            var waitMs: Int64 = 1_000
+            if let top = heap.min { waitMs = min(waitMs, max(top.atMs - now, 0)) }
+            if index == 0 && !nextMO.isEmpty { waitMs = min(waitMs, max((nextMO.values.min() ?? now) - now, 0)) }
+            if waitMs > 0 { sleep(milliseconds: waitMs) }
+        }
+    }
+
+    private func event(for d: Due) -> CarrierEvent {
+        let s = d.submission
+        switch d.kind {
+        case .forwarded:
+            return .forwarded(messageID: s.messageID, atMs: d.atMs)
+        case .outcome(let state, let err):
+            return .outcome(messageID: s.messageID, state: state, errorCode: err, atMs: d.atMs)
+        case .autoReply:
+            return .mo(CarrierMO(accountIndex: s.accountIndex, source: s.destination, destination: s.source,
+                                 text: Array("Re: message \(s.messageID % 1_000_000)".utf8), dataCoding: 0x01))
+        }
+    }
+
+    /// Pushes one event; when the queue is full, rings the loop and retries (never drops).
+    private func emit(_ e: CarrierEvent, emitted: inout Int) {
+        var pending = e
+        while let back = events.tryPush(pending) {
+            pending = back
+            doorbell()
+            if isStopping.load(ordering: .acquiring) { return }
+            sleep(milliseconds: 1)
+        }
+        emitted += 1
+    }
+
+    private func sleep(milliseconds ms: Int64) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let ns = Int64(ts.tv_nsec) + (ms % 1000) * 1_000_000
+        ts.tv_sec += Int(ms / 1000) + Int(ns / 1_000_000_000)
+        ts.tv_nsec = Int(ns % 1_000_000_000)
+        while sem_timedwait(wakeup, &ts) != 0 && errno == EINTR {}
+    }
+}
+
+/// A binary min-heap (value type, worker-local).
+struct Heap<Element: Comparable> {
+    private var items: [Element] = []
+    var min: Element? { items.first }
+    var count: Int { items.count }
+
+    mutating func push(_ e: Element) {
+        items.append(e)
+        var i = items.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard items[i] < items[parent] else { break }
+            items.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    mutating func popMin() -> Element? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let top = items.removeLast()
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var smallest = i
+            if l < items.count && items[l] < items[smallest] { smallest = l }
+            if r < items.count && items[r] < items[smallest] { smallest = r }
+            if smallest == i { break }
+            items.swapAt(i, smallest)
+            i = smallest
+        }
+        return top
+    }
+}

@@ -1,0 +1,309 @@
+// The message side of the SMSC: the store, credits and rates, the carrier pool and the
+// deliver_sm queue (CONTRACT §4–§8). Loop thread only — the store and the delivery queue are
+// owned here; the carrier workers reach the loop only through their event queue and doorbell.
+import Carrier
+import Logging
+import Reactor
+import SMPP
+import Store
+
+/// Tunables of messaging, from the [messages], [delivery] and [carrier] config tables.
+public struct MessagingSettings: Sendable {
+    public var idFormat: MessageIDFormat = .hex
+    public var retentionMs: Int64 = 86_400_000
+    public var maxRecords = 1_000_000
+    public var holdMs: Int64 = 0
+    public var maxValidityMs: Int64 = 172_800_000
+    public var deliveryWindow = 16
+    public var deliveryResponseTimeoutMs: Int64 = 10_000
+    public var deliveryMaxAttempts = 10
+    public var retryInitialMs: Int64 = 1_000
+    public var retryMaxMs: Int64 = 60_000
+    public var queueMax = 100_000
+    public var queueMaxAgeMs: Int64 = 86_400_000
+    public var carrier = CarrierSettings()
+    public init() {}
+}
+
+/// Runtime of one account: its ledger and its index for the carrier.
+struct AccountRuntime {
+    var ledger: AccountLedger
+    let index: UInt32
+}
+
+final class MessageService {
+    let loop: EventLoop
+    let logger: Logger
+    private(set) var settings: MessagingSettings
+    let store: MemoryMessageStore
+    let deliveries: DeliveryQueue
+    private var ids: MessageIDGenerator
+    private var carrier: CarrierPool!
+    private let model: CarrierModel
+    let metrics: Metrics
+    private var runtimes: [String: AccountRuntime] = [:]
+    private var accountsByIndex: [UInt32: Account] = [:]
+    private var nextAccountIndex: UInt32 = 0
+    private var housekeeping: LoopTimer!
+    /// Receiver-capable sessions per account, in bind order (round robin cursor below).
+    private var receivers: [String: [Session]] = [:]
+    private var cursor: [String: Int] = [:]
+    private var nextMOID: UInt64 = 1
+
+    init(loop: EventLoop, settings: MessagingSettings, accounts: [Account], logger: Logger, metrics: Metrics) {
+        self.loop = loop
+        self.settings = settings
+        self.logger = logger
+        self.metrics = metrics
+        store = MemoryMessageStore(configuration: MessageStoreConfiguration(
+            capacity: settings.maxRecords, maximumValidityMillis: settings.maxValidityMs))
+        deliveries = DeliveryQueue(configuration: PendingDeliveriesConfiguration(
+            maximumCountPerAccount: settings.queueMax, maximumAgeMillis: settings.queueMaxAgeMs,
+            retry: RetryPolicy(initialBackoffMillis: settings.retryInitialMs, maximumBackoffMillis: settings.retryMaxMs,
+                               maximumAttempts: settings.deliveryMaxAttempts)))
+        ids = MessageIDGenerator(startUnixMillis: realtimeMillis())
+        model = CarrierModel(settings: settings.carrier)
+        updateAccounts(accounts)
+        let doorbell = Doorbell(loop: loop) { [unowned self] in self.drainCarrier() }
+        carrierDoorbell = doorbell
+        carrier = CarrierPool(settings: settings.carrier, doorbell: { [doorbell] in doorbell.ring() })
+        carrier.start()
+        applyBackgroundMO()
+        housekeeping = LoopTimer(loop: loop) { [unowned self] in self.sweep() }
+        housekeeping.schedule(after: .milliseconds(100))
+    }
+    private var carrierDoorbell: Doorbell?
+
+    var now: Int64 { realtimeMillis() }
+
+    func stop() { carrier.stop(); housekeeping.cancel() }
+
+    // MARK: Accounts
+
+    func updateAccounts(_ accounts: [Account]) {
+        let t = realtimeMillis()
+        var next: [String: AccountRuntime] = [:]
+        for a in accounts {
+            if let old = runtimes[a.systemID] {
+                next[a.systemID] = AccountRuntime(ledger: old.ledger.reloaded(credits: a.credits, submitRate: a.submitRate, nowMs: t), index: old.index)
+            } else {
+                next[a.systemID] = AccountRuntime(ledger: AccountLedger(credits: a.credits, submitRate: a.submitRate, nowMs: t), index: nextAccountIndex)
+                nextAccountIndex += 1
+            }
+            accountsByIndex[next[a.systemID]!.index] = a
+        }
+        runtimes = next
+        if carrier != nil { applyBackgroundMO() }
+    }
+
+    private func applyBackgroundMO() {
+        var rates: [(accountIndex: UInt32, perSecond: Double, accountNumber: UInt64)] = []
+        for (systemID, rt) in runtimes {
+            guard let a = accountsByIndex[rt.index], a.systemID == systemID, a.moRate > 0,
+                  let n = a.defaultNumber, let parsed = E164.parse(n) else { continue }
+            rates.append((rt.index, a.moRate, parsed.number))
+        }
+        carrier.setBackgroundMO(rates: rates)
+    }
+
+    func creditsLeft(_ systemID: String) -> Int? { runtimes[systemID]?.ledger.creditsLeft }
+
+    // MARK: Submit (C-SUB-*)
+
+    enum SubmitOutcome { case accepted(MessageID), refused(CommandStatus) }
+
+    /// Validates, charges and stores one message and hands it to the carrier.
+    func submit(_ fields: SubmitFields, account: Account) -> SubmitOutcome {
+        let t = now
+        let v: ValidatedSubmit
+        switch SubmitValidator.validate(fields, account: account, nowMs: t) {
+        case .valid(let ok): v = ok
+        case .refused(let status): return .refused(status)
+        }
+        switch model.verdict(forDestination: v.destinationNumber) {
+        case .accept: break
+        case .submitFail: return .refused(.ESME_RSUBMITFAIL)
+        case .throttled: return .refused(.ESME_RTHROTTLED)
+        case .queueFull: return .refused(.ESME_RMSGQFUL)
+        }
+        guard var rt = runtimes[account.systemID] else { return .refused(.ESME_RSYSERR) }
+        guard rt.ledger.admitSubmit(nowMs: t) else { runtimes[account.systemID] = rt; return .refused(.ESME_RTHROTTLED) }
+        guard rt.ledger.hasCredits(v.segments) else { runtimes[account.systemID] = rt; return .refused(.ESME_RSUBMITFAIL) }
+        guard carrier.submissionQueueDepth < carrier.submissionCapacity else { runtimes[account.systemID] = rt; return .refused(.ESME_RMSGQFUL) }
+        let id = ids.next()
+        let hold = model.holdMs(forDestination: v.destinationNumber)
+        let record = MessageRecord(
+            id: id, systemID: ShortBytes(truncating: account.systemID.utf8), source: v.source, destination: v.destination,
+            dataCoding: v.coding, registeredDelivery: v.registeredDelivery, receiptText: v.receiptText,
+            submitTime: t, validityDeadline: v.validityDeadlineMs, forwardDeadline: hold > 0 ? t + hold : .max,
+            concatenation: v.concatenation)
+        switch store.insert(record) {
+        case .inserted: break
+        case .full, .duplicateID: runtimes[account.systemID] = rt; return .refused(.ESME_RMSGQFUL)
+        }
+        let submission = CarrierSubmission(messageID: id.rawValue, accountIndex: rt.index, source: v.sourceNumber,
+                                           destination: v.destinationNumber, submitTimeMs: t,
+                                           validityDeadlineMs: v.validityDeadlineMs ?? 0)
+        guard carrier.trySubmit(submission) else {
+            _ = store.finish(id, state: .rejected, errorCode: 0, now: t)
+            runtimes[account.systemID] = rt
+            return .refused(.ESME_RMSGQFUL)
+        }
+        rt.ledger.charge(v.segments)
+        runtimes[account.systemID] = rt
+        return .accepted(id)
+    }
+
+    // MARK: query_sm / cancel_sm (C-MGT-*)
+
+    func lookup(_ idBytes: BytesView, account: Account) -> MessageRecord? {
+        guard let id = idBytes.withUnsafeBytes({ MessageID(parsing: $0, format: settings.idFormat) }) else { return nil }
+        return store.lookup(id, systemID: ShortBytes(truncating: account.systemID.utf8))
+    }
+
+    func cancel(_ idBytes: BytesView, account: Account) -> CommandStatus {
+        guard let id = idBytes.withUnsafeBytes({ MessageID(parsing: $0, format: settings.idFormat) }) else { return .ESME_RCANCELFAIL }
+        switch store.cancel(id, systemID: ShortBytes(truncating: account.systemID.utf8), now: now) {
+        case .cancelled(let record):
+            receiptIfWanted(record, state: .deleted)
+            return .ESME_ROK
+        default:
+            return .ESME_RCANCELFAIL
+        }
+    }
+
+    /// Admin: forces a final (or ACCEPTED) state now; the receipt follows as usual.
+    enum ForceResult { case done(MessageRecord), notFound, alreadyFinal }
+    func force(_ idText: String, state: MessageState, errorCode: UInt16) -> ForceResult {
+        guard let id = MessageID(parsing: idText, format: settings.idFormat), store.record(id) != nil else { return .notFound }
+        switch store.finish(id, state: state, errorCode: errorCode, now: now) {
+        case .finished(let r), .updated(let r):
+            receiptIfWanted(r, state: state)
+            return .done(r)
+        case .notFound: return .notFound
+        default: return .alreadyFinal
+        }
+    }
+
+    /// Admin: an MO for `account` (C-SIM-3). Returns the MO's id.
+    func injectMO(account: Account, source: StoredAddress, destination: StoredAddress, coding: DataCoding, text: [UInt8]) -> String {
+        let mo = MobileOriginatedMessage(source: source, destination: destination, dataCoding: coding, shortMessage: text)
+        enqueue(.mobileOriginated(mo), for: account.systemID)
+        let id = nextMOID
+        nextMOID += 1
+        return "mo-\(id)"
+    }
+
+    // MARK: Carrier events
+
+    private func drainCarrier() {
+        let t = now
+        _ = carrier.drainEvents { event in
+            switch event {
+            case .forwarded(let raw, _):
+                _ = store.markForwarded(MessageID(rawValue: raw), now: t)
+            case .outcome(let raw, let state, let err, _):
+                switch store.finish(MessageID(rawValue: raw), state: state, errorCode: err, now: t) {
+                case .finished(let r), .updated(let r): receiptIfWanted(r, state: state)
+                default: break   // cancelled meanwhile, or already final: the transition table refused it
+                }
+            case .mo(let mo):
+                guard let account = accountsByIndex[mo.accountIndex] else { return }
+                let m = MobileOriginatedMessage(
+                    source: StoredAddress(ShortBytes(truncating: String(mo.source).utf8)),
+                    destination: StoredAddress(ShortBytes(truncating: String(mo.destination).utf8)),
+                    dataCoding: DataCoding(rawValue: mo.dataCoding), shortMessage: mo.text)
+                enqueue(.mobileOriginated(m), for: account.systemID)
+            }
+        }
+    }
+
+    private func receiptIfWanted(_ r: MessageRecord, state: MessageState) {
+        guard r.wantsReceipt(for: state) else { return }
+        enqueue(.receipt(r), for: String(describing: r.systemID))
+    }
+
+    private func enqueue(_ payload: DeliveryPayload, for systemID: String) {
+        let key = ShortBytes(truncating: systemID.utf8)
+        switch deliveries.enqueue(payload, for: key, now: now) {
+        case .queued: break
+        case .queuedDroppingOldest:
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "queue-full-oldest"])
+        case .droppedNewest:
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "queue-full"])
+        }
+        pump(systemID)
+    }
+
+    // MARK: deliver_sm routing (C-BIND-5, C-DLV-3..5)
+
+    func receiverBound(_ s: Session, systemID: String) {
+        receivers[systemID, default: []].append(s)
+        pump(systemID)
+    }
+
+    func receiverGone(_ s: Session, systemID: String) {
+        receivers[systemID]?.removeAll { $0 === s }
+        let returned = deliveries.requeue(holder: s.id, now: now) { [logger] _, reason in
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)"])
+        }
+        if returned > 0 { pump(systemID) }
+    }
+
+    /// Offers waiting deliver_sm to the account's receivers, round robin, within each window.
+    func pump(_ systemID: String) {
+        guard let sessions = receivers[systemID], !sessions.isEmpty else { return }
+        let key = ShortBytes(truncating: systemID.utf8)
+        let t = now
+        var start = cursor[systemID, default: 0]
+        var idle = 0
+        while idle < sessions.count {
+            let s = sessions[start % sessions.count]
+            start += 1
+            guard s.hasDeliveryRoom(window: settings.deliveryWindow),
+                  let d = deliveries.take(for: key, holder: s.id, now: t) else { idle += 1; continue }
+            idle = 0
+            if !s.sendDeliver(d, idFormat: settings.idFormat) {
+                _ = deliveries.nack(d.token, .temporary, now: t)
+                idle += 1
+            }
+        }
+        cursor[systemID] = start % max(sessions.count, 1)
+    }
+
+    /// A deliver_sm_resp (or its timeout) for a delivery in flight.
+    func deliveryAnswered(_ token: DeliveryToken, status: CommandStatus?, systemID: String, submitTime: Int64?) {
+        let t = now
+        if status == .ESME_ROK {
+            _ = deliveries.ack(token)
+            if let st = submitTime { metrics.observeReceiptLatency(seconds: Double(t - st) / 1000) }
+        } else {
+            let temporary = status == nil || Self.temporaryStatuses.contains(status!)
+            if case .dropped(_, let reason) = deliveries.nack(token, temporary ? .temporary : .permanent, now: t) {
+                logger.info("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)",
+                                                          "status": "\(status?.name ?? "timeout")"])
+            }
+        }
+        pump(systemID)
+    }
+
+    static let temporaryStatuses: Set<CommandStatus> = [.ESME_RMSGQFUL, .ESME_RTHROTTLED, .ESME_RSYSERR, .ESME_RX_T_APPN]
+
+    // MARK: Housekeeping
+
+    private func sweep() {
+        let t = now
+        _ = store.expire(now: t, limit: 10_000) { record in receiptIfWanted(record, state: .expired) }
+        _ = store.purge(olderThan: t - settings.retentionMs, limit: 10_000)
+        _ = deliveries.expire(now: t) { [logger] _, reason in
+            logger.warning("deliver-dropped", metadata: ["reason": "\(reason)"])
+        }
+        for systemID in receivers.keys where deliveries.hasDue(for: ShortBytes(truncating: systemID.utf8), now: t) {
+            pump(systemID)
+        }
+        housekeeping.schedule(after: .milliseconds(100))
+    }
+
+    var submissionQueueDepth: Int { carrier.submissionQueueDepth }
+    var eventQueueDepth: Int { carrier.eventQueueDepth }
+}

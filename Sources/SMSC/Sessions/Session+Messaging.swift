@@ -1,0 +1,202 @@
+// The message side of a session: submit_sm / data_sm / submit_multi, query_sm, cancel_sm, and
+// sending deliver_sm within the window with their responses and timeouts (CONTRACT §4–§6).
+// Loop thread only, like Session.
+import SMPP
+import Store
+
+extension SubmitFields {
+    init(_ p: SubmitSMPDU) {
+        self.init(sourceAddrTon: p.sourceAddrTon, sourceAddrNpi: p.sourceAddrNpi, sourceAddr: p.sourceAddr,
+                  destAddrTon: p.destAddrTon, destAddrNpi: p.destAddrNpi, destinationAddr: p.destinationAddr,
+                  esmClass: p.esmClass, scheduleDeliveryTime: p.scheduleDeliveryTime, validityPeriod: p.validityPeriod,
+                  registeredDelivery: p.registeredDelivery, dataCoding: p.dataCoding, shortMessage: p.shortMessage,
+                  tlvs: p.tlvs)
+    }
+
+    /// data_sm has no short_message, schedule or validity: the text comes in message_payload.
+    init(_ p: DataSMPDU) {
+        self.init(sourceAddrTon: p.sourceAddrTon, sourceAddrNpi: p.sourceAddrNpi, sourceAddr: p.sourceAddr,
+                  destAddrTon: p.destAddrTon, destAddrNpi: p.destAddrNpi, destinationAddr: p.destinationAddr,
+                  esmClass: p.esmClass, scheduleDeliveryTime: .empty, validityPeriod: .empty,
+                  registeredDelivery: p.registeredDelivery, dataCoding: p.dataCoding, shortMessage: .empty,
+                  tlvs: p.tlvs)
+    }
+}
+
+extension Session {
+    /// Writes `id` as text into a stack buffer and hands a view of it to `body`.
+    private func withIDText<R>(_ id: MessageID, _ body: (BytesView) -> R) -> R {
+        let text = id.text(server.messages.settings.idFormat)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buf in
+            var n = 0
+            for b in text { buf[n] = b; n += 1 }
+            return body(BytesView(unsafeBorrowing: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf)[0..<n])))
+        }
+    }
+
+    func submit(fields: SubmitFields, header: PDUHeader) {
+        guard let account else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
+        let started = ContinuousClock.now
+        let outcome = server.messages.submit(fields, account: account)
+        switch outcome {
+        case .refused(let status):
+            sendStatusResponse(to: header, status)
+        case .accepted(let id):
+            withIDText(id) { view in
+                if header.commandID == .data_sm {
+                    write { DataSMResp(sequenceNumber: header.sequenceNumber, messageID: view).encode(into: $0) }
+                } else {
+                    write { SubmitSMResp(sequenceNumber: header.sequenceNumber, messageID: view).encode(into: $0) }
+                }
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        server.metrics.observeSubmitLatency(seconds: Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+    }
+
+    /// submit_multi: each SME destination is submitted as its own message under the same
+    /// rules; the response carries the first accepted id and lists the refused destinations.
+    func submitMulti(_ p: SubmitMultiPDU, header: PDUHeader) {
+        guard let account else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
+        var firstID: MessageID? = nil
+        var firstRefusal: CommandStatus? = nil
+        var unsuccess: [UInt8] = []
+        var unsuccessCount = 0
+        for destination in p.destAddresses {
+            let status: CommandStatus
+            var ton = TON.unknown, npi = NPI.unknown
+            var address = BytesView.empty
+            switch destination {
+            case .distributionList:
+                status = .ESME_RINVDLNAME   // distribution lists are not part of the product
+            case .smeAddress(let t, let n, let a):
+                ton = t; npi = n; address = a
+                let fields = SubmitFields(sourceAddrTon: p.sourceAddrTon, sourceAddrNpi: p.sourceAddrNpi, sourceAddr: p.sourceAddr,
+                                          destAddrTon: t, destAddrNpi: n, destinationAddr: a, esmClass: p.esmClass,
+                                          scheduleDeliveryTime: p.scheduleDeliveryTime, validityPeriod: p.validityPeriod,
+                                          registeredDelivery: p.registeredDelivery, dataCoding: p.dataCoding,
+                                          shortMessage: p.shortMessage, tlvs: p.tlvs)
+                switch server.messages.submit(fields, account: account) {
+                case .accepted(let id): firstID = firstID ?? id; continue
+                case .refused(let s): status = s
+                }
+            }
+            firstRefusal = firstRefusal ?? status
+            unsuccessCount += 1
+            unsuccess.append(ton.rawValue)
+            unsuccess.append(npi.rawValue)
+            unsuccess.append(contentsOf: address.makeArray())
+            unsuccess.append(0)
+            withUnsafeBytes(of: status.rawValue.bigEndian) { unsuccess.append(contentsOf: $0) }
+        }
+        guard let id = firstID else {
+            return sendStatusResponse(to: header, firstRefusal ?? .ESME_RINVNUMDESTS)
+        }
+        withIDText(id) { view in
+            unsuccess.withUnsafeBytes { raw in
+                let list = UnsuccessSMEList(count: unsuccessCount, bytes: BytesView(unsafeBorrowing: raw))
+                write(reserving: Session.largestAnswerBytes + raw.count) {
+                    SubmitMultiResp(sequenceNumber: header.sequenceNumber, messageID: view, unsuccessSMEs: list).encode(into: $0)
+                }
+            }
+        }
+    }
+
+    func query(_ p: QuerySMPDU, header: PDUHeader) {
+        guard let account, let record = server.messages.lookup(p.messageID, account: account) else {
+            return sendStatusResponse(to: header, .ESME_RQUERYFAIL)   // C-MGT-1: unknown or another account's
+        }
+        var finalDate = record.finalTime.map { SMPPTime.absolute(unixMs: $0) } ?? []
+        let messageID = p.messageID
+        finalDate.withUnsafeMutableBytes { fd in
+            let dateView = BytesView(unsafeBorrowing: UnsafeRawBufferPointer(fd))
+            write {
+                QuerySMResp(sequenceNumber: header.sequenceNumber, messageID: messageID, finalDate: dateView,
+                            messageState: record.state.rawValue, errorCode: UInt8(truncatingIfNeeded: record.errorCode)).encode(into: $0)
+            }
+        }
+    }
+
+    func cancel(_ p: CancelSMPDU, header: PDUHeader) {
+        guard let account else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
+        let status = server.messages.cancel(p.messageID, account: account)
+        write { CancelSMResp(sequenceNumber: header.sequenceNumber, status: status).encode(into: $0) }
+    }
+
+    // MARK: deliver_sm out (C-DLV-*)
+
+    func hasDeliveryRoom(window: Int) -> Bool {
+        guard case .bound(let mode) = phase, mode.canReceive else { return false }
+        return inFlight.count < window && connection.outputFreeBytes >= Session.largestDeliverBytes
+    }
+
+    /// Room kept for one deliver_sm: 254 octets of text, addresses, three TLVs.
+    static let largestDeliverBytes = 512
+
+    /// Encodes and sends one deliver_sm; false when it could not be written.
+    func sendDeliver(_ d: Delivery<DeliveryPayload>, idFormat: MessageIDFormat) -> Bool {
+        let seq = takeSequenceNumber()
+        var ok = false
+        var submitTime: Int64? = nil
+        switch d.payload {
+        case .receipt(let r):
+            submitTime = r.submitTime
+            let idText = Array(r.id.text(idFormat))
+            let done = CivilDateTime(unixSeconds: (r.finalTime ?? now) / 1000)
+            var text = [UInt8](repeating: 0, count: 200)
+            guard case .written(let n) = ReceiptText.format(
+                id: idText, state: r.state, submitDate: CivilDateTime(unixSeconds: r.submitTime / 1000), doneDate: done,
+                errorCode: Int(r.errorCode), text: r.receiptText, textCoding: .ascii, into: &text) else { return false }
+            var src = Array(r.destination.digits), dst = Array(r.source.digits), id = idText
+            ok = src.withUnsafeMutableBytes { s in dst.withUnsafeMutableBytes { t in id.withUnsafeMutableBytes { i in
+                text.withUnsafeMutableBytes { m in
+                    write(reserving: Session.largestDeliverBytes) {
+                        DeliverSM(sequenceNumber: seq, sourceAddrTon: TON(rawValue: r.destination.ton), sourceAddrNpi: NPI(rawValue: r.destination.npi),
+                                  sourceAddr: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(s)),
+                                  destAddrTon: TON(rawValue: r.source.ton), destAddrNpi: NPI(rawValue: r.source.npi),
+                                  destinationAddr: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(t)),
+                                  esmClass: 0x04, dataCoding: 0,
+                                  shortMessage: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(m)[0..<n])),
+                                  receiptedMessageID: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(i)),
+                                  messageState: r.state.rawValue,
+                                  networkErrorCode: NetworkErrorCode(networkType: 3, errorCode: r.errorCode)).encode(into: $0)
+                    }
+                }
+            } } }
+        case .mobileOriginated(let mo):
+            var src = Array(mo.source.digits), dst = Array(mo.destination.digits), text = mo.shortMessage
+            ok = src.withUnsafeMutableBytes { s in dst.withUnsafeMutableBytes { t in text.withUnsafeMutableBytes { m in
+                write(reserving: Session.largestDeliverBytes) {
+                    DeliverSM(sequenceNumber: seq, sourceAddrTon: TON(rawValue: mo.source.ton), sourceAddrNpi: NPI(rawValue: mo.source.npi),
+                              sourceAddr: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(s)),
+                              destAddrTon: TON(rawValue: mo.destination.ton), destAddrNpi: NPI(rawValue: mo.destination.npi),
+                              destinationAddr: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(t)),
+                              esmClass: mo.esmClass, dataCoding: mo.dataCoding.rawValue,
+                              shortMessage: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(m))).encode(into: $0)
+                }
+            } } }
+        }
+        guard ok else { return false }
+        inFlight[seq] = InFlightDelivery(token: d.token, sentAtMs: now, submitTime: submitTime)
+        rearmTimer()
+        return true
+    }
+
+    /// deliver_sm_resp (or generic_nack) for one of ours.
+    func deliveryAnswered(sequenceNumber: UInt32, status: CommandStatus) {
+        guard let f = inFlight.removeValue(forKey: sequenceNumber), let a = account else { return }
+        server.messages.deliveryAnswered(f.token, status: status, systemID: a.systemID, submitTime: f.submitTime)
+    }
+
+    var oldestInFlightMs: Int64? { inFlight.values.lazy.map(\.sentAtMs).min() }
+
+    /// deliver_sm unanswered past the response timeout are retried later (C-DLV-3).
+    func expireDeliveries(nowMs: Int64) {
+        guard !inFlight.isEmpty, let a = account else { return }
+        let limit = server.messages.settings.deliveryResponseTimeoutMs
+        for (seq, f) in inFlight where f.sentAtMs + limit <= nowMs {
+            inFlight[seq] = nil
+            server.messages.deliveryAnswered(f.token, status: nil, systemID: a.systemID, submitTime: nil)
+        }
+    }
+}
