@@ -26,7 +26,7 @@ var package = Package(
         .target(
             name: "CShims",
             path: "CShims",
-            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]
+            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("microhttpd")]
         ),
         // The protocol: no I/O, no threads, imports nothing of ours.
         .target(name: "SMPP", swiftSettings: common),
@@ -38,10 +38,12 @@ var package = Package(
         .target(name: "Reactor", dependencies: ["CShims", "Queues"], swiftSettings: common),
         // The worker pool that plays the carrier: latency, outcomes, MO (CONTRACT §8).
         .target(name: "Carrier", dependencies: ["SMPP", "Queues"], swiftSettings: common),
+        // The admin HTTP interface: libmicrohttpd's thread, handler on the loop.
+        .target(name: "Admin", dependencies: ["CShims", "Reactor"], swiftSettings: common),
         // The loop-thread domain: sessions, binds, accounts, messaging.
         .target(
             name: "SMSC",
-            dependencies: ["SMPP", "Reactor", "Queues", "CShims", "Store", "Carrier",
+            dependencies: ["SMPP", "Reactor", "Queues", "CShims", "Store", "Carrier", "Admin",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: common
         ),
@@ -49,7 +51,7 @@ var package = Package(
         .executableTarget(
             name: "smppd",
             dependencies: [
-                "SMSC", "Reactor", "SMPP",
+                "SMSC", "Reactor", "SMPP", "Admin", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),

@@ -64,4 +64,23 @@ int shim_accept4(int fd);
 /* memfd_create(name, MFD_CLOEXEC): the fd, or -1 with errno. */
 int shim_memfd_create(const char *name);
 
+/* ---- libmicrohttpd (admin interface; defined in shims.c) --------------------------------- */
+/* MHD_start_daemon is variadic, so it does not import: these wrap the one way we use it. */
+struct MHD_Daemon;
+struct MHD_Connection;
+/* Called on libmicrohttpd's thread for every chunk of a request, like MHD_AccessHandlerCallback
+ * (upload_data / *upload_size as MHD passes them; *request_ctx is ours per request). Return 1
+ * to go on, 0 to drop the connection. */
+typedef int (*shim_mhd_handler)(void *ctx, struct MHD_Connection *c, const char *url, const char *method,
+                                const char *upload_data, size_t *upload_size, void **request_ctx);
+/* Starts a daemon with its own polling thread on host (an IPv4 or IPv6 literal) and port (0 =
+ * any); NULL with errno on failure. The port it bound is shim_mhd_bound_port's. */
+struct MHD_Daemon *shim_mhd_start(const char *host, uint16_t port, shim_mhd_handler handler, void *ctx);
+uint16_t shim_mhd_bound_port(struct MHD_Daemon *d);
+void shim_mhd_stop(struct MHD_Daemon *d);
+/* Queues a response (body copied) with a Content-Type; 1 on success. */
+int shim_mhd_respond(struct MHD_Connection *c, unsigned status, const char *content_type, const void *body, size_t length);
+/* A request header's value, or NULL. */
+const char *shim_mhd_header(struct MHD_Connection *c, const char *name);
+
 #endif

@@ -3,6 +3,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+
+import Admin
 import Logging
 import Reactor
 import SMSC
@@ -53,7 +55,11 @@ enum Daemon {
     private static func serve(config: DaemonConfig, flagAccounts: [Account], options: ServeOptions, logger: Logger) throws -> Int32 {
         let listen = try endpoint(config.listen, key: "server.listen / --listen")
         let plaintext = try config.plaintextListen.map { try endpoint($0, key: "server.plaintext-listen / --plaintext-listen") }
-        _ = try endpoint(config.admin, key: "server.admin / --admin")
+        let adminEndpoint = try endpoint(config.admin, key: "server.admin / --admin")
+        if config.adminToken == nil && !isLoopback(adminEndpoint.host) {
+            throw ConfigError(key: "server.admin-token",
+                              problem: "required when the admin address (\(config.admin)) is not a loopback address")
+        }
         guard makeDirectories(config.dataDir) else {
             throw ConfigError(key: "server.data-dir / --data-dir", problem: "cannot create \(config.dataDir): \(errnoText())")
         }
@@ -68,12 +74,16 @@ enum Daemon {
 
         let loop = try EventLoop()
         let server = SMSCServer(loop: loop, settings: config.smsc, messaging: config.messaging, accounts: accounts, logger: logger)
+        var adminServer: AdminServer? = nil
         // Signals first: a test (or systemd) may signal as soon as it sees the listening line.
         var signals: [SignalWatcher] = []
         for sig in [SIGTERM, SIGINT] {
             signals.append(SignalWatcher(loop: loop, signal: sig) {
                 logger.info("signal", metadata: ["signal": "\(sig == SIGTERM ? "SIGTERM" : "SIGINT")"])
-                server.shutdown { loop.stop() }
+                server.shutdown {
+                    adminServer?.stop()
+                    loop.stop()
+                }
             })
         }
         signals.append(SignalWatcher(loop: loop, signal: SIGHUP) {
@@ -86,8 +96,11 @@ enum Daemon {
             logger.warning("listening", metadata: ["proto": "plaintext", "addr": "\(p)",
                 "warning": "PLAINTEXT SMPP: passwords and messages cross the network unencrypted; for local load tests only"])
         }
-        logger.notice("admin-pending", metadata: ["addr": "\(config.admin)",
-            "note": "the admin/metrics interface arrives with the messaging issue; nothing listens there yet"])
+        let admin = try AdminServer(loop: loop, endpoint: adminEndpoint, token: config.adminToken) { request in
+            server.handleAdmin(request)
+        }
+        adminServer = admin
+        logger.info("listening", metadata: ["proto": "admin", "addr": "\(admin.boundEndpoint)"])
 
         loop.run()
         for s in signals { s.cancel() }
@@ -137,4 +150,9 @@ enum Daemon {
             "note": "printed once; configure [[account]] or --account to replace the demo account"])
         return Account(systemID: "demo", password: .plaintext(Array(password.utf8)))
     }
+}
+
+/// 127.0.0.0/8, ::1 and localhost: admin addresses that need no token.
+func isLoopback(_ host: String) -> Bool {
+    host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
 }

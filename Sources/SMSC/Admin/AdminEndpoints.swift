@@ -1,0 +1,124 @@
+// The admin HTTP endpoints (docs/messaging.md "Admin HTTP"): /metrics, MO injection and forced
+// message states. The Admin module moves requests to the loop thread; everything here runs on
+// it and may touch sessions, the store and the metrics directly.
+import Admin
+import SMPP
+import Store
+
+extension SMSCServer {
+    /// Answers one admin request (loop thread).
+    public func handleAdmin(_ request: AdminRequest) -> AdminResponse {
+        switch AdminRoute.match(method: request.method, path: request.path) {
+        case .metrics:
+            return .text(200, metricsText())
+        case .injectMO:
+            return injectMO(request.body)
+        case .messageState(let id):
+            return forceState(id: id, body: request.body)
+        case .methodNotAllowed:
+            return .json(405, ["error": "method not allowed"])
+        case .notFound:
+            return .json(404, ["error": "no such endpoint"])
+        }
+    }
+
+    private func injectMO(_ body: [UInt8]) -> AdminResponse {
+        let object: [String: JSONValue]
+        switch AdminJSON.parseObject(body) {
+        case .success(let o): object = o
+        case .failure(let e): return .json(400, ["error": "\(e)", "field": "body"])
+        }
+        guard case .string(let systemID)? = object["system_id"] else {
+            return .json(400, ["error": "system_id is required (a string)", "field": "system_id"])
+        }
+        guard let account = account(systemID) else {
+            return .json(404, ["error": "unknown system_id", "field": "system_id"])
+        }
+        guard case .string(let source)? = object["source"], let src = E164.parse(source) else {
+            return .json(400, ["error": "source must be an E.164 number", "field": "source"])
+        }
+        var destinationText = account.defaultNumber
+        if let d = object["destination"] {
+            guard case .string(let s) = d else { return .json(400, ["error": "destination must be a string", "field": "destination"]) }
+            destinationText = s
+        }
+        guard let destinationText, let dst = E164.parse(destinationText) else {
+            return .json(400, ["error": "destination must be an E.164 number (the account has no default number)", "field": "destination"])
+        }
+        guard case .string(let text)? = object["text"] else {
+            return .json(400, ["error": "text is required (a string)", "field": "text"])
+        }
+        var coding = DataCoding.narrowestCoding(for: text)
+        if let c = object["data_coding"] {
+            guard case .number(let n) = c, n >= 0, n <= 255, n == n.rounded() else {
+                return .json(400, ["error": "data_coding must be 0, 1, 3 or 8", "field": "data_coding"])
+            }
+            coding = DataCoding(rawValue: UInt8(n))
+            guard coding.isSupported else { return .json(400, ["error": "data_coding must be 0, 1, 3 or 8", "field": "data_coding"]) }
+        }
+        guard case .success(let bytes) = coding.encode(text) else {
+            return .json(400, ["error": "text cannot be written in data_coding \(coding.rawValue)", "field": "text"])
+        }
+        guard bytes.count <= 254 else {
+            return .json(400, ["error": "text longer than one short_message (254 octets)", "field": "text"])
+        }
+        let id = messages.injectMO(account: account, source: StoredAddress(src.digits), destination: StoredAddress(dst.digits),
+                                   coding: coding, text: bytes)
+        return .json(202, ["id": id])
+    }
+
+    private func forceState(id: String, body: [UInt8]) -> AdminResponse {
+        let object: [String: JSONValue]
+        switch AdminJSON.parseObject(body) {
+        case .success(let o): object = o
+        case .failure(let e): return .json(400, ["error": "\(e)", "field": "body"])
+        }
+        guard case .string(let stat)? = object["state"], let state = MessageState(stat: stat), state != .enroute else {
+            return .json(400, ["error": "state must be one of DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD", "field": "state"])
+        }
+        var errorCode: UInt16 = 0
+        if let e = object["err"] {
+            switch e {
+            case .string(let s) where s.count == 3 && UInt16(s) != nil: errorCode = UInt16(s)!
+            case .number(let n) where n >= 0 && n <= 999 && n == n.rounded(): errorCode = UInt16(n)
+            default: return .json(400, ["error": "err must be 3 digits", "field": "err"])
+            }
+        }
+        switch messages.force(id, state: state, errorCode: errorCode) {
+        case .done(let r): return .json(200, ["id": id, "state": r.state.stat])
+        case .notFound: return .json(404, ["error": "unknown message_id", "field": "message_id"])
+        case .alreadyFinal: return .json(409, ["error": "already final"])
+        }
+    }
+
+    /// Prometheus text for GET /metrics (C-OPS-2).
+    func metricsText() -> String {
+        var p = PrometheusText()
+        let bound = boundSessionsByMode
+        p.gauge("smppd_sessions", help: "Bound SMPP sessions by bind mode.",
+                samples: BindMode.allCases.map { ([("mode", $0.rawValue)], Double(bound[$0, default: 0])) })
+        p.gauge("smppd_connections", help: "Open connections, bound or not.", samples: [([], Double(sessionCount))])
+        p.counter("smppd_pdus_in_total", help: "PDUs received, by command and command_status.",
+                  samples: metrics.pdusIn.sorted { ($0.key.command, $0.key.status) < ($1.key.command, $1.key.status) }.map {
+                      ([("command", CommandID(rawValue: $0.key.command).name), ("status", CommandStatus(rawValue: $0.key.status).name)], Double($0.value))
+                  })
+        p.counter("smppd_pdus_out_total", help: "PDUs sent, by command and command_status.",
+                  samples: metrics.pdusOut.sorted { ($0.key.command, $0.key.status) < ($1.key.command, $1.key.status) }.map {
+                      ([("command", CommandID(rawValue: $0.key.command).name), ("status", CommandStatus(rawValue: $0.key.status).name)], Double($0.value))
+                  })
+        for (name, help, h) in [("smppd_submit_resp_latency_seconds", "Time from reading a submit_sm to its submit_sm_resp.", metrics.submitResp),
+                                ("smppd_submit_receipt_latency_seconds", "Time from submit_sm to the acknowledged delivery receipt.", metrics.submitReceipt)] {
+            p.histogram(name, help: help, buckets: LatencyHistogram.bounds, cumulativeCounts: h.counts, sum: h.sum, count: h.count)
+        }
+        p.gauge("smppd_queue_depth", help: "Items in the carrier queues.",
+                samples: [([("queue", "submission")], Double(messages.submissionQueueDepth)),
+                          ([("queue", "completion")], Double(messages.eventQueueDepth))])
+        let accounts = accountList
+        p.gauge("smppd_pending_deliver_sm", help: "deliver_sm waiting or unanswered, by account.",
+                samples: accounts.map { ([("system_id", $0.systemID)], Double(messages.deliveries.count(for: ShortBytes(truncating: $0.systemID.utf8)))) })
+        p.gauge("smppd_credits_remaining", help: "Credits left, by account (unlimited accounts omitted).",
+                samples: accounts.compactMap { a in messages.creditsLeft(a.systemID).map { ([("system_id", a.systemID)], Double($0)) } })
+        p.gauge("smppd_messages_stored", help: "Message records in the store.", samples: [([], Double(messages.store.count))])
+        return p.text
+    }
+}
