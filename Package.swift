@@ -67,6 +67,8 @@ var package = Package(
         .testTarget(name: "SMPPTests", dependencies: ["SMPP"]),
         .testTarget(name: "QueuesTests", dependencies: ["Queues"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "SMPP"]),
+        .testTarget(name: "CarrierTests", dependencies: ["Carrier", "SMPP"]),
+        .testTarget(name: "AdminTests", dependencies: ["Admin", "Reactor"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),
         .testTarget(name: "SMSCTests", dependencies: ["SMSC", "SMPP", "Reactor"]),
     ]

@@ -1,0 +1,83 @@
+// The worker pool end to end on real threads: every submission forwarded and finished exactly
+// once, a full queue hands the item back, background MO arrives, stop() joins (C-SIM-1, C-SIM-3).
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import SMPP
+import Synchronization
+@testable import Carrier
+
+/// Waits (bounded) until `condition` holds, polling the pool's events.
+func drain(_ pool: CarrierPool, until deadlineMs: Int64, _ body: (CarrierEvent) -> Void, done: () -> Bool) {
+    while !done() && realtimeMillis() < deadlineMs {
+        if pool.drainEvents(body) == 0 { usleep(1_000) }
+    }
+}
+
+@Suite struct CarrierPoolTests {
+    func fastSettings(capacity: Int = 1024) -> CarrierSettings {
+        var s = CarrierSettings()
+        s.latencyMinMs = 0; s.latencyMedianMs = 0; s.latencyMaxMs = 0
+        s.queueCapacity = capacity
+        return s
+    }
+
+    @Test func everySubmissionIsForwardedAndFinishedExactlyOnce() {
+        let rings = Atomic<Int>(0)
+        let pool = CarrierPool(settings: fastSettings(capacity: 4)) { rings.add(1, ordering: .relaxed) }
+        pool.start()
+        defer { pool.stop() }
+        let total = 20_000
+        var forwarded = [UInt8](repeating: 0, count: total), finished = [UInt8](repeating: 0, count: total)
+        var sent = 0, seen = 0, refusals = 0
+        let deadline = realtimeMillis() + 60_000
+        let now = realtimeMillis()
+        while (sent < total || seen < 2 * total) && realtimeMillis() < deadline {
+            if sent < total {
+                let s = CarrierSubmission(messageID: UInt64(sent), accountIndex: 0, source: 1, destination: 447_700_900_000,
+                                          submitTimeMs: now, validityDeadlineMs: 0)
+                if pool.trySubmit(s) { sent += 1 } else { refusals += 1 }
+            }
+            seen += pool.drainEvents { e in
+                switch e {
+                case .forwarded(let id, _): forwarded[Int(id)] += 1
+                case .outcome(let id, let state, _, _): #expect(state == .delivered); finished[Int(id)] += 1
+                case .mo: Issue.record("no MO expected")
+                }
+            }
+        }
+        #expect(sent == total)
+        #expect(forwarded.allSatisfy { $0 == 1 }, "each forwarded exactly once")
+        #expect(finished.allSatisfy { $0 == 1 }, "each finished exactly once")
+        #expect(refusals > 0, "a queue of 4 must fill up and hand items back")
+        #expect(rings.load(ordering: .relaxed) > 0)
+    }
+
+    @Test func backgroundMOArrivesAtAboutTheConfiguredRate_C_SIM_3() {
+        let pool = CarrierPool(settings: fastSettings()) {}
+        pool.start()
+        defer { pool.stop() }
+        pool.setBackgroundMO(rates: [(accountIndex: 3, perSecond: 50, accountNumber: 12_125_550_100)])
+        var mos: [CarrierMO] = []
+        let start = realtimeMillis()
+        drain(pool, until: start + 10_000, { if case .mo(let m) = $0 { mos.append(m) } }, done: { mos.count >= 25 })
+        #expect(mos.count >= 25)
+        #expect(realtimeMillis() - start >= 300, "50/s cannot deliver 25 in under half a second")
+        #expect(mos.allSatisfy { $0.accountIndex == 3 && $0.destination == 12_125_550_100 && !$0.text.isEmpty })
+    }
+
+    @Test func stopJoinsWithWorkPending() {
+        var s = fastSettings()
+        s.latencyMinMs = 60_000; s.latencyMedianMs = 60_000; s.latencyMaxMs = 60_000
+        let pool = CarrierPool(settings: s) {}
+        pool.start()
+        for i in 0..<100 {
+            _ = pool.trySubmit(CarrierSubmission(messageID: UInt64(i), accountIndex: 0, source: 1, destination: 2,
+                                                 submitTimeMs: realtimeMillis(), validityDeadlineMs: 0))
+        }
+        let before = realtimeMillis()
+        pool.stop()
+        #expect(realtimeMillis() - before < 5_000)
+    }
+}
