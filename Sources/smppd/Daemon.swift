@@ -89,18 +89,19 @@ enum Daemon {
         signals.append(SignalWatcher(loop: loop, signal: SIGHUP) {
             reload(options: options, server: server, logger: logger)
         })
-        let bound = try server.listen(ListenerSpec(endpoint: listen, tls: tls))
-        logger.info("listening", metadata: ["proto": "tls", "addr": "\(bound)"])
-        if let plaintext {
-            let p = try server.listen(ListenerSpec(endpoint: plaintext, tls: nil))
-            logger.warning("listening", metadata: ["proto": "plaintext", "addr": "\(p)",
-                "warning": "PLAINTEXT SMPP: passwords and messages cross the network unencrypted; for local load tests only"])
-        }
+        // The TLS listener's line comes last: once it is logged, everything is up.
         let admin = try AdminServer(loop: loop, endpoint: adminEndpoint, token: config.adminToken) { request in
             server.handleAdmin(request)
         }
         adminServer = admin
         logger.info("listening", metadata: ["proto": "admin", "addr": "\(admin.boundEndpoint)"])
+        if let plaintext {
+            let p = try server.listen(ListenerSpec(endpoint: plaintext, tls: nil))
+            logger.warning("listening", metadata: ["proto": "plaintext", "addr": "\(p)",
+                "warning": "PLAINTEXT SMPP: passwords and messages cross the network unencrypted; for local load tests only"])
+        }
+        let bound = try server.listen(ListenerSpec(endpoint: listen, tls: tls))
+        logger.info("listening", metadata: ["proto": "tls", "addr": "\(bound)"])
 
         loop.run()
         for s in signals { s.cancel() }

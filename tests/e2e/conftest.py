@@ -48,7 +48,7 @@ class DaemonFactory:
     def workdir(self) -> Path:
         return self.tmp_path_factory.mktemp(self.label)
 
-    def __call__(self, *, accounts=None, server=None, timeouts=None, auth=None, config_text=None,
+    def __call__(self, *, accounts=None, server=None, timeouts=None, auth=None, extra=None, config_text=None,
                  use_config: bool = True, args=(), plaintext: bool = False, data_dir=True,
                  name: str | None = None, allow_errors=(), start: bool = True,
                  workdir: Path | None = None) -> harness.Daemon:
@@ -60,7 +60,7 @@ class DaemonFactory:
         if use_config:
             if config_text is None:
                 config_text = harness.make_config(daemon.data_dir or workdir / "var", server=server,
-                                                  timeouts=timeouts, auth=auth, accounts=accounts)
+                                                  timeouts=timeouts, auth=auth, accounts=accounts, extra=extra)
             elif callable(config_text):
                 config_text = config_text(daemon.data_dir or workdir / "var")
             daemon.config_text = config_text

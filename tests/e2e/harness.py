@@ -101,8 +101,13 @@ def account(system_id: str, password: str | None = None, **keys) -> dict:
     return table
 
 
+# A fast simulated carrier for every test daemon: receipts within ~50 ms.
+FAST_CARRIER = {"latency-min-ms": 5, "latency-median-ms": 20, "latency-max-ms": 50}
+
+
 def make_config(data_dir: Path | str, *, server: dict | None = None, timeouts: dict | None = None,
-                auth: dict | None = None, accounts: list[dict] | None = None) -> str:
+                auth: dict | None = None, accounts: list[dict] | None = None,
+                extra: dict | None = None) -> str:
     """TOML for one test daemon. Loopback listeners on port 0, the given data dir, a
     distinctive system-id, and auth settings that never lock the suite out by accident."""
     srv = {"listen": "127.0.0.1:0", "admin": "127.0.0.1:0", "data-dir": str(data_dir),
@@ -112,6 +117,9 @@ def make_config(data_dir: Path | str, *, server: dict | None = None, timeouts: d
     doc["timeouts"] = {"keepalive-ms": 60000, "inactivity-ms": 120000, **(timeouts or {})}
     doc["auth"] = {"failure-delay-ms": 50, "max-failures": 100000, "failure-window-ms": 60000,
                    "lockout-ms": 1000, **(auth or {})}
+    doc["carrier"] = dict(FAST_CARRIER)
+    for section, keys in (extra or {}).items():
+        doc.setdefault(section, {}).update(keys)
     if accounts:
         doc["account"] = accounts
     return toml_dumps(doc)

@@ -219,7 +219,10 @@ final class MessageService {
     }
 
     private func receiptIfWanted(_ r: MessageRecord, state: MessageState) {
-        guard r.wantsReceipt(for: state) else { return }
+        // ACCEPTED counts as final in v3.4 §5.2.28, and …9995 exists so that clients see an
+        // ACCEPTD receipt before its UNKNOWN one: it is sent whenever receipts are asked for.
+        let acceptedWanted = state == .accepted && r.registeredDelivery & 0x03 == 1
+        guard r.wantsReceipt(for: state) || acceptedWanted else { return }
         enqueue(.receipt(r), for: String(describing: r.systemID))
     }
 
