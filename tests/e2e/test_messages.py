@@ -251,3 +251,21 @@ def test_decimal_message_ids(smppd):
         assert mid.isdigit() and len(mid) <= 20
         assert m.receipt_for(c, mid).receipt()["id"] == mid
         assert m.decode_query_resp(m.query(c, mid))[0] == mid
+
+
+def test_c_sub_7_validity_period_ends_expired(trx):
+    """C-SUB-7: a message not delivered within its validity_period ends EXPIRED (9994 takes 10 s;
+    a relative validity of 2 s expires it first), with an EXPIRED receipt."""
+    start = time.monotonic()
+    mid = m.submit_ok(trx, "+447700909994", validity_period="000000000002000R")
+    r = m.receipt_for(trx, mid, timeout=8).receipt()
+    assert r["stat"] == "EXPIRED" and 1.5 <= time.monotonic() - start < 8
+    assert m.decode_query_resp(m.query(trx, mid))[2] == 3
+
+
+def test_c_mgt_1_query_shows_accepted_between_acceptd_and_unknown(trx):
+    """C-MGT-1 / C-SIM-2 9995: after the ACCEPTD receipt, query_sm answers ACCEPTED (6)."""
+    mid = m.submit_ok(trx, "+447700909995")
+    assert m.receipt_for(trx, mid).receipt()["stat"] == "ACCEPTD"
+    assert m.decode_query_resp(m.query(trx, mid))[2] == 6
+    assert m.receipt_for(trx, mid, timeout=5).receipt()["stat"] == "UNKNOWN"
