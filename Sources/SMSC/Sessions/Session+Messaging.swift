@@ -25,6 +25,7 @@ extension SubmitFields {
 
 extension Session {
     /// Writes `id` as text into a stack buffer and hands a view of it to `body`.
+    @discardableResult
     private func withIDText<R>(_ id: MessageID, _ body: (BytesView) -> R) -> R {
         let text = id.text(server.messages.settings.idFormat)
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buf in
