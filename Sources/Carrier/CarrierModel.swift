@@ -86,33 +86,52 @@ public struct CarrierModel: Sendable {
         return min(max(Int64(value.rounded()), lo), hi)
     }
 
-    /// The events for one accepted message, in time order.
+    /// The events for one accepted message, in time order (allocates: for tests and tools).
     public func plan(_ s: CarrierSubmission, random: inout some RandomNumberGenerator) -> [PlannedEvent] {
+        var events: [PlannedEvent] = []
+        plan(s, random: &random) { events.append($0) }
+        return events
+    }
+
+    /// The events for one accepted message, in time order, handed to `emit` one by one:
+    /// forwarded at submit + hold, then the outcome(s), then an auto-reply if configured.
+    /// Allocates nothing (the workers call it for every message).
+    public func plan(_ s: CarrierSubmission, random: inout some RandomNumberGenerator, emit: (PlannedEvent) -> Void) {
         let forwardAt = s.submitTimeMs + holdMs(forDestination: s.destination)
-        var events = [PlannedEvent(atMs: forwardAt, kind: .forwarded)]
+        emit(PlannedEvent(atMs: forwardAt, kind: .forwarded))
         let latency = latencyMs(random: &random)
-        var outcomes: [(Int64, MessageState, UInt16)]
+        // At most two outcomes: …9995 reports ACCEPTED, then UNKNOWN.
+        var first: (at: Int64, state: MessageState, err: UInt16)
+        var second: (at: Int64, state: MessageState, err: UInt16)? = nil
         switch settings.testNumbers ? Self.suffix(s.destination) : 0 {
-        case 9990: outcomes = [(forwardAt + latency, .delivered, 0)]
-        case 9991: outcomes = [(forwardAt + latency, .undeliverable, 1)]
-        case 9992: outcomes = [(forwardAt + latency, .expired, 0)]
-        case 9993: outcomes = [(forwardAt + latency, .rejected, 0)]
-        case 9994: outcomes = [(forwardAt + 10_000, .delivered, 0)]
-        case 9995: outcomes = [(forwardAt + latency, .accepted, 0), (forwardAt + latency + 1_000, .unknown, 0)]
-        default: outcomes = [(forwardAt + latency, drawOutcome(random: &random), 0)]
+        case 9990: first = (forwardAt + latency, .delivered, 0)
+        case 9991: first = (forwardAt + latency, .undeliverable, 1)
+        case 9992: first = (forwardAt + latency, .expired, 0)
+        case 9993: first = (forwardAt + latency, .rejected, 0)
+        case 9994: first = (forwardAt + 10_000, .delivered, 0)
+        case 9995:
+            first = (forwardAt + latency, .accepted, 0)
+            second = (forwardAt + latency + 1_000, .unknown, 0)
+        default: first = (forwardAt + latency, drawOutcome(random: &random), 0)
         }
         // A validity deadline that passes first wins: EXPIRED at the deadline (C-SUB-7).
-        if s.validityDeadlineMs > 0, let last = outcomes.last, last.0 > s.validityDeadlineMs {
-            outcomes = outcomes.filter { $0.0 < s.validityDeadlineMs && !$0.1.isFinal }
-            outcomes.append((max(s.validityDeadlineMs, forwardAt), .expired, 0))
+        let deadline = s.validityDeadlineMs
+        let last = second ?? first
+        if deadline > 0 && last.at > deadline {
+            let expiredAt = max(deadline, forwardAt)
+            if first.at < deadline && !first.state.isFinal {
+                second = (expiredAt, .expired, 0)
+            } else {
+                first = (expiredAt, .expired, 0)
+                second = nil
+            }
         }
-        for (at, state, err) in outcomes {
-            events.append(PlannedEvent(atMs: at, kind: .outcome(state, errorCode: err)))
+        emit(PlannedEvent(atMs: first.at, kind: .outcome(first.state, errorCode: first.err)))
+        if let second { emit(PlannedEvent(atMs: second.at, kind: .outcome(second.state, errorCode: second.err))) }
+        let final = second ?? first
+        if settings.moAutoReply && final.state == .delivered {
+            emit(PlannedEvent(atMs: final.at + 1, kind: .autoReply))
         }
-        if settings.moAutoReply, let final = outcomes.last, final.1 == .delivered {
-            events.append(PlannedEvent(atMs: final.0 + 1, kind: .autoReply))
-        }
-        return events
     }
 
     func drawOutcome(random: inout some RandomNumberGenerator) -> MessageState {

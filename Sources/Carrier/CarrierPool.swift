@@ -164,7 +164,7 @@ public final class CarrierPool: @unchecked Sendable {
             // Take what is waiting (bounded batch so due events are not starved).
             var taken = 0
             while taken < 4096, let s = submissions.tryPop() {
-                for e in model.plan(s, random: &random) {
+                model.plan(s, random: &random) { e in
                     order &+= 1
                     heap.push(Due(atMs: e.atMs, order: order, submission: s, kind: e.kind))
                 }

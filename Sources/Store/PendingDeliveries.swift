@@ -72,7 +72,9 @@ public final class PendingDeliveries<Payload> {
     /// when every item is in flight, the new one).
     public func enqueue(_ payload: Payload, for account: ShortBytes, now: Int64) -> EnqueueResult<Payload> {
         var dropped: Payload?
-        if let queue = queues[account], queue.count >= configuration.maximumCountPerAccount {
+        // Read the count without binding a copy of the queue: a copy would share its heaps'
+        // storage and make the push below copy them (an allocation per enqueue).
+        if (queues[account]?.count ?? 0) >= configuration.maximumCountPerAccount {
             guard let oldest = popOldestWaiting(account) else {
                 statistics.count(.overflow)
                 return .droppedNewest
@@ -205,10 +207,12 @@ public final class PendingDeliveries<Payload> {
         return queues[account]!.delayed.popMin()?.token
     }
 
+    /// Takes `token` off its holder's list. An emptied list is kept (with its capacity) until
+    /// requeue(holder:) forgets the holder, so a session's steady take/ack cycle allocates nothing.
     private func leaveInFlight(_ token: UInt64, holder: UInt64) {
         guard var tokens = inFlight.removeValue(forKey: holder) else { return }
         if let index = tokens.firstIndex(of: token) { tokens.remove(at: index) }
-        if !tokens.isEmpty { inFlight[holder] = tokens }
+        inFlight[holder] = tokens
     }
 
     /// Forgets `token` (already out of every heap and in-flight list) and returns its entry.
@@ -234,7 +238,6 @@ public final class PendingDeliveries<Payload> {
             }
         }
         for (holder, tokens) in inFlight {
-            precondition(!tokens.isEmpty, "empty in-flight list kept")
             for token in tokens {
                 precondition(seen.insert(token).inserted, "token in two places")
                 guard case .inFlight(let owner) = entries[token]!.place, owner == holder else { preconditionFailure("in-flight token misplaced") }

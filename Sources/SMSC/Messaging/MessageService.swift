@@ -46,8 +46,8 @@ final class MessageService {
     private var nextAccountIndex: UInt32 = 0
     private var housekeeping: LoopTimer!
     /// Receiver-capable sessions per account, in bind order (round robin cursor below).
-    private var receivers: [String: [Session]] = [:]
-    private var cursor: [String: Int] = [:]
+    private var receivers: [ShortBytes: [Session]] = [:]
+    private var cursor: [ShortBytes: Int] = [:]
     private var nextMOID: UInt64 = 1
 
     init(loop: EventLoop, settings: MessagingSettings, accounts: [Account], logger: Logger, metrics: Metrics) {
@@ -223,42 +223,48 @@ final class MessageService {
         // ACCEPTD receipt before its UNKNOWN one: it is sent whenever receipts are asked for.
         let acceptedWanted = state == .accepted && r.registeredDelivery & 0x03 == 1
         guard r.wantsReceipt(for: state) || acceptedWanted else { return }
-        enqueue(.receipt(r), for: String(describing: r.systemID))
+        enqueue(.receipt(r), forAccount: r.systemID)
     }
 
     private func enqueue(_ payload: DeliveryPayload, for systemID: String) {
-        let key = ShortBytes(truncating: systemID.utf8)
+        enqueue(payload, forAccount: ShortBytes(truncating: systemID.utf8))
+    }
+
+    /// Queues one deliver_sm for the account and offers it at once. Keyed by the stored
+    /// system_id bytes, so the receipt path makes no String.
+    private func enqueue(_ payload: DeliveryPayload, forAccount key: ShortBytes) {
         switch deliveries.enqueue(payload, for: key, now: now) {
         case .queued: break
         case .queuedDroppingOldest:
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "queue-full-oldest"])
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full-oldest"])
         case .droppedNewest:
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "queue-full"])
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
         }
-        pump(systemID)
+        pump(key)
     }
 
     // MARK: deliver_sm routing (C-BIND-5, C-DLV-3..5)
 
     func receiverBound(_ s: Session, systemID: String) {
-        receivers[systemID, default: []].append(s)
-        pump(systemID)
+        let key = ShortBytes(truncating: systemID.utf8)
+        receivers[key, default: []].append(s)
+        pump(key)
     }
 
     func receiverGone(_ s: Session, systemID: String) {
-        receivers[systemID]?.removeAll { $0 === s }
+        let key = ShortBytes(truncating: systemID.utf8)
+        receivers[key]?.removeAll { $0 === s }
         let returned = deliveries.requeue(holder: s.id, now: now) { [logger] _, reason in
             logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)"])
         }
-        if returned > 0 { pump(systemID) }
+        if returned > 0 { pump(key) }
     }
 
     /// Offers waiting deliver_sm to the account's receivers, round robin, within each window.
-    func pump(_ systemID: String) {
-        guard let sessions = receivers[systemID], !sessions.isEmpty else { return }
-        let key = ShortBytes(truncating: systemID.utf8)
+    func pump(_ key: ShortBytes) {
+        guard let sessions = receivers[key], !sessions.isEmpty else { return }
         let t = now
-        var start = cursor[systemID, default: 0]
+        var start = cursor[key, default: 0]
         var idle = 0
         while idle < sessions.count {
             let s = sessions[start % sessions.count]
@@ -271,7 +277,7 @@ final class MessageService {
                 idle += 1
             }
         }
-        cursor[systemID] = start % max(sessions.count, 1)
+        cursor[key] = start % max(sessions.count, 1)
     }
 
     /// A deliver_sm_resp (or its timeout) for a delivery in flight.
@@ -287,7 +293,7 @@ final class MessageService {
                                                           "status": "\(status?.name ?? "timeout")"])
             }
         }
-        pump(systemID)
+        pump(ShortBytes(truncating: systemID.utf8))
     }
 
     static let temporaryStatuses: Set<CommandStatus> = [.ESME_RMSGQFUL, .ESME_RTHROTTLED, .ESME_RSYSERR, .ESME_RX_T_APPN]
@@ -301,8 +307,8 @@ final class MessageService {
         _ = deliveries.expire(now: t) { [logger] _, reason in
             logger.warning("deliver-dropped", metadata: ["reason": "\(reason)"])
         }
-        for systemID in receivers.keys where deliveries.hasDue(for: ShortBytes(truncating: systemID.utf8), now: t) {
-            pump(systemID)
+        for key in receivers.keys where deliveries.hasDue(for: key, now: t) {
+            pump(key)
         }
         housekeeping.schedule(after: .milliseconds(100))
     }

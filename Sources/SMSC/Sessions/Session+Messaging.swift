@@ -134,7 +134,8 @@ extension Session {
     /// Room kept for one deliver_sm: 254 octets of text, addresses, three TLVs.
     static let largestDeliverBytes = 512
 
-    /// Encodes and sends one deliver_sm; false when it could not be written.
+    /// Encodes and sends one deliver_sm; false when it could not be written. The receipt's
+    /// variable fields are composed in one stack buffer (no heap allocation per deliver_sm).
     func sendDeliver(_ d: Delivery<DeliveryPayload>, idFormat: MessageIDFormat) -> Bool {
         let seq = takeSequenceNumber()
         var ok = false
@@ -142,45 +143,54 @@ extension Session {
         switch d.payload {
         case .receipt(let r):
             submitTime = r.submitTime
-            let idText = Array(r.id.text(idFormat))
-            let done = CivilDateTime(unixSeconds: (r.finalTime ?? now) / 1000)
-            var text = [UInt8](repeating: 0, count: 200)
-            guard case .written(let n) = ReceiptText.format(
-                id: idText, state: r.state, submitDate: CivilDateTime(unixSeconds: r.submitTime / 1000), doneDate: done,
-                errorCode: Int(r.errorCode), text: r.receiptText, textCoding: .ascii, into: &text) else { return false }
-            var src = Array(r.destination.digits), dst = Array(r.source.digits), id = idText
-            ok = src.withUnsafeMutableBytes { s in dst.withUnsafeMutableBytes { t in id.withUnsafeMutableBytes { i in
-                text.withUnsafeMutableBytes { m in
+            ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Session.receiptScratchBytes) { scratch in
+                // Layout: [0,24) id · [24,48) source · [48,72) destination · [72,…) receipt text.
+                let id = Self.place(r.id.text(idFormat), in: scratch, at: 0)
+                let source = Self.place(r.destination.digits, in: scratch, at: 24)
+                let destination = Self.place(r.source.digits, in: scratch, at: 48)
+                var textArea = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(scratch)[72...])
+                let done = CivilDateTime(unixSeconds: (r.finalTime ?? now) / 1000)
+                guard case .written(let n) = ReceiptText.format(
+                    id: r.id.text(idFormat), state: r.state, submitDate: CivilDateTime(unixSeconds: r.submitTime / 1000),
+                    doneDate: done, errorCode: Int(r.errorCode), text: r.receiptText, textCoding: .ascii, into: &textArea)
+                else { return false }
+                let text = BytesView(unsafeBorrowing: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(textArea)[0..<n]))
+                return write(reserving: Session.largestDeliverBytes) {
+                    DeliverSM(sequenceNumber: seq, sourceAddrTon: TON(rawValue: r.destination.ton), sourceAddrNpi: NPI(rawValue: r.destination.npi),
+                              sourceAddr: source, destAddrTon: TON(rawValue: r.source.ton), destAddrNpi: NPI(rawValue: r.source.npi),
+                              destinationAddr: destination, esmClass: 0x04, dataCoding: 0, shortMessage: text,
+                              receiptedMessageID: id, messageState: r.state.rawValue,
+                              networkErrorCode: NetworkErrorCode(networkType: 3, errorCode: r.errorCode)).encode(into: $0)
+                }
+            }
+        case .mobileOriginated(let mo):
+            ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { scratch in
+                let source = Self.place(mo.source.digits, in: scratch, at: 0)
+                let destination = Self.place(mo.destination.digits, in: scratch, at: 24)
+                return mo.shortMessage.withUnsafeBytes { m in
                     write(reserving: Session.largestDeliverBytes) {
-                        DeliverSM(sequenceNumber: seq, sourceAddrTon: TON(rawValue: r.destination.ton), sourceAddrNpi: NPI(rawValue: r.destination.npi),
-                                  sourceAddr: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(s)),
-                                  destAddrTon: TON(rawValue: r.source.ton), destAddrNpi: NPI(rawValue: r.source.npi),
-                                  destinationAddr: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(t)),
-                                  esmClass: 0x04, dataCoding: 0,
-                                  shortMessage: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(m)[0..<n])),
-                                  receiptedMessageID: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(i)),
-                                  messageState: r.state.rawValue,
-                                  networkErrorCode: NetworkErrorCode(networkType: 3, errorCode: r.errorCode)).encode(into: $0)
+                        DeliverSM(sequenceNumber: seq, sourceAddrTon: TON(rawValue: mo.source.ton), sourceAddrNpi: NPI(rawValue: mo.source.npi),
+                                  sourceAddr: source, destAddrTon: TON(rawValue: mo.destination.ton), destAddrNpi: NPI(rawValue: mo.destination.npi),
+                                  destinationAddr: destination, esmClass: mo.esmClass, dataCoding: mo.dataCoding.rawValue,
+                                  shortMessage: BytesView(unsafeBorrowing: m)).encode(into: $0)
                     }
                 }
-            } } }
-        case .mobileOriginated(let mo):
-            var src = Array(mo.source.digits), dst = Array(mo.destination.digits), text = mo.shortMessage
-            ok = src.withUnsafeMutableBytes { s in dst.withUnsafeMutableBytes { t in text.withUnsafeMutableBytes { m in
-                write(reserving: Session.largestDeliverBytes) {
-                    DeliverSM(sequenceNumber: seq, sourceAddrTon: TON(rawValue: mo.source.ton), sourceAddrNpi: NPI(rawValue: mo.source.npi),
-                              sourceAddr: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(s)),
-                              destAddrTon: TON(rawValue: mo.destination.ton), destAddrNpi: NPI(rawValue: mo.destination.npi),
-                              destinationAddr: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(t)),
-                              esmClass: mo.esmClass, dataCoding: mo.dataCoding.rawValue,
-                              shortMessage: BytesView(unsafeBorrowing: UnsafeRawBufferPointer(m))).encode(into: $0)
-                }
-            } } }
+            }
         }
         guard ok else { return false }
         inFlight[seq] = InFlightDelivery(token: d.token, sentAtMs: now, submitTime: submitTime)
         rearmTimer()
         return true
+    }
+
+    /// 3 × 24 bytes of id and addresses, then room for the receipt text (C-DLV-1's ~150 bytes).
+    static let receiptScratchBytes = 72 + 256
+
+    /// Copies `bytes` (at most 24) into `scratch` at `offset`; a view of the copy.
+    private static func place(_ bytes: ShortBytes, in scratch: UnsafeMutableBufferPointer<UInt8>, at offset: Int) -> BytesView {
+        var n = 0
+        for b in bytes where n < 24 { scratch[offset + n] = b; n += 1 }
+        return BytesView(unsafeBorrowing: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch)[offset..<offset + n]))
     }
 
     /// deliver_sm_resp (or generic_nack) for one of ours.
