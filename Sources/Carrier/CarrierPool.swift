@@ -22,15 +22,42 @@ public struct CarrierSubmission: Sendable {
     public var submitTimeMs: Int64
     /// 0 = no validity deadline.
     public var validityDeadlineMs: Int64
+    /// The first 20 characters of the text (ASCII), for the auto-reply "Re: …" (C-SIM-3).
+    public var excerpt: CarrierExcerpt
 
     public init(messageID: UInt64, accountIndex: UInt32, source: UInt64, destination: UInt64,
-                submitTimeMs: Int64, validityDeadlineMs: Int64) {
+                submitTimeMs: Int64, validityDeadlineMs: Int64, excerpt: CarrierExcerpt = CarrierExcerpt()) {
         self.messageID = messageID
         self.accountIndex = accountIndex
         self.source = source
         self.destination = destination
         self.submitTimeMs = submitTimeMs
         self.validityDeadlineMs = validityDeadlineMs
+        self.excerpt = excerpt
+    }
+}
+
+/// Up to 20 bytes held inline (no heap), so a submission stays a plain value in the queue.
+public struct CarrierExcerpt: Sendable {
+    public static let capacity = 20
+    private var storage: (UInt64, UInt64, UInt32) = (0, 0, 0)
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// The first `capacity` bytes of `bytes`.
+    public init<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+        withUnsafeMutableBytes(of: &storage) { raw in
+            for b in bytes where count < Self.capacity {
+                raw[count] = b
+                count += 1
+            }
+        }
+    }
+
+    /// The bytes (allocates: used only when an MO is built).
+    public var bytes: [UInt8] {
+        withUnsafeBytes(of: storage) { Array($0.prefix(count)) }
     }
 }
 
@@ -211,7 +238,7 @@ public final class CarrierPool: @unchecked Sendable {
             return .outcome(messageID: s.messageID, state: state, errorCode: err, atMs: d.atMs)
         case .autoReply:
             return .mo(CarrierMO(accountIndex: s.accountIndex, source: s.destination, destination: s.source,
-                                 text: Array("Re: message \(s.messageID % 1_000_000)".utf8), dataCoding: 0x01))
+                                 text: Array("Re: ".utf8) + s.excerpt.bytes, dataCoding: 0x01))
         }
     }
 

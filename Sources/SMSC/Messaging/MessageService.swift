@@ -143,7 +143,8 @@ final class MessageService {
         }
         let submission = CarrierSubmission(messageID: id.rawValue, accountIndex: rt.index, source: v.sourceNumber,
                                            destination: v.destinationNumber, submitTimeMs: t,
-                                           validityDeadlineMs: v.validityDeadlineMs ?? 0)
+                                           validityDeadlineMs: v.validityDeadlineMs ?? 0,
+                                           excerpt: CarrierExcerpt(v.receiptText))
         guard carrier.trySubmit(submission) else {
             _ = store.finish(id, state: .rejected, errorCode: 0, now: t)
             runtimes[account.systemID] = rt
