@@ -48,11 +48,12 @@ class DaemonFactory:
     def workdir(self) -> Path:
         return self.tmp_path_factory.mktemp(self.label)
 
-    def __call__(self, *, accounts=None, server=None, timeouts=None, auth=None, extra=None, config_text=None,
+    def __call__(self, *, accounts=None, server=None, timeouts=None, auth=None, messages=None,
+                 delivery=None, carrier=None, extra=None, config_text=None,
                  use_config: bool = True, args=(), plaintext: bool = False, data_dir=True,
                  name: str | None = None, allow_errors=(), start: bool = True,
                  workdir: Path | None = None) -> harness.Daemon:
-        """accounts/server/timeouts/auth feed harness.make_config; `config_text` (a string, or
+        """accounts/server/timeouts/auth/messages/delivery/carrier feed harness.make_config; `config_text` (a string, or
         a callable taking the data dir) replaces it; use_config=False runs with flags only."""
         workdir = workdir or self.workdir()
         daemon = harness.Daemon(self.binary, workdir, args=args, data_dir=data_dir,
@@ -60,7 +61,9 @@ class DaemonFactory:
         if use_config:
             if config_text is None:
                 config_text = harness.make_config(daemon.data_dir or workdir / "var", server=server,
-                                                  timeouts=timeouts, auth=auth, accounts=accounts, extra=extra)
+                                                  timeouts=timeouts, auth=auth, accounts=accounts,
+                                                  messages=messages, delivery=delivery, carrier=carrier,
+                                                  extra=extra)
             elif callable(config_text):
                 config_text = config_text(daemon.data_dir or workdir / "var")
             daemon.config_text = config_text

@@ -101,15 +101,22 @@ def account(system_id: str, password: str | None = None, **keys) -> dict:
     return table
 
 
-# A fast simulated carrier for every test daemon: receipts within ~50 ms.
+# The carrier every test daemon gets unless a test says otherwise: receipts within ~50 ms.
 FAST_CARRIER = {"latency-min-ms": 5, "latency-median-ms": 20, "latency-max-ms": 50}
+# SMPPD_E2E_SESSION_ONLY=1 leaves out the messaging sections ([carrier] ...), for a daemon
+# that predates them (the session-layer tests do not need them).
+_SESSION_ONLY = os.environ.get("SMPPD_E2E_SESSION_ONLY") == "1"
 
 
 def make_config(data_dir: Path | str, *, server: dict | None = None, timeouts: dict | None = None,
                 auth: dict | None = None, accounts: list[dict] | None = None,
-                extra: dict | None = None) -> str:
+                messages: dict | None = None, delivery: dict | None = None,
+                carrier: dict | None = None, extra: dict | None = None) -> str:
     """TOML for one test daemon. Loopback listeners on port 0, the given data dir, a
-    distinctive system-id, and auth settings that never lock the suite out by accident."""
+    distinctive system-id, auth settings that never lock the suite out by accident, and a
+    fast carrier (FAST_CARRIER, overridable key by key through `carrier`).
+    server may carry admin-token / message-id-format; messages/delivery/carrier are the
+    docs/messaging.md tables; accounts take credits=, submit_rate=, mo_rate= (see account())."""
     srv = {"listen": "127.0.0.1:0", "admin": "127.0.0.1:0", "data-dir": str(data_dir),
            "system-id": SERVER_SYSTEM_ID}
     srv.update(server or {})
@@ -117,8 +124,13 @@ def make_config(data_dir: Path | str, *, server: dict | None = None, timeouts: d
     doc["timeouts"] = {"keepalive-ms": 60000, "inactivity-ms": 120000, **(timeouts or {})}
     doc["auth"] = {"failure-delay-ms": 50, "max-failures": 100000, "failure-window-ms": 60000,
                    "lockout-ms": 1000, **(auth or {})}
-    doc["carrier"] = dict(FAST_CARRIER)
-    for section, keys in (extra or {}).items():
+    if messages:
+        doc["messages"] = dict(messages)
+    if delivery:
+        doc["delivery"] = dict(delivery)
+    if not _SESSION_ONLY or carrier:
+        doc["carrier"] = {**FAST_CARRIER, **(carrier or {})}
+    for section, keys in (extra or {}).items():   # any other table, e.g. {"delivery": {...}}
         doc.setdefault(section, {}).update(keys)
     if accounts:
         doc["account"] = accounts
@@ -199,6 +211,14 @@ class Daemon:
         if admin:
             self.admin_port = _port_of(admin[0]["addr"])
         return self
+
+    def admin_addr(self, timeout: float = 5.0) -> tuple[str, int]:
+        """(host, port) of the admin HTTP listener from `event=listening proto=admin addr=H:P`
+        (waited for: the line may follow the TLS one)."""
+        ev = self.wait_for_event("listening", timeout=timeout, proto="admin", what="admin listener line")
+        self.admin_port = _port_of(ev["addr"])
+        host = ev["addr"].rsplit(":", 1)[0].strip("[]")
+        return host, self.admin_port
 
     def _pump(self, stream, sink: list[str]) -> None:
         for raw in iter(stream.readline, b""):

@@ -46,13 +46,17 @@ BIND_TRANSCEIVER_RESP = 0x80000009
 OUTBIND = 0x0000000B
 ENQUIRE_LINK = 0x00000015
 ENQUIRE_LINK_RESP = 0x80000015
+SUBMIT_MULTI = 0x00000021
+SUBMIT_MULTI_RESP = 0x80000021
+DATA_SM = 0x00000103
+DATA_SM_RESP = 0x80000103
 
 RESPONSE_BIT = 0x80000000
 
 COMMAND_NAMES = {
     value: name.lower()
     for name, value in list(globals().items())
-    if name.isupper() and isinstance(value, int) and (name.startswith(("BIND", "GENERIC", "QUERY", "SUBMIT", "DELIVER", "UNBIND", "REPLACE", "CANCEL", "OUTBIND", "ENQUIRE")))
+    if name.isupper() and isinstance(value, int) and (name.startswith(("BIND", "GENERIC", "QUERY", "SUBMIT", "DELIVER", "UNBIND", "REPLACE", "CANCEL", "OUTBIND", "ENQUIRE", "DATA_SM")))
 }
 
 # bind mode name (as the daemon logs and configures it) -> (request id, response id)
@@ -76,7 +80,21 @@ ESME_RINVMSGID = 0x0C
 ESME_RBINDFAIL = 0x0D
 ESME_RINVPASWD = 0x0E
 ESME_RINVSYSID = 0x0F
+ESME_RCANCELFAIL = 0x11
+ESME_RMSGQFUL = 0x14
+ESME_RX_T_APPN = 0x64
+ESME_RSUBMITFAIL = 0x45
+ESME_RINVSRCTON = 0x48
+ESME_RINVSRCNPI = 0x49
+ESME_RINVDSTTON = 0x50
+ESME_RINVDSTNPI = 0x51
+ESME_RTHROTTLED = 0x58
+ESME_RINVSCHED = 0x61
+ESME_RINVEXPIRY = 0x62
+ESME_RQUERYFAIL = 0x67
+ESME_RX_P_APPN = 0x65
 ESME_RINVPARLEN = 0xC2
+ESME_RINVDCS = 0x104  # SMPP 5.0's code, in v3.4's extension range (docs/messaging.md)
 
 STATUS_NAMES = {
     value: name for name, value in list(globals().items()) if name.startswith("ESME_R")
@@ -94,6 +112,23 @@ MAX_MESSAGE_ID = 65
 MAX_SHORT_MESSAGE = 254
 
 TLV_SC_INTERFACE_VERSION = 0x0210
+TLV_RECEIPTED_MESSAGE_ID = 0x001E
+TLV_SAR_MSG_REF_NUM = 0x020C
+TLV_SAR_TOTAL_SEGMENTS = 0x020E
+TLV_SAR_SEGMENT_SEQNUM = 0x020F
+TLV_MESSAGE_PAYLOAD = 0x0424
+TLV_NETWORK_ERROR_CODE = 0x0423
+TLV_MESSAGE_STATE = 0x0427
+
+# message_state values (5.2.28)
+STATE_ENROUTE = 1
+STATE_DELIVERED = 2
+STATE_EXPIRED = 3
+STATE_DELETED = 4
+STATE_UNDELIVERABLE = 5
+STATE_ACCEPTED = 6
+STATE_UNKNOWN = 7
+STATE_REJECTED = 8
 
 
 def command_name(command_id: int) -> str:
@@ -214,11 +249,118 @@ def query_sm(sequence: int, message_id: str = "1", source_addr: str = "", source
 
 def cancel_sm(sequence: int, message_id: str = "1", source_addr: str = "",
               destination_addr: str = "", service_type: str = "") -> bytes:
-    body = (cstring(service_type, MAX_SERVICE_TYPE, "service_type")
+    return encode_pdu(CANCEL_SM, sequence, cancel_sm_body(message_id, source_addr, destination_addr, service_type))
+
+
+def query_sm_body(message_id: str, source_addr: str = "", source_addr_ton: int = 1,
+                  source_addr_npi: int = 1) -> bytes:
+    return (cstring(message_id, MAX_MESSAGE_ID, "message_id")
+            + bytes([source_addr_ton, source_addr_npi])
+            + cstring(source_addr, MAX_ADDR, "source_addr"))
+
+
+def cancel_sm_body(message_id: str, source_addr: str = "", destination_addr: str = "",
+                   service_type: str = "") -> bytes:
+    """4.9.1; TON/NPI 1/1 for both addresses."""
+    return (cstring(service_type, MAX_SERVICE_TYPE, "service_type")
             + cstring(message_id, MAX_MESSAGE_ID, "message_id")
             + bytes([1, 1]) + cstring(source_addr, MAX_ADDR, "source_addr")
             + bytes([1, 1]) + cstring(destination_addr, MAX_ADDR, "destination_addr"))
-    return encode_pdu(CANCEL_SM, sequence, body)
+
+
+def tlv_u8(tag: int, value: int) -> bytes:
+    return tlv(tag, bytes([value]))
+
+
+def tlv_u16(tag: int, value: int) -> bytes:
+    return tlv(tag, struct.pack(">H", value))
+
+
+def sar_tlvs(ref: int, total: int, seqnum: int) -> bytes:
+    """sar_msg_ref_num (2 octets), sar_total_segments (1), sar_segment_seqnum (1) -- 5.3.2.22-24."""
+    return (tlv_u16(TLV_SAR_MSG_REF_NUM, ref) + tlv_u8(TLV_SAR_TOTAL_SEGMENTS, total)
+            + tlv_u8(TLV_SAR_SEGMENT_SEQNUM, seqnum))
+
+
+def concat_udh(ref: int, total: int, seqnum: int, *, ref16: bool = False) -> bytes:
+    """A concatenation UDH (GSM 03.40 9.2.3.24.1 / .8): UDHL, IEI 0x00 (8-bit ref) or 0x08 (16-bit)."""
+    if ref16:
+        return bytes([6, 0x08, 4]) + struct.pack(">H", ref) + bytes([total, seqnum])
+    return bytes([5, 0x00, 3, ref & 0xFF, total, seqnum])
+
+
+def ucs2(text: str) -> bytes:
+    """UTF-16BE, surrogate pairs for characters outside the BMP (C-SUB-3)."""
+    return text.encode("utf-16-be")
+
+
+def submit_sm_resp(sequence: int, message_id: str = "", status: int = 0) -> bytes:
+    return encode_pdu(SUBMIT_SM_RESP, sequence, cstring(message_id, MAX_MESSAGE_ID, "message_id"), status)
+
+
+def deliver_sm_resp(sequence: int, status: int = 0) -> bytes:
+    """4.6.2: message_id is unused and set to NULL."""
+    return encode_pdu(DELIVER_SM_RESP, sequence, b"\x00", status)
+
+
+def deliver_sm(sequence: int, source_addr: str, destination_addr: str, short_message: bytes, *,
+               esm_class: int = 0, data_coding: int = 0, tlvs: bytes = b"", source_addr_ton: int = 1,
+               source_addr_npi: int = 1, dest_addr_ton: int = 1, dest_addr_npi: int = 1) -> bytes:
+    """deliver_sm has submit_sm's layout (4.6.1); only the self-checks and stand-ins send it."""
+    body = submit_sm_body(destination_addr, short_message, source_addr=source_addr, esm_class=esm_class,
+                          data_coding=data_coding, tlvs=tlvs, source_addr_ton=source_addr_ton,
+                          source_addr_npi=source_addr_npi, dest_addr_ton=dest_addr_ton,
+                          dest_addr_npi=dest_addr_npi)
+    return encode_pdu(DELIVER_SM, sequence, body)
+
+
+MAX_DATA_SM_ADDR = 65  # data_sm addresses are C-Octet Strings of up to 65 (4.7.1)
+
+
+def data_sm_body(destination_addr: str, *, source_addr: str = "", service_type: str = "",
+                 source_addr_ton: int = 1, source_addr_npi: int = 1, dest_addr_ton: int = 1,
+                 dest_addr_npi: int = 1, esm_class: int = 0, registered_delivery: int = 0,
+                 data_coding: int = 0, tlvs: bytes = b"") -> bytes:
+    return (cstring(service_type, MAX_SERVICE_TYPE, "service_type")
+            + bytes([source_addr_ton, source_addr_npi])
+            + cstring(source_addr, MAX_DATA_SM_ADDR, "source_addr")
+            + bytes([dest_addr_ton, dest_addr_npi])
+            + cstring(destination_addr, MAX_DATA_SM_ADDR, "destination_addr")
+            + bytes([esm_class, registered_delivery, data_coding])
+            + tlvs)
+
+
+def data_sm(sequence: int, destination_addr: str = "+12125551234", text: bytes = b"hello", **fields) -> bytes:
+    """data_sm carrying `text` in a message_payload TLV (the only place data_sm has for it)."""
+    extra = fields.pop("tlvs", b"")
+    return encode_pdu(DATA_SM, sequence,
+                      data_sm_body(destination_addr, tlvs=tlv(TLV_MESSAGE_PAYLOAD, text) + extra, **fields))
+
+
+def submit_multi_body(destinations: list[str], short_message: bytes = b"hello", *, source_addr: str = "",
+                      service_type: str = "", source_addr_ton: int = 1, source_addr_npi: int = 1,
+                      dest_addr_ton: int = 1, dest_addr_npi: int = 1, esm_class: int = 0,
+                      protocol_id: int = 0, priority_flag: int = 0, schedule_delivery_time: str = "",
+                      validity_period: str = "", registered_delivery: int = 0,
+                      replace_if_present_flag: int = 0, data_coding: int = 0,
+                      sm_default_msg_id: int = 0, tlvs: bytes = b"") -> bytes:
+    """4.5.1: number_of_dests then dest_address entries (dest_flag 1 = SME address)."""
+    dests = b"".join(bytes([1, dest_addr_ton, dest_addr_npi]) + cstring(d, MAX_ADDR, "destination_addr")
+                     for d in destinations)
+    return (cstring(service_type, MAX_SERVICE_TYPE, "service_type")
+            + bytes([source_addr_ton, source_addr_npi])
+            + cstring(source_addr, MAX_ADDR, "source_addr")
+            + bytes([len(destinations)]) + dests
+            + bytes([esm_class, protocol_id, priority_flag])
+            + cstring(schedule_delivery_time, MAX_TIME, "schedule_delivery_time")
+            + cstring(validity_period, MAX_TIME, "validity_period")
+            + bytes([registered_delivery, replace_if_present_flag, data_coding,
+                     sm_default_msg_id, len(short_message)])
+            + short_message + tlvs)
+
+
+def submit_multi(sequence: int, destinations: list[str], short_message: bytes = b"hello", **fields) -> bytes:
+    return encode_pdu(SUBMIT_MULTI, sequence, submit_multi_body(destinations, short_message, **fields))
 
 
 # --- decoding ------------------------------------------------------------------------
@@ -320,6 +462,163 @@ def decode_submit_sm_resp(pdu: Pdu) -> str | None:
         return None
     message_id, _ = read_cstring(pdu.body, 0, MAX_MESSAGE_ID, "message_id")
     return message_id.decode("ascii", "replace")
+
+
+@dataclasses.dataclass(frozen=True)
+class ShortMessagePdu:
+    """deliver_sm (4.6.1), also usable for submit_sm bodies (same layout)."""
+    sequence: int
+    service_type: str
+    source_addr_ton: int
+    source_addr_npi: int
+    source_addr: str
+    dest_addr_ton: int
+    dest_addr_npi: int
+    destination_addr: str
+    esm_class: int
+    protocol_id: int
+    priority_flag: int
+    schedule_delivery_time: str
+    validity_period: str
+    registered_delivery: int
+    replace_if_present_flag: int
+    data_coding: int
+    sm_default_msg_id: int
+    short_message: bytes
+    tlvs: dict
+
+    @property
+    def is_receipt(self) -> bool:
+        return self.esm_class & 0x3C == 0x04  # 5.2.12: message type "SMSC Delivery Receipt"
+
+    @property
+    def payload(self) -> bytes:
+        """The message bytes: short_message, or the message_payload TLV when sm_length is 0."""
+        return self.short_message or self.tlvs.get(TLV_MESSAGE_PAYLOAD, b"")
+
+    def text(self) -> str:
+        """The payload decoded by data_coding (0/1 ASCII, 3 Latin-1, 8 UCS-2)."""
+        raw = self.payload
+        if self.data_coding == 0x08:
+            return raw.decode("utf-16-be", "replace")
+        if self.data_coding == 0x03:
+            return raw.decode("latin-1")
+        return raw.decode("ascii", "replace")
+
+    @property
+    def receipted_message_id(self) -> str | None:
+        raw = self.tlvs.get(TLV_RECEIPTED_MESSAGE_ID)
+        if raw is None:
+            return None
+        return raw[:-1].decode("ascii", "replace") if raw.endswith(b"\x00") else raw.decode("ascii", "replace")
+
+    @property
+    def message_state(self) -> int | None:
+        raw = self.tlvs.get(TLV_MESSAGE_STATE)
+        return raw[0] if raw is not None and len(raw) == 1 else None
+
+
+def decode_short_message_pdu(pdu: Pdu) -> ShortMessagePdu:
+    b = pdu.body
+    service_type, pos = read_cstring(b, 0, MAX_SERVICE_TYPE, "service_type")
+    if len(b) < pos + 2:
+        raise DecodeError("truncated before source_addr")
+    s_ton, s_npi = b[pos], b[pos + 1]
+    source, pos = read_cstring(b, pos + 2, MAX_ADDR, "source_addr")
+    if len(b) < pos + 2:
+        raise DecodeError("truncated before destination_addr")
+    d_ton, d_npi = b[pos], b[pos + 1]
+    dest, pos = read_cstring(b, pos + 2, MAX_ADDR, "destination_addr")
+    if len(b) < pos + 3:
+        raise DecodeError("truncated before schedule_delivery_time")
+    esm, pid, prio = b[pos], b[pos + 1], b[pos + 2]
+    sched, pos = read_cstring(b, pos + 3, MAX_TIME, "schedule_delivery_time")
+    validity, pos = read_cstring(b, pos, MAX_TIME, "validity_period")
+    if len(b) < pos + 5:
+        raise DecodeError("truncated before short_message")
+    reg, repl, dcs, dflt, sm_len = b[pos:pos + 5]
+    pos += 5
+    if len(b) < pos + sm_len:
+        raise DecodeError(f"sm_length {sm_len} overruns the body")
+    sm = b[pos:pos + sm_len]
+    tlvs = decode_tlvs(b, pos + sm_len)
+    asc = lambda x: x.decode("ascii", "replace")  # noqa: E731
+    return ShortMessagePdu(pdu.sequence, asc(service_type), s_ton, s_npi, asc(source), d_ton, d_npi, asc(dest),
+                           esm, pid, prio, asc(sched), asc(validity), reg, repl, dcs, dflt, sm, tlvs)
+
+
+def decode_deliver_sm(pdu: Pdu) -> ShortMessagePdu:
+    if pdu.command_id != DELIVER_SM:
+        raise DecodeError(f"not a deliver_sm: {pdu}")
+    return decode_short_message_pdu(pdu)
+
+
+@dataclasses.dataclass(frozen=True)
+class QuerySmResp:
+    message_id: str
+    final_date: str
+    message_state: int
+    error_code: int
+
+
+def decode_query_sm_resp(pdu: Pdu) -> QuerySmResp | None:
+    """4.8.2; None for an error answer with an empty body."""
+    if pdu.command_id != QUERY_SM_RESP:
+        raise DecodeError(f"not a query_sm_resp: {pdu}")
+    if not pdu.body:
+        return None
+    mid, pos = read_cstring(pdu.body, 0, MAX_MESSAGE_ID, "message_id")
+    final, pos = read_cstring(pdu.body, pos, MAX_TIME, "final_date")
+    if len(pdu.body) != pos + 2:
+        raise DecodeError(f"query_sm_resp: {len(pdu.body) - pos} octets after final_date, want 2")
+    return QuerySmResp(mid.decode("ascii", "replace"), final.decode("ascii", "replace"),
+                       pdu.body[pos], pdu.body[pos + 1])
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSmResp:
+    message_id: str | None
+    tlvs: dict
+
+
+def decode_data_sm_resp(pdu: Pdu) -> DataSmResp:
+    if pdu.command_id != DATA_SM_RESP:
+        raise DecodeError(f"not a data_sm_resp: {pdu}")
+    if not pdu.body:
+        return DataSmResp(None, {})
+    mid, pos = read_cstring(pdu.body, 0, MAX_MESSAGE_ID, "message_id")
+    return DataSmResp(mid.decode("ascii", "replace"), decode_tlvs(pdu.body, pos))
+
+
+@dataclasses.dataclass(frozen=True)
+class SubmitMultiResp:
+    message_id: str | None
+    unsuccess: list  # (ton, npi, address, error_status_code)
+
+
+def decode_submit_multi_resp(pdu: Pdu) -> SubmitMultiResp:
+    """4.5.2: message_id, no_unsuccess, then unsuccess_sme entries."""
+    if pdu.command_id != SUBMIT_MULTI_RESP:
+        raise DecodeError(f"not a submit_multi_resp: {pdu}")
+    if not pdu.body:
+        return SubmitMultiResp(None, [])
+    mid, pos = read_cstring(pdu.body, 0, MAX_MESSAGE_ID, "message_id")
+    if len(pdu.body) < pos + 1:
+        raise DecodeError("submit_multi_resp without no_unsuccess")
+    count = pdu.body[pos]
+    pos += 1
+    out = []
+    for _ in range(count):
+        if len(pdu.body) < pos + 2:
+            raise DecodeError("truncated unsuccess_sme")
+        ton, npi = pdu.body[pos], pdu.body[pos + 1]
+        addr, pos = read_cstring(pdu.body, pos + 2, MAX_ADDR, "unsuccess address")
+        if len(pdu.body) < pos + 4:
+            raise DecodeError("truncated error_status_code")
+        (err,) = struct.unpack_from(">I", pdu.body, pos)
+        pos += 4
+        out.append((ton, npi, addr.decode("ascii", "replace"), err))
+    return SubmitMultiResp(mid.decode("ascii", "replace"), out)
 
 
 # --- TLS -----------------------------------------------------------------------------
@@ -596,6 +895,69 @@ class Client:
         pdu = self.request(UNBIND, timeout=timeout)
         assert pdu.command_id == UNBIND_RESP and pdu.status == ESME_ROK, f"unbind answered by {pdu}"
         return pdu
+
+    # messaging helpers ------------------------------------------------------------
+    def submit(self, destination_addr: str = "+12125551234", short_message: bytes = b"hello",
+               timeout: float = 5.0, **fields) -> Pdu:
+        """submit_sm; its answer (submit_sm_resp or generic_nack), unchecked."""
+        return self.request(SUBMIT_SM, submit_sm_body(destination_addr, short_message, **fields), timeout)
+
+    def submit_ok(self, destination_addr: str = "+12125551234", short_message: bytes = b"hello",
+                  timeout: float = 5.0, **fields) -> str:
+        """submit_sm that must succeed; returns the message_id."""
+        pdu = self.submit(destination_addr, short_message, timeout, **fields)
+        assert pdu.command_id == SUBMIT_SM_RESP, f"submit_sm to {destination_addr} answered by {pdu}"
+        assert pdu.status == ESME_ROK, f"submit_sm to {destination_addr} {short_message[:40]!r} failed: {pdu}"
+        message_id = decode_submit_sm_resp(pdu)
+        assert message_id, f"submit_sm_resp status 0 without a message_id: {pdu}"
+        return message_id
+
+    def query(self, message_id: str, timeout: float = 5.0, **fields) -> Pdu:
+        return self.request(QUERY_SM, query_sm_body(message_id, **fields), timeout)
+
+    def cancel(self, message_id: str, timeout: float = 5.0, **fields) -> Pdu:
+        return self.request(CANCEL_SM, cancel_sm_body(message_id, **fields), timeout)
+
+    def next_deliver(self, timeout: float = 5.0, *, answer: bool = True, status: int = 0,
+                     what: str = "deliver_sm") -> ShortMessagePdu:
+        """The next deliver_sm (first from those set aside by earlier waits), decoded. With
+        `answer`, a deliver_sm_resp with `status` goes back at once."""
+        for i, p in enumerate(self.unsolicited):
+            if p.command_id == DELIVER_SM:
+                pdu = self.unsolicited.pop(i)
+                break
+        else:
+            pdu = self.wait_for(lambda p: p.command_id == DELIVER_SM, timeout, what=what)
+        if answer:
+            self.send_raw(deliver_sm_resp(pdu.sequence, status))
+        return decode_deliver_sm(pdu)
+
+    def collect_delivers(self, count: int, timeout: float, *, answer: bool = True,
+                         predicate=None) -> list[ShortMessagePdu]:
+        """`count` deliver_sm (matching `predicate` if given; others are answered and dropped)
+        within `timeout` overall."""
+        deadline = time.monotonic() + timeout
+        got = []
+        while len(got) < count:
+            remaining = deadline - time.monotonic()
+            try:
+                d = self.next_deliver(max(remaining, 0.0), answer=answer)
+            except PduTimeout:
+                raise PduTimeout(f"{len(got)} of {count} deliver_sm within {timeout:.1f}s: "
+                                 f"{[x.short_message[:60] for x in got]}") from None
+            if predicate is None or predicate(d):
+                got.append(d)
+        return got
+
+    def no_deliver(self, duration: float) -> None:
+        """Assert that no deliver_sm arrives for `duration` (server enquire_links answered)."""
+        assert not any(p.command_id == DELIVER_SM for p in self.unsolicited), \
+            f"unexpected deliver_sm: {[str(p) for p in self.unsolicited if p.command_id == DELIVER_SM]}"
+        try:
+            pdu = self.wait_for(lambda p: p.command_id == DELIVER_SM, duration)
+        except PduTimeout:
+            return
+        raise AssertionError(f"unexpected deliver_sm: {decode_deliver_sm(pdu)}")
 
     def wait_closed(self, timeout: float, *, answer_enquire_link: bool = False) -> list[Pdu]:
         """Read until the server closes; return the PDUs seen on the way.

@@ -172,3 +172,136 @@ def test_fingerprint_normalisation():
     assert harness.normalize_fingerprint("SHA256:" + ":".join(["AB"] * 32)) == hexd
     assert harness.normalize_fingerprint("sha256=" + hexd) == hexd
     assert harness.normalize_fingerprint(hexd.upper()) == hexd
+
+
+# --- messaging PDUs (v3.4 4.4-4.9, 4.5 submit_multi, 4.7 data_sm, 5.3 TLVs), hand-written hex ---
+
+def test_submit_sm_with_sar_and_payload_tlvs_hex():
+    raw = smpp.submit_sm(3, "+12125551234", b"", source_addr="123", registered_delivery=1, data_coding=8,
+                         tlvs=smpp.sar_tlvs(0x0102, 3, 2) + smpp.tlv(smpp.TLV_MESSAGE_PAYLOAD, b"AB"))
+    want = ("00000046" "00000004" "00000000" "00000003"
+            "00" "01" "01" "31323300"                      # service_type, src ton/npi, "123"
+            "01" "01" "2b313231323535353132333400"          # dst ton/npi, "+12125551234"
+            "00" "00" "00" "00" "00"                        # esm, pid, prio, sched "", validity ""
+            "01" "00" "08" "00" "00"                        # reg_delivery, replace, dcs, default id, sm_length 0
+            "020c00020102" "020e000103" "020f000102"        # sar ref 0x0102, total 3, seqnum 2
+            "042400024142")                                 # message_payload "AB"
+    assert raw.hex() == want
+
+
+def test_concat_udh_hex():
+    assert smpp.concat_udh(0x42, 3, 1).hex() == "0500034203" "01"
+    assert smpp.concat_udh(0x1234, 2, 2, ref16=True).hex() == "060804123402" "02"
+    assert smpp.ucs2("😀").hex() == "d83dde00"
+
+
+RECEIPT_TEXT = b"id:a1 sub:001 dlvrd:001 submit date:2611270101 done date:2611270101 stat:DELIVRD err:000 text:hi"
+
+
+def test_decode_deliver_sm_receipt_hex():
+    # deliver_sm, seq 9: service_type "", src 1/1 "16465551234", dst 1/1 "12125550100", esm 0x04,
+    # pid 0, prio 0, sched "", validity "", reg 0, replace 0, dcs 0, default 0, sm_length, text,
+    # TLVs receipted_message_id "a1\0", message_state 2, network_error_code 03 0000.
+    body = ("00" "0101" "313634363535353132333400" "0101" "313231323535353031303000"
+            "04" "00" "00" "00" "00" "00" "00" "00" "00" + f"{len(RECEIPT_TEXT):02x}" + RECEIPT_TEXT.hex()
+            + "001e0003613100" "0427000102" "04230003030000")
+    raw = bytes.fromhex(f"{16 + len(body) // 2:08x}" "00000005" "00000000" "00000009" + body)
+    d = smpp.decode_deliver_sm(smpp.decode_pdu(raw))
+    assert (d.sequence, d.source_addr, d.destination_addr, d.esm_class) == (9, "16465551234", "12125550100", 4)
+    assert d.is_receipt and d.short_message == RECEIPT_TEXT
+    assert d.receipted_message_id == "a1" and d.message_state == 2
+    assert d.tlvs[smpp.TLV_NETWORK_ERROR_CODE] == b"\x03\x00\x00"
+    import msgkit
+    r = msgkit.check_receipt(d, message_id="a1", stat="DELIVRD", original_source="+12125550100",
+                             original_dest="16465551234", text="hi")
+    assert (r.dlvrd, r.err) == ("001", "000")
+    # our own encoder makes the same bytes
+    tl = bytes.fromhex("001e0003613100" "0427000102" "04230003030000")
+    assert smpp.deliver_sm(9, "16465551234", "12125550100", RECEIPT_TEXT, esm_class=4, tlvs=tl) == raw
+
+
+def test_receipt_regex_rejects_near_misses():
+    import msgkit
+    good = RECEIPT_TEXT.decode()
+    assert msgkit.RECEIPT_RE.match(good)
+    for bad in (good.replace("sub:001", "sub:1"), good.replace("stat:DELIVRD", "stat:DELIVERED"),
+                good.replace("err:000", "err:0"), good.replace("2611270101 done", "26112701 done"),
+                good.replace("text:hi", "text:" + "x" * 21), good.replace("dlvrd:001", "dlvrd:1")):
+        assert not msgkit.RECEIPT_RE.match(bad), bad
+
+
+def test_deliver_sm_resp_hex():
+    assert smpp.deliver_sm_resp(9).hex() == "00000011" "80000005" "00000000" "00000009" "00"
+    assert smpp.deliver_sm_resp(10, 0x14).hex() == "00000011" "80000005" "00000014" "0000000a" "00"
+
+
+def test_query_and_cancel_sm_hex():
+    assert smpp.query_sm(4, "a1", "123").hex() == ("00000019" "00000003" "00000000" "00000004"
+                                                  "613100" "01" "01" "31323300")
+    assert smpp.cancel_sm(5, "a1").hex() == ("0000001a" "00000008" "00000000" "00000005"
+                                            "00" "613100" "0101" "00" "0101" "00")
+
+
+def test_decode_query_sm_resp_hex():
+    raw = bytes.fromhex("00000026" "80000003" "00000000" "00000004" "613100"
+                        "3236313132373031303130303030302b00" "02" "00")
+    q = smpp.decode_query_sm_resp(smpp.decode_pdu(raw))
+    assert q == smpp.QuerySmResp("a1", "261127010100000+", 2, 0)
+    err = smpp.decode_pdu(bytes.fromhex("00000010" "80000003" "00000067" "00000004"))
+    assert err.status == smpp.ESME_RQUERYFAIL and smpp.decode_query_sm_resp(err) is None
+
+
+def test_data_sm_hex_and_resp():
+    raw = smpp.data_sm(6, "+1234567890", b"hi", registered_delivery=1)
+    assert raw.hex() == ("0000002b" "00000103" "00000000" "00000006"
+                         "00" "0101" "00" "0101" "2b3132333435363738393000"
+                         "00" "01" "00" "04240002" "6869")
+    resp = smpp.decode_pdu(bytes.fromhex("00000013" "80000103" "00000000" "00000006" "616200"))
+    assert smpp.decode_data_sm_resp(resp).message_id == "ab"
+
+
+def test_submit_multi_hex_and_resp():
+    raw = smpp.submit_multi(7, ["+12345678", "+87654321"], b"x")
+    assert raw.hex() == ("0000003a" "00000021" "00000000" "00000007"
+                         "00" "0101" "00" "02"
+                         "01" "0101" "2b313233343536373800"
+                         "01" "0101" "2b383736353433323100"
+                         "000000" "00" "00" "0000" "00" "00" "01" "78")
+    resp = smpp.decode_pdu(bytes.fromhex("0000001d" "80000021" "00000000" "00000007" "613100" "01"
+                                         "0101" "313200" "0000000b"))
+    got = smpp.decode_submit_multi_resp(resp)
+    assert got.message_id == "a1" and got.unsuccess == [(1, 1, "12", smpp.ESME_RINVDSTADR)]
+
+
+def test_submit_sm_agrees_with_smpplib():
+    import smpplib.client  # noqa: F401
+    p = smpplib.smpp.make_pdu("submit_sm", client=_smpplib_client(), source_addr_ton=1, source_addr_npi=1,
+                              source_addr="12125550100", dest_addr_ton=1, dest_addr_npi=1,
+                              destination_addr="16465551234", short_message=b"hello", registered_delivery=1,
+                              esm_class=0, data_coding=0)
+    p.sequence = 12
+    ours = smpp.submit_sm(12, "16465551234", b"hello", source_addr="12125550100", registered_delivery=1)
+    assert ours.hex() == p.generate().hex()
+
+
+def test_messaging_config_keys(tmp_path):
+    text = harness.make_config(tmp_path, server={"admin-token": "t", "message-id-format": "decimal"},
+                               messages={"hold-ms": 5}, delivery={"window": 2, "response-timeout-ms": 300},
+                               carrier={"seed": 7},
+                               accounts=[harness.account("a", "b", credits=3, submit_rate=5, mo_rate=20)])
+    doc = tomllib.loads(text)
+    assert doc["server"]["admin-token"] == "t" and doc["server"]["message-id-format"] == "decimal"
+    assert doc["messages"] == {"hold-ms": 5}
+    assert doc["delivery"] == {"window": 2, "response-timeout-ms": 300}
+    assert doc["carrier"] == {**harness.FAST_CARRIER, "seed": 7}
+    assert doc["carrier"]["latency-max-ms"] == 50
+    acct = doc["account"][0]
+    assert (acct["credits"], acct["submit-rate"], acct["mo-rate"]) == (3, 5, 20)
+
+
+def test_prometheus_parser():
+    import msgkit
+    s = msgkit.parse_metrics('# HELP x y\n# TYPE x counter\nsmppd_pdus_in_total{command="submit_sm",status="ESME_ROK"} 3\n'
+                             'smppd_connections 0\nh_bucket{le="+Inf"} 2\n')
+    assert msgkit.metric(s, "smppd_pdus_in_total", command="submit_sm") == 3
+    assert msgkit.metric(s, "smppd_connections") == 0 and msgkit.metric(s, "h_bucket", le="+Inf") == 2
