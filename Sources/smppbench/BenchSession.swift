@@ -201,8 +201,9 @@ final class BenchSession: ConnectionDelegate {
                 connection.close()
             }
         case let .unbind(u):
+            // The server is going away (shutdown, restart): answer, close, and reconnect with backoff.
             _ = connection.write(reservingAtLeast: 16) { UnbindResp(sequenceNumber: u.sequenceNumber).encode(into: $0).written }
-            isClosing = true
+            bench.note("session \(index): the server sent unbind")
             connection.closeAfterFlush()
         case .unbindResp:
             connection.close()
