@@ -15,11 +15,13 @@ var package = Package(
     products: [
         .executable(name: "smppd", targets: ["smppd"]),
         .executable(name: "codec-bench", targets: ["codec-bench"]),
+        .executable(name: "smppbench", targets: ["smppbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The only C: static-inline wrappers for libev/OpenSSL macros Swift cannot import.
@@ -63,6 +65,16 @@ var package = Package(
         .executableTarget(
             name: "codec-bench", dependencies: ["SMPP"], swiftSettings: common,
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
+        ),
+        // The load generator: an SMPP client on our own Reactor (never SMSC/Store/Carrier).
+        .executableTarget(
+            name: "smppbench",
+            dependencies: [
+                "SMPP", "Reactor", "Queues",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: common
         ),
         .testTarget(name: "SMPPTests", dependencies: ["SMPP"]),
         .testTarget(name: "QueuesTests", dependencies: ["Queues"]),

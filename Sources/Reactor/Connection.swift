@@ -71,21 +71,28 @@ public final class Connection {
     var isQueuedForRead = false
     var isQueuedForFlush = false
 
-    init?(loop: EventLoop, fd: Int32, tls: TLSServerContext?, options: ConnectionOptions) {
+    convenience init?(loop: EventLoop, fd: Int32, tls: TLSServerContext?, options: ConnectionOptions) {
         guard let stream = TLSStream(fd: fd, context: tls) else { return nil }
+        self.init(loop: loop, stream: stream, options: options)
+    }
+
+    /// Accepted (Listener) or connected (Connector): the stream decides the TLS role.
+    init(loop: EventLoop, stream: TLSStream, options: ConnectionOptions) {
+        let fd = stream.fd
         self.loop = loop
         self.options = options
         self.stream = stream
         self.peer = Sys.peerEndpoint(fd)?.description ?? "unknown"
         input = RingBuffer(capacity: options.inputCapacityBytes)
         output = RingBuffer(capacity: options.outputCapacityBytes)
-        state = tls == nil ? .open : .handshaking
+        state = stream.isTLS ? .handshaking : .open
         lastActivityMilliseconds = loop.nowMilliseconds
         readWatcher = IOWatcher(loop: loop, fd: fd, events: Int32(SHIM_EV_READ)) { [unowned self] in self.handleReadable() }
         writeWatcher = IOWatcher(loop: loop, fd: fd, events: Int32(SHIM_EV_WRITE)) { [unowned self] in self.handleWritable() }
     }
 
-    /// Called by the Listener right after onAccept (the delegate is set by then).
+    /// Called by the Listener right after onAccept, or by the Connector after onConnect (the
+    /// delegate is set by then).
     func start() {
         guard state != .closed else { return }  // onAccept may refuse it with close()
         loop.register(self)
@@ -130,6 +137,17 @@ public final class Connection {
         output.commitWrite(written)
         loop.scheduleFlush(self)
         return true
+    }
+
+    /// Writes the output ring to the socket now instead of in the before-sleep flush (one
+    /// SSL_write per call when the socket takes it all). For clients that want to control how
+    /// many PDUs go out per write (smppbench --batch). No-op when blocked or not open.
+    public func flushNow() {
+        loop.assertOnLoopThread()
+        guard state == .open || state == .draining, !writeBlocked, !writeWantsRead, !output.isEmpty else { return }
+        enter()
+        flush0()
+        leave()
     }
 
     /// Free bytes in the output ring (its full capacity when nothing is pending).

@@ -107,6 +107,47 @@ public enum Sys {
         }
     }
 
+    enum ConnectResult {
+        /// Connected at once (common on loopback).
+        case connected(Int32)
+        /// Nonblocking connect under way: wait for EV_WRITE, then check socketError(fd).
+        case inProgress(Int32)
+    }
+
+    /// A nonblocking, close-on-exec TCP socket connecting to `endpoint` (first address
+    /// getaddrinfo returns; the name lookup itself blocks). Throws naming the failing call.
+    static func connect(to endpoint: Endpoint) throws(ReactorError) -> ConnectResult {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(endpoint.host.isEmpty ? "127.0.0.1" : endpoint.host, String(endpoint.port), &hints, &list)
+        guard rc == 0, let first = list else {
+            throw .invalidArgument("cannot resolve \(endpoint): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(list) }
+        let ai = first.pointee
+        let fd = socket(ai.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
+        while true {
+            if Glibc.connect(fd, ai.ai_addr, ai.ai_addrlen) == 0 { return .connected(fd) }
+            let e = errno
+            if e == EINTR { continue }
+            if e == EINPROGRESS { return .inProgress(fd) }
+            Glibc.close(fd)
+            throw .system(call: "connect \(endpoint)", errno: e)
+        }
+    }
+
+    /// SO_ERROR of a socket whose nonblocking connect reported writable (0 = connected).
+    static func socketError(_ fd: Int32) -> Int32 {
+        var code: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &len) == 0 else { return errno }
+        return code
+    }
+
     static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

@@ -532,3 +532,96 @@ final class UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+// MARK: - Connector (outbound connections, smppbench)
+
+/// A client-side delegate on the server's loop: sends `message` when ready and records what
+/// comes back.
+final class ConnectorClient: ConnectionDelegate, @unchecked Sendable {
+    let recorder: Recorder
+    let message: [UInt8]
+    var connection: Connection?
+    var received: [UInt8] = []
+
+    init(recorder: Recorder, message: [UInt8]) {
+        self.recorder = recorder
+        self.message = message
+    }
+
+    func connectionDidBecomeReady(_ connection: Connection) {
+        recorder.note("client ready \(connection.tlsVersion ?? "plain")")
+        let message = self.message
+        _ = connection.write(reservingAtLeast: message.count) { buffer in
+            buffer.copyBytes(from: message)
+            return message.count
+        }
+    }
+
+    func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        received += bytes
+        recorder.add("client.received", bytes.count)
+        return bytes.count
+    }
+
+    func connectionDidClose(_ connection: Connection, reason: CloseReason) {
+        recorder.note("client closed \(reason)")
+    }
+}
+
+// In ReactorTests' serialized suite: a second suite would run in parallel and race it creating
+// the shared self-signed certificate.
+extension ReactorTests {
+    private func connectorEcho(through verification: TLSClientContext.Verification?) throws {
+        let server = try TestServer(tls: TestCertificates.serverContext())
+        server.start()
+        defer { server.stop() }
+        let message = Array(repeating: Array("connector says hello ".utf8), count: 500).flatMap { $0 }
+        let client = ConnectorClient(recorder: server.recorder, message: message)
+        let tls = try verification.map { try TLSClientContext(verification: $0) }
+        let port = server.port
+        nonisolated(unsafe) let unsafeTLS = tls
+        server.onLoop { s in
+            Connector.connect(loop: s.loop, to: Endpoint(host: "127.0.0.1", port: port), tls: unsafeTLS) { result in
+                switch result {
+                case let .success(c):
+                    c.delegate = client
+                    client.connection = c
+                case let .failure(error):
+                    s.recorder.note("connect failed \(error)")
+                }
+            }
+        }
+        #expect(server.recorder.wait { server.recorder.u_value("client.received") >= message.count })
+        #expect(server.sync { _ in client.received == message })
+        #expect(server.recorder.notes.contains { $0.hasPrefix("client ready TLSv1.") }, "\(server.recorder.notes)")
+        #expect(server.recorder.readyCount == 1)
+    }
+
+    @Test func connectorEchoesOverTLSWithoutVerification() throws {
+        try connectorEcho(through: TLSClientContext.Verification.none)
+    }
+
+    @Test func connectorEchoesOverTLSVerifyingAgainstTheCAFile() throws {
+        try connectorEcho(through: .caFile(TestCertificates.directory + "/" + TLSServerContext.selfSignedCertificateFileName))
+    }
+
+    @Test func connectorReportsARefusedConnection() throws {
+        let server = try TestServer(tls: nil)
+        server.start()
+        defer { server.stop() }
+        // A port nobody listens on: bind one, read its number, close it.
+        let closedPort = try server.sync { s -> UInt16 in
+            let l = try? Listener(loop: s.loop, endpoint: Endpoint(host: "127.0.0.1", port: 0), tls: nil,
+                                  options: ConnectionOptions()) { _ in }
+            let port = l?.boundEndpoint.port ?? 1
+            l?.close()
+            return port
+        }
+        server.onLoop { s in
+            Connector.connect(loop: s.loop, to: Endpoint(host: "127.0.0.1", port: closedPort), tls: nil) { result in
+                if case let .failure(error) = result { s.recorder.note("refused \(error)") }
+            }
+        }
+        #expect(server.recorder.wait { server.recorder.notes.contains { $0.hasPrefix("refused") } })
+    }
+}

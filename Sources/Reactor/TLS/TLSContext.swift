@@ -142,6 +142,50 @@ public final class TLSServerContext {
     }
 }
 
+/// TLSClientContext: the client side's SSL_CTX (Connector): TLS 1.2 minimum, 1.3 allowed, no
+/// compression or renegotiation, the same ring-friendly modes as the server. Either verifies the
+/// server's chain against a CA file (the host name is not checked) or verifies nothing (insecure,
+/// for self-signed test servers).
+public final class TLSClientContext {
+    /// SSL_CTX*; each SSL made from it holds its own reference.
+    let raw: OpaquePointer
+
+    public enum Verification: Sendable {
+        /// Accept any certificate (self-signed servers, benchmarks).
+        case none
+        /// Verify the chain against the PEM CA certificates in this file.
+        case caFile(String)
+    }
+
+    public init(verification: Verification) throws(ReactorError) {
+        _ = try EventLoopProcess.setUp()
+        ERR_clear_error()
+        guard let ctx = SSL_CTX_new(TLS_client_method()) else {
+            throw .tls("SSL_CTX_new failed: \(TLSErrors.drain())")
+        }
+        var ok = false
+        defer { if !ok { SSL_CTX_free(ctx) } }
+        guard shim_SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 else {
+            throw .tls("cannot set minimum TLS version 1.2: \(TLSErrors.drain())")
+        }
+        SSL_CTX_set_options(ctx, shim_SSL_OP_NO_COMPRESSION() | shim_SSL_OP_NO_RENEGOTIATION())
+        _ = shim_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        switch verification {
+        case .none:
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nil)
+        case let .caFile(path):
+            guard SSL_CTX_load_verify_locations(ctx, path, nil) == 1 else {
+                throw .tls("cannot load CA file \(path): \(TLSErrors.drain())")
+            }
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
+        }
+        raw = ctx
+        ok = true
+    }
+
+    deinit { SSL_CTX_free(raw) }
+}
+
 /// Process-wide OpenSSL/SIGPIPE set-up shared by EventLoop and TLSServerContext.
 enum EventLoopProcess {
     private static let done: Bool = {

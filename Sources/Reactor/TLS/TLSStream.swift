@@ -30,24 +30,37 @@ final class TLSStream {
 
     /// Takes ownership of `fd`. For TLS, returns nil when SSL_new/SSL_set_fd fail (out of
     /// memory); the caller then closes `fd` itself.
-    init?(fd: Int32, context: TLSServerContext?) {
+    convenience init?(fd: Int32, context: TLSServerContext?) {
+        self.init(fd: fd, sslContext: context?.raw, clientMode: false)
+    }
+
+    /// Client side (Connector): the SSL is put in connect state and sends the ClientHello on
+    /// the first handshake() step. `serverName` goes into SNI when it is a host name.
+    convenience init?(fd: Int32, client context: TLSClientContext?, serverName: String?) {
+        self.init(fd: fd, sslContext: context?.raw, clientMode: true)
+        if let ssl, let serverName, !serverName.isEmpty, serverName.first?.isLetter == true {
+            _ = shim_SSL_set_tlsext_host_name(ssl, serverName)
+        }
+    }
+
+    private init?(fd: Int32, sslContext: OpaquePointer?, clientMode: Bool) {
         self.fd = fd
-        if let context {
+        if let sslContext {
             ERR_clear_error()
-            guard let ssl = SSL_new(context.raw) else { return nil }
+            guard let ssl = SSL_new(sslContext) else { return nil }
             guard SSL_set_fd(ssl, fd) == 1 else {
                 SSL_free(ssl)
                 ERR_clear_error()
                 return nil
             }
-            SSL_set_accept_state(ssl)
+            if clientMode { SSL_set_connect_state(ssl) } else { SSL_set_accept_state(ssl) }
             self.ssl = ssl
         }
     }
 
     deinit { close() }
 
-    /// Drives the server handshake one step. Plaintext streams are "done" at once.
+    /// Drives the handshake (server or client) one step. Plaintext streams are "done" at once.
     func handshake() -> Step {
         guard let ssl else { return .bytes(0) }
         ERR_clear_error()  // stale errors would be misread by SSL_get_error (nginx ngx_ssl_clear_error)

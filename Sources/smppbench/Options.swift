@@ -1,0 +1,136 @@
+// smppbench's command line (ArgumentParser) and the validated settings it produces.
+
+import ArgumentParser
+import Reactor
+import SMPP
+
+struct SmppBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smppbench",
+        abstract: "SMPP v3.4 load generator: windowed, batched submit_sm over TLS or plaintext, with latency histograms."
+    )
+
+    @Option(help: "Server host.") var host = "127.0.0.1"
+    @Option(help: "Server port.") var port: UInt16 = 2775
+    @Option(name: .customLong("system-id"), help: "system_id to bind with.") var systemID: String
+    @Option(help: "Password to bind with.") var password: String
+    @Flag(help: "TLS without certificate verification.") var insecure = false
+    @Option(help: "Verify the server against the CA certificates in this PEM file.") var cafile: String?
+    @Flag(help: "Plain TCP, no TLS.") var plaintext = false
+    @Option(help: "Sessions (connections).") var connections = 1
+    @Option(help: "Unanswered submit_sm allowed per session.") var window = 10
+    @Option(help: "Overall submit_sm per second (token bucket across sessions); 0 = unlimited.") var rate: Double = 0
+    @Option(help: "Stop submitting after this many seconds.") var duration: Double?
+    @Option(help: "Stop after this many submit_sm (default 10000 when no --duration).") var count: Int?
+    @Option(help: "transceiver, transmitter or receiver.") var bind = "transceiver"
+    @Flag(help: "Ask for delivery receipts (registered_delivery=1) and match them to message_ids.") var receipts = false
+    @Option(help: "Message mix in percent: ascii=80,ucs2=10,long=10 (long = 2-part concatenated ASCII).") var mix = "ascii=100"
+    @Option(help: "PDUs per write when the window allows (1 = one SSL_write per PDU).") var batch = 1
+    @Option(help: "Write the final report as JSON to this file.") var json: String?
+    @Option(help: "Destination address of the submits.") var destination = "447700900001"
+    @Option(help: "Seconds to wait for outstanding responses and receipts after the last submit.") var drain: Double = 30
+
+    func validate() throws {
+        guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
+        guard window >= 1 else { throw ValidationError("--window must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
+        guard !(insecure && cafile != nil) else { throw ValidationError("--insecure and --cafile exclude each other") }
+        guard !(plaintext && (insecure || cafile != nil)) else { throw ValidationError("--plaintext excludes --insecure and --cafile") }
+        guard plaintext || insecure || cafile != nil else {
+            throw ValidationError("choose --insecure, --cafile PEM or --plaintext")
+        }
+        guard BenchSettings.bindKind(bind) != nil else { throw ValidationError("--bind must be transceiver, transmitter or receiver") }
+        guard (try? Mix(parsing: mix)) != nil else { throw ValidationError("--mix: expected e.g. ascii=80,ucs2=10,long=10") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+    }
+
+    func run() throws {
+        let tls: TLSClientContext?
+        if plaintext {
+            tls = nil
+        } else if let cafile {
+            tls = try TLSClientContext(verification: .caFile(cafile))
+        } else {
+            tls = try TLSClientContext(verification: .none)
+        }
+        let settings = BenchSettings(
+            endpoint: Endpoint(host: host, port: port), systemID: systemID, password: password,
+            tlsLabel: plaintext ? "plaintext" : (cafile != nil ? "tls (verified)" : "tls (insecure)"),
+            connections: connections, window: window, rate: rate,
+            duration: duration, count: duration == nil ? (count ?? 10_000) : count,
+            bindKind: BenchSettings.bindKind(bind)!, bindName: bind, receipts: receipts,
+            mix: try Mix(parsing: mix), batch: min(batch, window), jsonPath: json,
+            destination: destination, drainSeconds: drain)
+        let bench = try Bench(settings: settings, tls: tls)
+        let ok = bench.run()
+        if !ok { throw ExitCode(1) }
+    }
+}
+
+struct BenchSettings {
+    var endpoint: Endpoint
+    var systemID: String
+    var password: String
+    var tlsLabel: String
+    var connections: Int
+    var window: Int
+    var rate: Double
+    var duration: Double?
+    var count: Int?
+    var bindKind: BindKind
+    var bindName: String
+    var receipts: Bool
+    var mix: Mix
+    var batch: Int
+    var jsonPath: String?
+    var destination: String
+    var drainSeconds: Double
+
+    static func bindKind(_ text: String) -> BindKind? {
+        switch text {
+        case "transceiver", "trx": .transceiver
+        case "transmitter", "tx": .transmitter
+        case "receiver", "rx": .receiver
+        default: nil
+        }
+    }
+}
+
+/// The message mix: a 100-slot pattern cycled by every session.
+struct Mix: CustomStringConvertible {
+    enum Kind: String { case ascii, ucs2, long }
+    var weights: [(Kind, Int)]
+    /// 100 kinds, interleaved (not 80 ascii then 10 ucs2...).
+    let pattern: [Kind]
+
+    init(parsing text: String) throws {
+        var weights: [(Kind, Int)] = []
+        for part in text.split(separator: ",") {
+            let pair = part.split(separator: "=")
+            guard pair.count == 2, let kind = Kind(rawValue: String(pair[0])), let w = Int(pair[1]), w >= 0 else {
+                throw ValidationError("bad --mix entry \(part)")
+            }
+            weights.append((kind, w))
+        }
+        let total = weights.reduce(0) { $0 + $1.1 }
+        guard total > 0 else { throw ValidationError("--mix weights sum to 0") }
+        self.weights = weights
+        // Smooth weighted round-robin over 100 slots.
+        var current = [Int](repeating: 0, count: weights.count)
+        var pattern: [Kind] = []
+        for _ in 0..<100 {
+            var best = 0
+            for i in weights.indices {
+                current[i] += weights[i].1
+                if current[i] > current[best] { best = i }
+            }
+            current[best] -= total
+            pattern.append(weights[best].0)
+        }
+        self.pattern = pattern
+    }
+
+    var description: String { weights.map { "\($0.0.rawValue)=\($0.1)" }.joined(separator: ",") }
+}
