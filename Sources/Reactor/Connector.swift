@@ -68,6 +68,10 @@ private final class PendingConnect {
     }
 
     private func writable() {
+        // Stop the watcher before the fd is closed or handed on: libev must never see a closed
+        // fd (a later socket reusing the number would not be re-registered with epoll).
+        watcher?.stop()
+        let fd = self.fd
         let code = Sys.socketError(fd)
         if code != 0 {
             Sys.close(fd)
@@ -75,8 +79,7 @@ private final class PendingConnect {
             return
         }
         Sys.setNoDelay(fd)
-        let host = endpoint.host
-        guard let stream = TLSStream(fd: fd, client: tls, serverName: host) else {
+        guard let stream = TLSStream(fd: fd, client: tls, serverName: endpoint.host) else {
             Sys.close(fd)
             finish(.failure(.tls("SSL_new failed for \(endpoint)")))
             return
@@ -87,18 +90,30 @@ private final class PendingConnect {
     }
 
     private func timedOut() {
+        watcher?.stop()
         if fd >= 0 { Sys.close(fd) }
         finish(.failure(.system(call: "connect \(endpoint)", errno: ETIMEDOUT)))
     }
 
+    /// Reports once. The watcher and timer (whose closures own this object) are only stopped
+    /// here; they are released with this object once the completion has run, never from inside
+    /// their own callbacks.
     private func finish(_ result: Result<Connection, ReactorError>) {
         watcher?.stop()
-        watcher = nil   // breaks the self-retaining cycle
         timer?.cancel()
-        timer = nil
         fd = -1
-        let report = onConnect
+        guard let report = onConnect else { return }
         onConnect = nil
-        report?(result)
+        report(result)
+        // Break the closure -> self cycle on a later loop iteration, outside these callbacks.
+        let releaser = LoopTimer(loop: loop) { [self] in
+            self.watcher = nil
+            self.timer = nil
+            self.releaser = nil
+        }
+        releaser.schedule(after: .milliseconds(0))
+        self.releaser = releaser
     }
+
+    private var releaser: LoopTimer?
 }
