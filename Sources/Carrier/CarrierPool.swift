@@ -3,7 +3,14 @@
 // time and, when due, push them to the event queue and ring the doorbell. The loop drains every
 // event on each doorbell (ev_async coalesces). Nothing is dropped: a full event queue makes the
 // worker ring and retry; a full submission queue is the caller's ESME_RMSGQFUL.
-// Threads: trySubmit/drainEvents/setBackgroundMO/stop on the loop thread; the rest on workers.
+//
+// Waking workers: a sem_post per submission made the kernel's futex wake half of the server's
+// CPU time under load (perf/RESULTS.md, "Profiles"). trySubmit only notes that work arrived;
+// the loop calls wakeWorkersIfNeeded() once per iteration, which posts only when a worker is
+// asleep (the `sleepers` count, Dekker-style: each side publishes, fences, then reads the
+// other's flag, so a worker never sleeps on work it could not see).
+// Threads: trySubmit/wakeWorkersIfNeeded/drainEvents/setBackgroundMO/stop on the loop thread;
+// the rest on workers.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,6 +62,13 @@ public struct CarrierExcerpt: Sendable {
         }
     }
 
+    /// From inline words laid out as `storage` is (byte i at bits 8*(i%8) of word i/8), e.g.
+    /// the store's ShortBytes: three word copies instead of a byte loop.
+    public init(packed words: (UInt64, UInt64, UInt32), count: Int) {
+        storage = words
+        self.count = min(max(count, 0), Self.capacity)
+    }
+
     /// The bytes (allocates: used only when an MO is built).
     public var bytes: [UInt8] {
         withUnsafeBytes(of: storage) { Array($0.prefix(count)) }
@@ -88,12 +102,17 @@ public func realtimeMillis() -> Int64 {
 
 public final class CarrierPool: @unchecked Sendable {
     // @unchecked: the queues are lock-free and Sendable; `wakeup` is a POSIX semaphore;
-    // `moRates` is Mutex-protected; `threads` is touched only by start/stop on the loop thread.
+    // `moRates` is Mutex-protected; `threads` and `hasUnannouncedWork` are touched only on the
+    // loop thread.
     public let model: CarrierModel
     private let submissions: BoundedQueue<CarrierSubmission>
     private let events: BoundedQueue<CarrierEvent>
     private let wakeup = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
     private let isStopping = Atomic<Bool>(false)
+    /// Workers inside (or about to enter) sem_timedwait.
+    private let sleepers = Atomic<Int>(0)
+    /// Loop thread: submissions pushed since the last wakeWorkersIfNeeded().
+    private var hasUnannouncedWork = false
     private let clock: @Sendable () -> Int64
     private let doorbell: @Sendable () -> Void
     private let moRates = Mutex<[(accountIndex: UInt32, perSecond: Double, accountNumber: UInt64)]>([])
@@ -135,10 +154,23 @@ public final class CarrierPool: @unchecked Sendable {
     }
 
     /// Loop thread. False when the queue is full: nothing was taken (answer ESME_RMSGQFUL).
+    /// The workers learn of it at the next wakeWorkersIfNeeded().
     public func trySubmit(_ s: CarrierSubmission) -> Bool {
         guard submissions.tryPush(s) == nil else { return false }
-        sem_post(wakeup)   // glibc: a futex wake only when a worker sleeps on it
+        hasUnannouncedWork = true
         return true
+    }
+
+    /// Loop thread, once per loop iteration (before it sleeps): wakes one sleeping worker if
+    /// submissions arrived since the last call. One futex wake per iteration at most, instead of
+    /// one per submission.
+    public func wakeWorkersIfNeeded() {
+        guard hasUnannouncedWork else { return }
+        hasUnannouncedWork = false
+        // Pairs with the worker's sleepers.add + queue check: our push is visible to a worker
+        // that counted itself a sleeper after this fence, or we see its count and post.
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .relaxed) > 0 { sem_post(wakeup) }
     }
 
     /// Loop thread, from the doorbell: hands every waiting event to `body`.
@@ -225,7 +257,11 @@ public final class CarrierPool: @unchecked Sendable {
             var waitMs: Int64 = 1_000
             if let top = heap.min { waitMs = min(waitMs, max(top.atMs - now, 0)) }
             if index == 0 && !nextMO.isEmpty { waitMs = min(waitMs, max((nextMO.values.min() ?? now) - now, 0)) }
-            if waitMs > 0 { sleep(milliseconds: waitMs) }
+            if waitMs > 0 {
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                if submissions.isEmpty { sleep(milliseconds: waitMs) }
+                sleepers.subtract(1, ordering: .relaxed)
+            }
         }
     }
 

@@ -23,6 +23,7 @@ public final class EventLoop {
     private var flushQueue: [Connection] = []
     private var scratch: [Connection] = []
     private var sweepTimer: LoopTimer?
+    private var beforeSleepHooks: [() -> Void] = []
 
     /// Creates a new libev loop (ev_loop_new(EVFLAG_AUTO): epoll on Linux).
     public init() throws(ReactorError) {
@@ -128,7 +129,17 @@ public final class EventLoop {
 
     private var sweepInterval: Duration = .seconds(10)
 
+    /// Runs `hook` on every loop iteration, before the Reactor's own before-sleep reads and
+    /// flushes: the place for work worth doing once per burst of events rather than once per
+    /// event (waking worker threads, say). Hooks cannot be removed; keep them cheap when idle.
+    public func addBeforeSleepHook(_ hook: @escaping () -> Void) {
+        assertOnLoopThread()
+        beforeSleepHooks.append(hook)
+    }
+
     private func beforeSleep() {
+        // 0. Hooks first, so that threads they wake work while this thread reads and writes.
+        for i in beforeSleepHooks.indices { beforeSleepHooks[i]() }
         // 1. Reads the socket will not signal. The list is swapped out first: handlers may queue
         //    connections again (they then wait for the next iteration; the idle watcher keeps the
         //    loop from blocking meanwhile).

@@ -52,6 +52,11 @@ public struct ShortBytes: RandomAccessCollection, Hashable, Sendable, Comparable
         return true
     }
 
+    /// The inline storage itself: byte i at bits 8*(i%8) of word i/8 (the third word holds
+    /// bytes 16..<20). For copying into another inline holder without a byte loop.
+    @inlinable
+    public var packedWords: (low: UInt64, middle: UInt64, high: UInt32) { (low, middle, high) }
+
     @inlinable public var startIndex: Int { 0 }
     @inlinable public var endIndex: Int { Int(length) }
     @inlinable public var count: Int { Int(length) }

@@ -29,6 +29,8 @@ public struct MessagingSettings: Sendable {
 struct AccountRuntime {
     var ledger: AccountLedger
     let index: UInt32
+    /// The system_id as the store keeps it (made once here, not per submit).
+    let systemIDBytes: ShortBytes
 }
 
 final class MessageService {
@@ -68,6 +70,7 @@ final class MessageService {
         carrierDoorbell = doorbell
         carrier = CarrierPool(settings: settings.carrier, doorbell: { [doorbell] in doorbell.ring() })
         carrier.start()
+        loop.addBeforeSleepHook { [weak self] in self?.carrier.wakeWorkersIfNeeded() }
         applyBackgroundMO()
         housekeeping = LoopTimer(loop: loop) { [unowned self] in self.sweep() }
         housekeeping.schedule(after: .milliseconds(100))
@@ -85,9 +88,11 @@ final class MessageService {
         var next: [String: AccountRuntime] = [:]
         for a in accounts {
             if let old = runtimes[a.systemID] {
-                next[a.systemID] = AccountRuntime(ledger: old.ledger.reloaded(credits: a.credits, submitRate: a.submitRate, nowMs: t), index: old.index)
+                next[a.systemID] = AccountRuntime(ledger: old.ledger.reloaded(credits: a.credits, submitRate: a.submitRate, nowMs: t),
+                                                  index: old.index, systemIDBytes: old.systemIDBytes)
             } else {
-                next[a.systemID] = AccountRuntime(ledger: AccountLedger(credits: a.credits, submitRate: a.submitRate, nowMs: t), index: nextAccountIndex)
+                next[a.systemID] = AccountRuntime(ledger: AccountLedger(credits: a.credits, submitRate: a.submitRate, nowMs: t),
+                                                  index: nextAccountIndex, systemIDBytes: ShortBytes(truncating: a.systemID.utf8))
                 nextAccountIndex += 1
             }
             accountsByIndex[next[a.systemID]!.index] = a
@@ -126,32 +131,34 @@ final class MessageService {
         case .throttled: return .refused(.ESME_RTHROTTLED)
         case .queueFull: return .refused(.ESME_RMSGQFUL)
         }
-        guard var rt = runtimes[account.systemID] else { return .refused(.ESME_RSYSERR) }
-        guard rt.ledger.admitSubmit(nowMs: t) else { runtimes[account.systemID] = rt; return .refused(.ESME_RTHROTTLED) }
-        guard rt.ledger.hasCredits(v.segments) else { runtimes[account.systemID] = rt; return .refused(.ESME_RSUBMITFAIL) }
-        guard carrier.submissionQueueDepth < carrier.submissionCapacity else { runtimes[account.systemID] = rt; return .refused(.ESME_RMSGQFUL) }
+        // One hash of the system_id per submit: the runtime is read and written back through
+        // its dictionary index.
+        guard let slot = runtimes.index(forKey: account.systemID) else { return .refused(.ESME_RSYSERR) }
+        var rt = runtimes.values[slot]
+        defer { runtimes.values[slot] = rt }
+        guard rt.ledger.admitSubmit(nowMs: t) else { return .refused(.ESME_RTHROTTLED) }
+        guard rt.ledger.hasCredits(v.segments) else { return .refused(.ESME_RSUBMITFAIL) }
+        guard carrier.submissionQueueDepth < carrier.submissionCapacity else { return .refused(.ESME_RMSGQFUL) }
         let id = ids.next()
         let hold = model.holdMs(forDestination: v.destinationNumber)
         let record = MessageRecord(
-            id: id, systemID: ShortBytes(truncating: account.systemID.utf8), source: v.source, destination: v.destination,
+            id: id, systemID: rt.systemIDBytes, source: v.source, destination: v.destination,
             dataCoding: v.coding, registeredDelivery: v.registeredDelivery, receiptText: v.receiptText,
             submitTime: t, validityDeadline: v.validityDeadlineMs, forwardDeadline: hold > 0 ? t + hold : .max,
             concatenation: v.concatenation)
         switch store.insert(record) {
         case .inserted: break
-        case .full, .duplicateID: runtimes[account.systemID] = rt; return .refused(.ESME_RMSGQFUL)
+        case .full, .duplicateID: return .refused(.ESME_RMSGQFUL)
         }
         let submission = CarrierSubmission(messageID: id.rawValue, accountIndex: rt.index, source: v.sourceNumber,
                                            destination: v.destinationNumber, submitTimeMs: t,
                                            validityDeadlineMs: v.validityDeadlineMs ?? 0,
-                                           excerpt: CarrierExcerpt(v.receiptText))
+                                           excerpt: CarrierExcerpt(packed: v.receiptText.packedWords, count: v.receiptText.count))
         guard carrier.trySubmit(submission) else {
             _ = store.finish(id, state: .rejected, errorCode: 0, now: t)
-            runtimes[account.systemID] = rt
             return .refused(.ESME_RMSGQFUL)
         }
         rt.ledger.charge(v.segments)
-        runtimes[account.systemID] = rt
         return .accepted(id)
     }
 

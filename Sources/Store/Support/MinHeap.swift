@@ -12,6 +12,18 @@ struct MinHeap<Element: Comparable> {
     var capacity: Int { elements.capacity }
     var min: Element? { elements.first }
 
+    init() {}
+
+    /// A heap of `elements` in any order (Floyd's bottom-up construction, O(n)).
+    init(heapifying elements: [Element]) {
+        self.elements = elements
+        var i = elements.count / 2
+        while i > 0 {
+            i -= 1
+            siftDown(i, moved: { _, _ in })
+        }
+    }
+
     /// Adds `element`; O(log n).
     mutating func push(_ element: Element, moved: (Element, Int) -> Void = { _, _ in }) {
         elements.append(element)

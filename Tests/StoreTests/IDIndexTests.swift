@@ -1,0 +1,67 @@
+// IDIndex against Dictionary as the model: random inserts, lookups and removals (backward-shift
+// deletion is where open addressing goes wrong), keys that share a home bucket, the one key
+// that doubles as the empty marker, and growth.
+import Testing
+@testable import Store
+
+@Suite struct IDIndexTests {
+    @Test(arguments: [1, 2, 3, 42])
+    func agreesWithDictionaryUnderRandomOperations(seed: UInt64) {
+        var index = IDIndex()
+        var model: [UInt64: UInt32] = [:]
+        var random = SeededGenerator(seed: seed)
+        // A small key space forces long probe runs, repeats and removals of present keys.
+        let keys: [UInt64] = (0..<600).map { _ in random.next() } + (0..<600).map { UInt64($0) } + [UInt64.max, 0]
+        for step in 0..<60_000 {
+            let key = keys[Int(random.next() % UInt64(keys.count))]
+            switch random.next() % 3 {
+            case 0:
+                let slot = UInt32(truncatingIfNeeded: step)
+                let inserted = index.insert(key, slot: slot)
+                let expected = model[key] == nil
+                #expect(inserted == expected)
+                if inserted { model[key] = slot }
+            case 1:
+                let removed = index.remove(key)
+                let expected = model.removeValue(forKey: key)
+                #expect(removed == expected)
+            default:
+                #expect(index[key] == model[key])
+            }
+            #expect(index.count == model.count)
+        }
+        var seen: [UInt64: UInt32] = [:]
+        index.forEach { seen[$0] = $1 }
+        #expect(seen == model)
+        for key in keys { #expect(index[key] == model[key]) }
+    }
+
+    @Test func keysWithOneHomeBucketStayFindableAcrossRemovals() {
+        var index = IDIndex()
+        // Multiples of 2^60 all hash to bucket 0 of a 16-bucket table before it grows.
+        let colliding = (1...10).map { UInt64($0) << 60 }
+        for (i, k) in colliding.enumerated() {
+            let inserted = index.insert(k, slot: UInt32(i))
+            #expect(inserted)
+        }
+        let removed3 = index.remove(colliding[3]), removed0 = index.remove(colliding[0])
+        #expect(removed3 == 3)
+        #expect(removed0 == 0)
+        for (i, k) in colliding.enumerated() where i != 0 && i != 3 { #expect(index[k] == UInt32(i)) }
+        #expect(index[colliding[3]] == nil)
+        let reinserted = index.insert(colliding[3], slot: 99)
+        #expect(reinserted)
+        #expect(index[colliding[3]] == 99)
+    }
+
+    @Test func growsKeepingEveryKeyAndAtMostThreeQuartersFull() {
+        var index = IDIndex()
+        var allInserted = true
+        for k in 0..<100_000 as Range<UInt64> { allInserted = index.insert(k &* 7919, slot: UInt32(k)) && allInserted }
+        #expect(allInserted)
+        #expect(index.count == 100_000)
+        #expect(index.bucketCount * 3 >= index.count * 4)
+        for k in 0..<100_000 as Range<UInt64> { #expect(index[k &* 7919] == UInt32(k)) }
+    }
+}
+
