@@ -1,5 +1,5 @@
 // The carrier's worker threads (C-SIM-1..3). The loop thread is the only producer of
-// submissions; workers pop them, plan their events, hold them in a per-worker min-heap by due
+// submissions; workers pop them, plan their events, hold them in a per-worker DueQueue by due
 // time and, when due, push them to the event queue and ring the doorbell. The loop drains every
 // event on each doorbell (ev_async coalesces). Nothing is dropped: a full event queue makes the
 // worker ring and retry; a full submission queue is the caller's ESME_RMSGQFUL.
@@ -204,19 +204,9 @@ public final class CarrierPool: @unchecked Sendable {
 
     // MARK: Workers
 
-    private struct Due: Comparable {
-        var atMs: Int64
-        var order: UInt64
-        var submission: CarrierSubmission
-        var kind: PlannedEvent.Kind
-        static func < (a: Due, b: Due) -> Bool { (a.atMs, a.order) < (b.atMs, b.order) }
-        static func == (a: Due, b: Due) -> Bool { a.atMs == b.atMs && a.order == b.order }
-    }
-
     private func runWorker(index: Int) {
         var random = SplitMix64(seed: model.settings.seed &+ UInt64(index) &* 0x9E37_79B9)
-        var heap = Heap<Due>()
-        var order: UInt64 = 0
+        var planned = DueQueue()
         var nextMO: [UInt32: Int64] = [:]
         var subscriber: UInt64 = 0
         while !isStopping.load(ordering: .acquiring) {
@@ -224,16 +214,14 @@ public final class CarrierPool: @unchecked Sendable {
             var taken = 0
             while taken < 4096, let s = submissions.tryPop() {
                 model.plan(s, random: &random) { e in
-                    order &+= 1
-                    heap.push(Due(atMs: e.atMs, order: order, submission: s, kind: e.kind))
+                    planned.push(DueQueue.Event(atMs: e.atMs, submission: s, kind: e.kind))
                 }
                 taken += 1
             }
             var now = clock()
             var emitted = 0
-            while let top = heap.min, top.atMs <= now {
-                _ = heap.popMin()
-                emit(event(for: top), emitted: &emitted)
+            while let next = planned.popDue(nowMs: now) {
+                emit(event(for: next), emitted: &emitted)
             }
             if index == 0 {
                 let rates = moRates.withLock { $0 }
@@ -255,7 +243,7 @@ public final class CarrierPool: @unchecked Sendable {
             // Sleep until the next due event (or background MO tick), or new work.
             now = clock()
             var waitMs: Int64 = 1_000
-            if let top = heap.min { waitMs = min(waitMs, max(top.atMs - now, 0)) }
+            if let at = planned.nextDueMs { waitMs = min(waitMs, max(at - now, 0)) }
             if index == 0 && !nextMO.isEmpty { waitMs = min(waitMs, max((nextMO.values.min() ?? now) - now, 0)) }
             if waitMs > 0 {
                 sleepers.add(1, ordering: .sequentiallyConsistent)
@@ -265,7 +253,7 @@ public final class CarrierPool: @unchecked Sendable {
         }
     }
 
-    private func event(for d: Due) -> CarrierEvent {
+    private func event(for d: DueQueue.Event) -> CarrierEvent {
         let s = d.submission
         switch d.kind {
         case .forwarded:
@@ -297,40 +285,5 @@ public final class CarrierPool: @unchecked Sendable {
         ts.tv_sec += Int(ms / 1000) + Int(ns / 1_000_000_000)
         ts.tv_nsec = Int(ns % 1_000_000_000)
         while sem_timedwait(wakeup, &ts) != 0 && errno == EINTR {}
-    }
-}
-
-/// A binary min-heap (value type, worker-local).
-struct Heap<Element: Comparable> {
-    private var items: [Element] = []
-    var min: Element? { items.first }
-    var count: Int { items.count }
-
-    mutating func push(_ e: Element) {
-        items.append(e)
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard items[i] < items[parent] else { break }
-            items.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func popMin() -> Element? {
-        guard !items.isEmpty else { return nil }
-        items.swapAt(0, items.count - 1)
-        let top = items.removeLast()
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var smallest = i
-            if l < items.count && items[l] < items[smallest] { smallest = l }
-            if r < items.count && items[r] < items[smallest] { smallest = r }
-            if smallest == i { break }
-            items.swapAt(i, smallest)
-            i = smallest
-        }
-        return top
     }
 }

@@ -16,7 +16,16 @@ extension MessageRecord {
         var field = ShortBytes()
         switch coding.charset {
         case .ascii, .latin1:
-            for byte in text.prefix(limit) { _ = field.append(byte <= 0x7F ? byte : question) }
+            // An index loop, not text.prefix(limit): the prefix slice cost ~40 instructions a
+            // byte on the submit path (callgrind).
+            var index = text.startIndex
+            var taken = 0
+            while taken < limit && index != text.endIndex {
+                let byte = text[index]
+                _ = field.append(byte <= 0x7F ? byte : question)
+                text.formIndex(after: &index)
+                taken += 1
+            }
         case .ucs2:
             var bytes = text.makeIterator()
             var pending: UInt16?

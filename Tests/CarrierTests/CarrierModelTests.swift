@@ -106,3 +106,41 @@ import SMPP
         #expect(!failed.contains { $0.kind == .autoReply })
     }
 }
+
+/// The workers' event queue: soonest first, ties in planning order, only what is due.
+@Suite struct DueQueueTests {
+    func event(_ at: Int64, _ id: UInt64) -> DueQueue.Event {
+        DueQueue.Event(atMs: at, submission: CarrierSubmission(messageID: id, accountIndex: 0, source: 1, destination: 2,
+                                                               submitTimeMs: 0, validityDeadlineMs: 0), kind: .forwarded)
+    }
+
+    @Test func popsInTimeThenPlanningOrderAndOnlyWhenDue() {
+        var q = DueQueue()
+        var random = SplitMix64(seed: 9)
+        var planned: [(at: Int64, id: UInt64)] = []
+        for id in 0..<5_000 as Range<UInt64> {
+            let at = Int64(random.next() % 200)   // many ties
+            planned.append((at, id))
+            q.push(event(at, id))
+        }
+        #expect(q.popDue(nowMs: -1) == nil, "nothing is due before the earliest time")
+        // Stable sort by time = planning order within a millisecond.
+        let expected = planned.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map { $0.element.id }
+        var got: [UInt64] = []
+        var now: Int64 = 0
+        while !q.isEmpty {
+            while let e = q.popDue(nowMs: now) {
+                #expect(e.atMs <= now)
+                got.append(e.submission.messageID)
+            }
+            if let next = q.nextDueMs { #expect(next > now) }
+            now += 1
+            // Slots freed above are reused by later pushes without disturbing the order.
+            if now == 50 { for id in 10_000..<10_100 as Range<UInt64> { q.push(event(60, id))} }
+        }
+        let late = Set(10_000..<10_100 as Range<UInt64>)
+        #expect(got.filter { !late.contains($0) } == expected)
+        let sixty = got.firstIndex(of: 10_000)!
+        #expect(got[sixty..<(sixty + 100)].elementsEqual(10_000..<10_100 as Range<UInt64>))
+    }
+}

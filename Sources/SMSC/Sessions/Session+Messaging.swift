@@ -53,9 +53,9 @@ extension Session {
     }
 
     func submit(fields: SubmitFields, header: PDUHeader) {
-        guard let account else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
+        guard let bound = boundAccount else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
         let started = MonotonicClock.nanoseconds()
-        let outcome = server.messages.submit(fields, account: account)
+        let outcome = server.messages.submit(fields, account: bound.value)
         switch outcome {
         case .refused(let status):
             sendStatusResponse(to: header, status)

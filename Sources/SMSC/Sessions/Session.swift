@@ -7,12 +7,21 @@ import Reactor
 import SMPP
 import Store
 
+/// An Account held by reference (see Session.boundAccount).
+final class BoundAccount {
+    let value: Account
+    init(_ value: Account) { self.value = value }
+}
+
 final class Session: ConnectionDelegate {
     let id: UInt64
     let connection: Connection
     unowned let server: SMSCServer
     private(set) var phase: SessionPhase = .handshaking
-    private(set) var account: Account?
+    /// The bound account, boxed: the submit path borrows it with one retain instead of
+    /// copying the struct's five reference-counted fields (~440 instructions per submit_sm).
+    private(set) var boundAccount: BoundAccount?
+    var account: Account? { boundAccount?.value }
     /// True while this session counts against its account's max-sessions.
     var holdsBindSlot = false
     /// The peer's IP without the port, for allow lists and the failure limiter.
@@ -251,7 +260,7 @@ final class Session: ConnectionDelegate {
     /// Called by the server once the bind is decided. Failures are answered after the delay.
     func bindDecided(sequenceNumber: UInt32, mode: BindMode, systemID: String, account: Account?, status: CommandStatus) {
         if status == .ESME_ROK, let account {
-            self.account = account
+            boundAccount = BoundAccount(account)
             phase = .bound(mode)
             bindDeadlineMs = 0
             sendBindResponse(mode: mode, sequenceNumber: sequenceNumber, status: .ESME_ROK)

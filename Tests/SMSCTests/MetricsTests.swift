@@ -1,0 +1,40 @@
+// The metrics' hot-path counters: the pair counter against a Dictionary (through its growth
+// past 32 pairs) and the histogram's cumulative buckets at and between the bounds.
+import Testing
+@testable import SMSC
+
+@Suite struct MetricsTests {
+    @Test func pairCounterAgreesWithADictionaryThroughGrowth() {
+        var counter = PDUPairCounter()
+        var model: [Metrics.PDUKey: UInt64] = [:]
+        var state: UInt64 = 7
+        for _ in 0..<20_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            // 100 commands x 3 statuses: more pairs than the first table holds.
+            let command = UInt32(truncatingIfNeeded: state >> 40) % 100 | 0x8000_0000
+            let status = UInt32(truncatingIfNeeded: state >> 20) % 3
+            counter.increment(command: command, status: status)
+            model[Metrics.PDUKey(command: command, status: status), default: 0] += 1
+        }
+        #expect(counter.all == model)
+        #expect(model.count > 64)
+    }
+
+    @Test func histogramCountsAreCumulativeAndInclusiveOfEachBound() {
+        var h = LatencyHistogram()
+        h.observe(0.0001)     // exactly the first bound: counted in it
+        h.observe(0.0002)     // between the first and second
+        h.observe(1)          // exactly "1"
+        h.observe(100)        // beyond the last bound: only in count (+Inf)
+        let counts = h.counts
+        #expect(counts.count == LatencyHistogram.bounds.count)
+        #expect(counts[0] == 1)
+        #expect(counts[1] == 2)
+        let one = LatencyHistogram.bounds.firstIndex(of: 1)!
+        #expect(counts[one - 1] == 2)
+        #expect(counts[one] == 3)
+        #expect(counts.last == 3)
+        #expect(h.count == 4)
+        #expect(h.sum == 0.0001 + 0.0002 + 1 + 100)
+    }
+}
