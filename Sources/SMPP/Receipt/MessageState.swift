@@ -53,6 +53,21 @@ public enum MessageState: UInt8, Hashable, Sendable, CaseIterable, CustomStringC
         }
     }
 
+    /// `stat` as a StaticString, for the receipt formatter's byte loop.
+    @inlinable @usableFromInline
+    var statLiteral: StaticString {
+        switch self {
+        case .enroute: return "ENROUTE"
+        case .delivered: return "DELIVRD"
+        case .expired: return "EXPIRED"
+        case .deleted: return "DELETED"
+        case .undeliverable: return "UNDELIV"
+        case .accepted: return "ACCEPTD"
+        case .unknown: return "UNKNOWN"
+        case .rejected: return "REJECTD"
+        }
+    }
+
     /// True for the states after which nothing changes (all but ENROUTE and ACCEPTED).
     @inlinable
     public var isFinal: Bool { self != .enroute && self != .accepted }

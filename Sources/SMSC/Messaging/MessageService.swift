@@ -47,9 +47,13 @@ final class MessageService {
     private var accountsByIndex: [UInt32: Account] = [:]
     private var nextAccountIndex: UInt32 = 0
     private var housekeeping: LoopTimer!
-    /// Receiver-capable sessions per account, in bind order (round robin cursor below).
-    private var receivers: [ShortBytes: [Session]] = [:]
-    private var cursor: [ShortBytes: Int] = [:]
+    /// Receiver-capable sessions of one account, in bind order, and the round-robin cursor.
+    /// A class, so pump finds it with one hash and mutates it in place.
+    final class ReceiverGroup {
+        var sessions: [Session] = []
+        var cursor = 0
+    }
+    private var receivers: [ShortBytes: ReceiverGroup] = [:]
     private var nextMOID: UInt64 = 1
 
     init(loop: EventLoop, settings: MessagingSettings, accounts: [Account], logger: Logger, metrics: Metrics) {
@@ -255,13 +259,15 @@ final class MessageService {
 
     func receiverBound(_ s: Session, systemID: String) {
         let key = ShortBytes(truncating: systemID.utf8)
-        receivers[key, default: []].append(s)
+        let group = receivers[key] ?? ReceiverGroup()
+        group.sessions.append(s)
+        receivers[key] = group
         pump(key)
     }
 
     func receiverGone(_ s: Session, systemID: String) {
         let key = ShortBytes(truncating: systemID.utf8)
-        receivers[key]?.removeAll { $0 === s }
+        receivers[key]?.sessions.removeAll { $0 === s }
         let returned = deliveries.requeue(holder: s.id, now: now) { [logger] _, reason in
             logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)"])
         }
@@ -270,26 +276,32 @@ final class MessageService {
 
     /// Offers waiting deliver_sm to the account's receivers, round robin, within each window.
     func pump(_ key: ShortBytes) {
-        guard let sessions = receivers[key], !sessions.isEmpty else { return }
+        guard let group = receivers[key], !group.sessions.isEmpty else { return }
+        let sessions = group.sessions
         let t = now
-        var start = cursor[key, default: 0]
+        var start = group.cursor
         var idle = 0
         while idle < sessions.count {
             let s = sessions[start % sessions.count]
             start += 1
-            guard s.hasDeliveryRoom(window: settings.deliveryWindow),
-                  let d = deliveries.take(for: key, holder: s.id, now: t) else { idle += 1; continue }
+            guard s.hasDeliveryRoom(window: settings.deliveryWindow) else { idle += 1; continue }
+            // Nothing due for the account means nothing for any of its sessions: stop here
+            // (asking each session's turn again cost ~2,000 instructions a call).
+            guard let d = deliveries.take(for: key, holder: s.id, now: t) else {
+                start -= 1   // this session had its turn but got nothing: it goes first next time
+                break
+            }
             idle = 0
             if !s.sendDeliver(d, idFormat: settings.idFormat) {
                 _ = deliveries.nack(d.token, .temporary, now: t)
                 idle += 1
             }
         }
-        cursor[key] = start % max(sessions.count, 1)
+        group.cursor = start % max(sessions.count, 1)
     }
 
     /// A deliver_sm_resp (or its timeout) for a delivery in flight.
-    func deliveryAnswered(_ token: DeliveryToken, status: CommandStatus?, systemID: String, submitTime: Int64?) {
+    func deliveryAnswered(_ token: DeliveryToken, status: CommandStatus?, account: BoundAccount, submitTime: Int64?) {
         let t = now
         if status == .ESME_ROK {
             _ = deliveries.ack(token)
@@ -297,11 +309,11 @@ final class MessageService {
         } else {
             let temporary = status == nil || Self.temporaryStatuses.contains(status!)
             if case .dropped(_, let reason) = deliveries.nack(token, temporary ? .temporary : .permanent, now: t) {
-                logger.info("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)",
+                logger.info("deliver-dropped", metadata: ["system_id": "\(account.value.systemID)", "reason": "\(reason)",
                                                           "status": "\(status?.name ?? "timeout")"])
             }
         }
-        pump(ShortBytes(truncating: systemID.utf8))
+        pump(account.systemIDBytes)
     }
 
     static let temporaryStatuses: Set<CommandStatus> = [.ESME_RMSGQFUL, .ESME_RTHROTTLED, .ESME_RSYSERR, .ESME_RX_T_APPN]

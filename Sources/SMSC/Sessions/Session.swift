@@ -10,7 +10,12 @@ import Store
 /// An Account held by reference (see Session.boundAccount).
 final class BoundAccount {
     let value: Account
-    init(_ value: Account) { self.value = value }
+    /// The system_id as the store and the delivery queues key it.
+    let systemIDBytes: ShortBytes
+    init(_ value: Account) {
+        self.value = value
+        systemIDBytes = ShortBytes(truncating: value.systemID.utf8)
+    }
 }
 
 final class Session: ConnectionDelegate {
@@ -33,7 +38,7 @@ final class Session: ConnectionDelegate {
     private var enquireLinkSentMs: Int64 = 0
     private var outstandingEnquireLink: UInt32? = nil
     private var unbindSentMs: Int64 = 0
-    private var timerDeadlineMs: Int64 = 0
+    private(set) var timerDeadlineMs: Int64 = 0
     private var timer: LoopTimer!
 
     /// A bind answered later: after an off-loop password check, or a failure answered after the delay.

@@ -39,8 +39,11 @@ struct SlotArena<Value> {
         free.append(slot)
     }
 
+    /// The value in `slot`. Mutations go through `_modify`, in place: with a plain setter,
+    /// `arena[slot].field = x` copied the whole value out and back (two copies of a ~180-byte
+    /// entry per field written, in callgrind).
     subscript(slot: UInt32) -> Value {
         get { chunks[Int(slot >> Self.chunkShift)][Int(slot & Self.chunkMask)] }
-        set { chunks[Int(slot >> Self.chunkShift)][Int(slot & Self.chunkMask)] = newValue }
+        _modify { yield &chunks[Int(slot >> Self.chunkShift)][Int(slot & Self.chunkMask)] }
     }
 }
