@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -61,6 +62,12 @@ def cpu_seconds(pid: int) -> float:
     """utime+stime of the whole process (every thread, live or ended), in seconds."""
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] if len(f) > 7 else 0)) / TICKS
 
 
 def start(name, cmd, ready: re.Pattern, stream: str, env=None, timeout=20.0):
@@ -118,12 +125,12 @@ def run_bench(port: int, args, count: int, pid: int, a, log):
     log.write("$ " + " ".join(cmd) + "\n")
     log.flush()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    cpu0, busy0, t0 = cpu_seconds(pid), machine_busy_seconds(), time.monotonic()
     try:
         p = subprocess.run(cmd, stdout=log, stderr=log, timeout=a.max_seconds + a.drain + 10)
     except subprocess.TimeoutExpired:
         raise SystemExit(f"smppbench did not finish in time: {' '.join(cmd)}")
-    cpu, wall = cpu_seconds(pid) - cpu0, time.monotonic() - t0
+    cpu, busy, wall = cpu_seconds(pid) - cpu0, machine_busy_seconds() - busy0, time.monotonic() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         r = json.load(open(out))
@@ -133,6 +140,8 @@ def run_bench(port: int, args, count: int, pid: int, a, log):
     r["server_cpu_s"] = cpu
     r["wall_s"] = wall
     r["client_cpu_s"] = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    # What everything else on this shared machine used meanwhile, as cores: the noise indicator.
+    r["others_cores"] = max(0.0, busy - cpu - r["client_cpu_s"]) / wall
     r["server_cpu_s_per_million"] = cpu / max(r["answered"], 1) * 1e6
     r["submits_per_server_cpu_s"] = r["answered"] / cpu if cpu > 0 else float("inf")
     problems = []
@@ -162,7 +171,11 @@ def main():
 
     scenarios = [s for s in SCENARIOS if not a.scenario or s[0] in a.scenario]
     work = tempfile.mkdtemp(prefix="smppd-compare-")
-    log_path = a.log or os.path.join(work, "smppbench.log")
+    if a.log:
+        log_path = a.log
+    else:
+        fd, log_path = tempfile.mkstemp(prefix="smppd-compare-", suffix=".log")
+        os.close(fd)
     log = open(log_path, "w")
     cfg = os.path.join(work, "smppd.toml")
     with open(cfg, "w") as f:
@@ -191,12 +204,14 @@ def main():
                     results.setdefault((name, sname), []).append(r)
                     flag = ("  !! " + "; ".join(r["problems"])) if r["problems"] else ""
                     print(f"{name} run {i + 1} {sname}: {r['submit_per_s']:,.0f} submit/s in {r['seconds']:.2f} s, "
-                          f"p50 {r['p50_us']} µs, server CPU {r['server_cpu_s']:.2f} s, client CPU {r['client_cpu_s']:.2f} s{flag}",
+                          f"p50 {r['p50_us']} µs, server CPU {r['server_cpu_s']:.2f} s, client CPU {r['client_cpu_s']:.2f} s, "
+                          f"others {r['others_cores']:.2f} cores{flag}",
                           file=sys.stderr, flush=True)
     finally:
         stop(other)
         stop(smppd)
         log.close()
+        shutil.rmtree(work, ignore_errors=True)
     load1 = os.getloadavg()
 
     med = lambda runs, k: statistics.median(r[k] for r in runs)
@@ -206,8 +221,8 @@ def main():
           f"load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end.")
     print("submit_sm per run (smppd / smpp34): " + ", ".join(
         f"{n} {round(c1 * a.scale):,} / {round(c2 * a.scale):,}" for n, _, c1, c2 in scenarios) + ". Server CPU = utime+stime of the server process (all threads) over the client's run, per million submit_sm.\n")
-    print(f"| scenario | server | submit/s median (runs) | receipts/s | p50 µs | p99 µs | server CPU s / 1M submit_sm | submit_sm per server CPU-s | client CPU s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| scenario | server | submit/s median (runs) | receipts/s | p50 µs | p99 µs | server CPU s / 1M submit_sm | submit_sm per server CPU-s | client CPU s | other load (cores) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, *_ in scenarios:
         for sname, *_ in servers:
             runs = results[(name, sname)]
@@ -215,7 +230,8 @@ def main():
             rec = f"{med(runs, 'receipts_per_s'):,.0f}" if "receipts" in name else "–"
             print(f"| {name} | {sname} | {med(runs, 'submit_per_s'):,.0f} ({listed}) | {rec} | {med(runs, 'p50_us'):,.0f} | "
                   f"{med(runs, 'p99_us'):,.0f} | {med(runs, 'server_cpu_s_per_million'):.2f} | "
-                  f"{med(runs, 'submits_per_server_cpu_s'):,.0f} | {med(runs, 'client_cpu_s'):.2f} |")
+                  f"{med(runs, 'submits_per_server_cpu_s'):,.0f} | {med(runs, 'client_cpu_s'):.2f} | "
+                  f"{med(runs, 'others_cores'):.2f} |")
     print(f"\n| scenario | throughput smppd / smpp34 | submit_sm per server CPU-s smppd / smpp34 |")
     print("|---|---|---|")
     for name, *_ in scenarios:
