@@ -36,8 +36,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 # about 5 s on this 2-core machine (smppd ~50-100k/s here, smpp34 ~3-11k/s); --scale multiplies.
 SCENARIOS = [
     ("batch1_w100_c4", ["--connections", "4", "--window", "100", "--batch", "1"], 400_000, 25_000),
-    ("batch16_w256_c4", ["--connections", "4", "--window", "256", "--batch", "16"], 500_000, 50_000),
-    ("batch16_w256_c4_receipts", ["--connections", "4", "--window", "256", "--batch", "16", "--receipts"], 250_000, 25_000),
+    ("batch16_w256_c4", ["--connections", "4", "--window", "256", "--batch", "16"], 600_000, 40_000),
+    ("batch16_w256_c4_receipts", ["--connections", "4", "--window", "256", "--batch", "16", "--receipts"], 300_000, 25_000),
 ]
 
 # Same smppd settings as perf/bench.py: a fast simulated carrier so receipts come back in
