@@ -33,7 +33,7 @@ REL = os.path.join(ROOT, ".build", "release")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 # name, smppbench args, submit_sm per run against smppd, against smpp34: each run should last
-# about 5 s on this 2-core machine (smppd ~50-100k/s here, smpp34 ~3-11k/s); --scale multiplies.
+# about 5 s on this 2-core machine (smppd ~60-170k/s here, smpp34 ~4-8k/s); --scale multiplies.
 SCENARIOS = [
     ("batch1_w100_c4", ["--connections", "4", "--window", "100", "--batch", "1"], 400_000, 25_000),
     ("batch16_w256_c4", ["--connections", "4", "--window", "256", "--batch", "16"], 600_000, 40_000),
