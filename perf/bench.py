@@ -1,8 +1,19 @@
 #!/usr/bin/env python3
-"""The performance record's driver (issue 5): starts smppd (memory mode) and the ceiling server,
-runs smppbench through fixed scenarios against each, 3 times, and prints a Markdown table of
-medians with the server's CPU seconds per million PDUs (from /proc/PID/stat) — the fair figure on
-2 cores, where the client is often the limit. Usage: perf/bench.sh [--runs 3] [--count N]"""
+"""The performance record's driver (issue 5). Starts smppd (memory mode) and the ceiling server
+(perf/ceiling), runs smppbench through fixed scenarios against each in the same run, each
+scenario --runs times (default 3), and prints Markdown tables of medians:
+
+  * peak submit_sm/s at --batch 1 and --batch 16, without receipts, on smppd and the ceiling;
+  * --batch 16 with a receipt for every message (smppd only: the ceiling sends no receipts);
+  * MO received/s (a second smppd with carrier.mo-auto-reply: one MO per message);
+  * latency at 50 % of each peak (--rate = half the smppd median just measured), both servers;
+  * two smppbench processes at once against one server: does the total rise (client-bound)?
+
+Server CPU comes from /proc/PID/stat (utime+stime of every thread) over the client's run:
+"server CPU s / 1M PDUs" is the fair figure on 2 cores, where client and server compete.
+
+Usage: perf/bench.sh [--runs 3] [--scale 1.0] [--only NAME[,NAME]] [--json FILE]
+(--scale multiplies every count; 0.1 for a quick look.)"""
 
 import argparse
 import json
@@ -20,12 +31,24 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 REL = os.path.join(ROOT, ".build", "release")
 TICKS = os.sysconf("SC_CLK_TCK")
 
-SCENARIOS = [
-    # name, smppbench args, applies to the ceiling too
-    ("batch1_w100_c4", ["--connections", "4", "--window", "100", "--batch", "1"], True),
-    ("batch16_w256_c4", ["--connections", "4", "--window", "256", "--batch", "16"], True),
-    ("batch16_w256_c4_receipts", ["--connections", "4", "--window", "256", "--batch", "16", "--receipts"], False),
-]
+BATCH1 = ["--connections", "4", "--window", "100", "--batch", "1"]
+BATCH16 = ["--connections", "4", "--window", "256", "--batch", "16"]
+
+SMPPD_CONFIG = """[carrier]
+latency-min-ms = 1
+latency-median-ms = 5
+latency-max-ms = 20
+{extra_carrier}
+[delivery]
+window = 512
+[messages]
+max-records = 4000000
+retention-ms = 60000
+[[account]]
+system-id = "bench"
+password = "bench"
+max-sessions = 64
+"""
 
 
 def cpu_seconds(pid: int) -> float:
@@ -55,55 +78,142 @@ def start(cmd, ready: re.Pattern, stream="stderr"):
     raise SystemExit(f"{cmd[0]} did not become ready")
 
 
-def run_bench(port: int, args, count: int, pid: int):
-    out = tempfile.mktemp(suffix=".json")
-    cmd = [os.path.join(REL, "smppbench"), "--host", "127.0.0.1", "--port", str(port), "--system-id", "bench",
-           "--password", "bench", "--insecure", "--count", str(count), "--json", out] + args
-    cpu0 = cpu_seconds(pid)
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
-    cpu = cpu_seconds(pid) - cpu0
-    r = json.load(open(out))
-    r["server_cpu_s_per_million"] = cpu / count * 1e6
-    return r
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def start_smppd(work: str, name: str, extra_carrier: str = ""):
+    d = os.path.join(work, name)
+    os.makedirs(d)
+    cfg = os.path.join(d, "smppd.toml")
+    with open(cfg, "w") as f:
+        f.write(SMPPD_CONFIG.format(extra_carrier=extra_carrier))
+    return start([os.path.join(REL, "smppd"), "--config", cfg, "--memory", "--data-dir", os.path.join(d, "var"),
+                  "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
+                 re.compile(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls")), d
+
+
+def bench_cmd(port: int, args, out: str):
+    return [os.path.join(REL, "smppbench"), "--host", "127.0.0.1", "--port", str(port), "--system-id", "bench",
+            "--password", "bench", "--insecure", "--json", out] + args
+
+
+def run_clients(port: int, pid: int, arg_sets):
+    """Runs one smppbench per argument list at once; returns their JSON reports and the
+    server's CPU seconds and wall seconds over the whole set."""
+    outs = [tempfile.mktemp(suffix=".json") for _ in arg_sets]
+    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    procs = [subprocess.Popen(bench_cmd(port, a, o), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for a, o in zip(arg_sets, outs)]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        if p.returncode != 0:
+            sys.stderr.write(f"smppbench exited {p.returncode}: {err[-2000:]}\n")
+    cpu, wall = cpu_seconds(pid) - cpu0, time.monotonic() - t0
+    reports = []
+    for o in outs:
+        reports.append(json.load(open(o)))
+        os.unlink(o)
+    return reports, cpu, wall
+
+
+def one_run(port, pid, args, clients=1):
+    reports, cpu, wall = run_clients(port, pid, [args] * clients)
+    pdus = sum(r["answered"] for r in reports)
+    # Total rate of simultaneous clients: all their submits over the longest client's time.
+    seconds = max(r["seconds"] for r in reports)
+    return {
+        "submit_per_s": pdus / seconds if seconds > 0 else 0,
+        "receipts_per_s": sum(r["receipts_per_s"] for r in reports),
+        "mo_per_s": sum(r.get("mo_per_s", 0) for r in reports),
+        "p50_us": max(r["p50_us"] for r in reports), "p99_us": max(r["p99_us"] for r in reports),
+        "p999_us": max(r["p999_us"] for r in reports),
+        "errors": sum(sum(r["errors"].values()) for r in reports),
+        "receipts_pending": sum(r.get("receipts_pending", 0) for r in reports),
+        "cpu_s_per_million": cpu / pdus * 1e6 if pdus else 0,
+        "cpu_pct": 100 * cpu / wall if wall > 0 else 0,
+    }
+
+
+def median_row(name, server, runs):
+    med = lambda k: statistics.median(r[k] for r in runs)
+    return {"scenario": name, "server": server, "runs": [round(r["submit_per_s"]) for r in runs],
+            **{k: med(k) for k in runs[0]}}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--count", type=int, default=500_000)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--json")
     a = ap.parse_args()
+    only = set(filter(None, a.only.split(",")))
+    want = lambda n: not only or n in only
+    n = lambda count: str(max(1000, int(count * a.scale)))
     work = tempfile.mkdtemp(prefix="smppd-bench-")
-    cfg = os.path.join(work, "smppd.toml")
-    with open(cfg, "w") as f:
-        f.write('[carrier]\nlatency-min-ms = 1\nlatency-median-ms = 5\nlatency-max-ms = 20\n'
-                '[delivery]\nwindow = 512\n[messages]\nmax-records = 4000000\nretention-ms = 60000\n'
-                '[[account]]\nsystem-id = "bench"\npassword = "bench"\nmax-sessions = 64\n')
-    smppd, port = start([os.path.join(REL, "smppd"), "--config", cfg, "--memory", "--data-dir", os.path.join(work, "var"),
-                         "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
-                        re.compile(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls"))
-    ceiling, cport = start([os.path.join(ROOT, "perf", "ceiling", "ceiling"), "0", os.path.join(work, "var", "tls-cert.pem"),
-                            os.path.join(work, "var", "tls-key.pem")], re.compile(r"listening 127\.0\.0\.1:(\d+)"), "stdout")
-    rows = []
+    (smppd, port), sdir = start_smppd(work, "smppd")
+    ceiling, cport = start([os.path.join(ROOT, "perf", "ceiling", "ceiling"), "0", os.path.join(sdir, "var", "tls-cert.pem"),
+                            os.path.join(sdir, "var", "tls-key.pem")], re.compile(r"listening 127\.0\.0\.1:(\d+)"), "stdout")
+    servers = {"smppd": (port, smppd.pid), "ceiling": (cport, ceiling.pid)}
+    rows, peaks = [], {}
+
+    def scenario(name, args, targets, clients=1):
+        if not want(name):
+            return None
+        for target in targets:
+            p, pid = servers[target]
+            runs = [one_run(p, pid, args, clients) for _ in range(a.runs)]
+            rows.append(median_row(name, target, runs))
+            sys.stderr.write(f"{name} {target}: {rows[-1]['runs']}\n")
+        return rows[-len(targets)]
+
     try:
-        for name, args, on_ceiling in SCENARIOS:
-            for target, p, pid in [("smppd", port, smppd.pid)] + ([("ceiling", cport, ceiling.pid)] if on_ceiling else []):
-                runs = [run_bench(p, args, a.count, pid) for _ in range(a.runs)]
-                med = lambda k: statistics.median(r[k] for r in runs)
-                rows.append((name, target, med("submit_per_s"), med("receipts_per_s"), med("p50_us"), med("p99_us"),
-                             med("p999_us"), med("server_cpu_s_per_million"), [round(r["submit_per_s"]) for r in runs]))
-        rss = rss_kib(smppd.pid)
-    finally:
-        for p in (smppd, ceiling):
-            p.send_signal(signal.SIGTERM)
+        r1 = scenario("batch1_w100_c4", BATCH1 + ["--count", n(600_000)], ["smppd", "ceiling"])
+        r16 = scenario("batch16_w256_c4", BATCH16 + ["--count", n(2_000_000)], ["smppd", "ceiling"])
+        scenario("batch16_w256_c4_receipts", BATCH16 + ["--count", n(1_000_000), "--receipts"], ["smppd"])
+        for label, row, base in [("half_peak_batch1", r1, BATCH1), ("half_peak_batch16", r16, BATCH16)]:
+            if row:
+                rate = int(row["submit_per_s"] / 2)
+                peaks[label] = rate
+                scenario(label, base + ["--rate", str(rate), "--duration", str(max(2, int(5 * a.scale)))], ["smppd", "ceiling"])
+        scenario("two_clients_batch16", BATCH16 + ["--count", n(1_000_000)], ["smppd", "ceiling"], clients=2)
+        rss_mib = rss_kib(smppd.pid) / 1024
+        if want("mo_auto_reply"):
+            (mo_smppd, mo_port), _ = start_smppd(work, "smppd-mo", "mo-auto-reply = true")
+            servers["smppd (mo-auto-reply)"] = (mo_port, mo_smppd.pid)
             try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    print(f"| scenario | server | submit/s (median of {a.runs}) | receipts/s | p50 µs | p99 µs | p99.9 µs | server CPU s / 1M PDUs | runs |")
-    print("|---|---|---|---|---|---|---|---|---|")
+                scenario("mo_auto_reply", BATCH16 + ["--count", n(500_000), "--await-mo"], ["smppd (mo-auto-reply)"])
+            finally:
+                stop(mo_smppd)
+    finally:
+        stop(smppd)
+        stop(ceiling)
+
+    print(f"| scenario | server | submit/s (median of {a.runs}) | receipts/s | MO/s | p50 µs | p99 µs | p99.9 µs | "
+          f"server CPU s / 1M PDUs | server CPU % | errors | runs (submit/s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]} | {r[2]:,.0f} | {r[3]:,.0f} | {r[4]:.0f} | {r[5]:.0f} | {r[6]:.0f} | {r[7]:.2f} | {r[8]} |")
-    print(f"\nsmppd RSS at the end: {rss / 1024:.1f} MiB")
+        print(f"| {r['scenario']} | {r['server']} | {r['submit_per_s']:,.0f} | {r['receipts_per_s']:,.0f} | "
+              f"{r['mo_per_s']:,.0f} | {r['p50_us']:,.0f} | {r['p99_us']:,.0f} | {r['p999_us']:,.0f} | "
+              f"{r['cpu_s_per_million']:.2f} | {r['cpu_pct']:.0f} | {r['errors']:.0f} | {r['runs']} |")
+    if peaks:
+        print("\nRates used for the half-peak rows: " + ", ".join(f"{k} --rate {v:,}" for k, v in peaks.items()))
+    by = {(r["scenario"], r["server"]): r for r in rows}
+    print("\nsmppd / ceiling, same run:")
+    for name in ["batch1_w100_c4", "batch16_w256_c4", "two_clients_batch16"]:
+        s, c = by.get((name, "smppd")), by.get((name, "ceiling"))
+        if s and c and c["submit_per_s"] and s["cpu_s_per_million"]:
+            print(f"- {name}: throughput {100 * s['submit_per_s'] / c['submit_per_s']:.0f} %, "
+                  f"PDUs per server CPU-second {100 * c['cpu_s_per_million'] / s['cpu_s_per_million']:.0f} %")
+    print(f"\nsmppd RSS after the main scenarios: {rss_mib:.1f} MiB")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"rows": rows, "half_peak_rates": peaks, "rss_mib": rss_mib}, f, indent=1)
 
 
 if __name__ == "__main__":

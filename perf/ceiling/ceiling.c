@@ -27,7 +27,9 @@
 #include <unistd.h>
 
 enum { BUF = 256 * 1024 };
-struct conn { int fd; SSL *ssl; int ready; size_t in_len, out_len, out_off; unsigned char in[BUF], out[BUF]; };
+/* retry_len: the length of an SSL_write that asked to be retried (WANT_WRITE); OpenSSL requires
+ * the retry with the same length, even though responses were appended behind it meanwhile. */
+struct conn { int fd; SSL *ssl; int ready; size_t in_len, out_len, out_off, retry_len; unsigned char in[BUF], out[BUF]; };
 
 static uint32_t be32(const unsigned char *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
 static void put32(unsigned char *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v; }
@@ -55,6 +57,17 @@ static void respond(struct conn *c) {
     c->in_len -= off;
 }
 
+/* Why a connection ends, on stderr (a peer's close is SSL_ERROR_ZERO_RETURN or SYSCALL). */
+static int closing(const char *call, int e) {
+    if (e != SSL_ERROR_ZERO_RETURN && e != SSL_ERROR_SYSCALL) {
+        fprintf(stderr, "ceiling: %s failed (SSL error %d): ", call, e);
+        ERR_print_errors_fp(stderr);
+        fputc('\n', stderr);
+    }
+    ERR_clear_error();
+    return -1;
+}
+
 static int io(struct conn *c) {      /* 0 keep, -1 close */
     if (c->ssl && !c->ready) {
         int r = SSL_accept(c->ssl);
@@ -65,7 +78,7 @@ static int io(struct conn *c) {      /* 0 keep, -1 close */
         int n;
         if (c->ssl) {
             n = SSL_read(c->ssl, c->in + c->in_len, (int)(BUF - c->in_len));
-            if (n <= 0) { int e = SSL_get_error(c->ssl, n); if (e == SSL_ERROR_WANT_READ) break; if (e == SSL_ERROR_WANT_WRITE) break; return -1; }
+            if (n <= 0) { int e = SSL_get_error(c->ssl, n); if (e == SSL_ERROR_WANT_READ) break; if (e == SSL_ERROR_WANT_WRITE) break; return closing("SSL_read", e); }
         } else {
             n = (int)read(c->fd, c->in + c->in_len, BUF - c->in_len);
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
@@ -76,13 +89,19 @@ static int io(struct conn *c) {      /* 0 keep, -1 close */
         if (c->in_len == BUF) break;
     }
     while (c->out_off < c->out_len) {   /* one write per burst */
-        int n = c->ssl ? SSL_write(c->ssl, c->out + c->out_off, (int)(c->out_len - c->out_off))
-                       : (int)write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+        size_t len = c->retry_len ? c->retry_len : c->out_len - c->out_off;
+        int n = c->ssl ? SSL_write(c->ssl, c->out + c->out_off, (int)len)
+                       : (int)write(c->fd, c->out + c->out_off, len);
         if (n <= 0) {
-            if (c->ssl) { int e = SSL_get_error(c->ssl, n); if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) return 0; return -1; }
+            if (c->ssl) {
+                int e = SSL_get_error(c->ssl, n);
+                if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) { c->retry_len = len; return 0; }
+                return closing("SSL_write", e);
+            }
             if (errno == EAGAIN) return 0;
             return -1;
         }
+        c->retry_len = 0;
         c->out_off += (size_t)n;
     }
     c->out_off = c->out_len = 0;
