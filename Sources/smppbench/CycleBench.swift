@@ -241,6 +241,7 @@ final class CycleBench: ProbeDriver {
         let handshakeRate = seconds > 0 ? Double(handshakes) / seconds : 0
         let bindRate = seconds > 0 ? Double(bindsOK) / seconds : 0
         let errorTotal = errors.values.reduce(0, +)
+        let cpuSeconds = Report.processCPUSeconds()
         var ok = errorTotal == 0 && completed == started && completed > 0
         let hs = handshakeLatency
         let b = bindLatency
@@ -256,7 +257,7 @@ final class CycleBench: ProbeDriver {
             out += "  bind->resp     \(Report.percentilesText(b))\n"
         }
         out += "  errors         \(Report.errorsText(errors))\n"
-        out += "  sessions       \(settings.connections), reconnects \(reconnects)\n"
+        out += "  sessions       \(settings.connections), reconnects \(reconnects), client CPU \(Report.fmt(cpuSeconds, 2)) s\n"
         Report.write(1, out)
 
         if let path = settings.jsonPath {
@@ -273,7 +274,7 @@ final class CycleBench: ProbeDriver {
             j += Report.percentilesJSON(measured) + ","
             j += "\"handshakes\":\(handshakes),\"started\":\(started),\"completed\":\(completed),\"unfinished\":\(unfinished),"
             j += "\"errors\":\(Report.errorsJSON(errors)),"
-            j += "\"sessions\":\(settings.connections),\"seconds\":\(Report.fmt(seconds, 3)),\"reconnects\":\(reconnects),"
+            j += "\"sessions\":\(settings.connections),\"seconds\":\(Report.fmt(seconds, 3)),\"reconnects\":\(reconnects),\"client_cpu_s\":\(Report.fmt(cpuSeconds, 3)),"
             j += "\"tls\":\(settings.tlsLabel == "plaintext" ? "false" : "true"),\"bind\":\"\(settings.bindName)\""
             j += "}\n"
             if !Report.writeJSON(j, to: path) { ok = false }

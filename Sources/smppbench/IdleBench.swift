@@ -337,6 +337,7 @@ final class IdleBench: ProbeDriver {
         let holdSeconds = holdEndNs > holdStartNs ? Double(holdEndNs - holdStartNs) / 1e9 : 0
         let bindRate = rampSeconds > 0 ? Double(boundAtHoldStart) / rampSeconds : 0
         let errorTotal = errors.values.reduce(0, +)
+        let cpuSeconds = Report.processCPUSeconds()
         var ok = errorTotal == 0 && boundAtHoldStart == n && boundAtHoldEnd == n && unbound == boundAtHoldEnd
         let b = bindLatency
 
@@ -348,7 +349,7 @@ final class IdleBench: ProbeDriver {
         out += "  hold           \(Report.fmt(holdSeconds, 3)) s, bound at the end \(boundAtHoldEnd), lost \(drops); enquire_link answered \(enquireLinksAnswered), sent \(enquireLinksSent) (\(enquireLinkResps) answered); deliver_sm answered \(deliverSMAnswered)\n"
         out += "  unbind         \(unbound) answered\n"
         out += "  errors         \(Report.errorsText(errors))\n"
-        out += "  sessions       \(n), reconnects \(reconnects)\n"
+        out += "  sessions       \(n), reconnects \(reconnects), client CPU \(Report.fmt(cpuSeconds, 2)) s\n"
         Report.write(1, out)
 
         if let path = settings.jsonPath {
@@ -360,7 +361,7 @@ final class IdleBench: ProbeDriver {
             j += "\"enquire_link_answered\":\(enquireLinksAnswered),\"enquire_link_sent\":\(enquireLinksSent),\"enquire_link_resp\":\(enquireLinkResps),"
             j += "\"deliver_sm_answered\":\(deliverSMAnswered),"
             j += "\"errors\":\(Report.errorsJSON(errors)),"
-            j += "\"sessions\":\(n),\"connect_batch\":\(settings.connectBatch),\"reconnects\":\(reconnects),"
+            j += "\"sessions\":\(n),\"connect_batch\":\(settings.connectBatch),\"reconnects\":\(reconnects),\"client_cpu_s\":\(Report.fmt(cpuSeconds, 3)),"
             j += "\"tls\":\(settings.tlsLabel == "plaintext" ? "false" : "true"),\"bind\":\"\(settings.bindName)\""
             j += "}\n"
             if !Report.writeJSON(j, to: path) { ok = false }

@@ -85,6 +85,14 @@ enum Report {
         return fclose(f) == 0
     }
 
+    /// CPU seconds (user + system) this process has used so far: tells whether the client was the limit.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// A latency histogram in microseconds, up to an hour (the submit path's shape).
     static func latencyHistogram() -> Histogram<UInt64> {
         Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
