@@ -20,7 +20,7 @@ final class CycleBench: ProbeDriver {
     let loop: EventLoop
     private let setup: ProbeSetup
     private var probes: [ProbeSession] = []
-    private var backoffSeconds: [Int] = []
+    private var backoff: [ReconnectBackoff] = []
     private var backoffTimers: [LoopTimer?] = []
     private var signals: [SignalWatcher] = []
 
@@ -81,7 +81,7 @@ final class CycleBench: ProbeDriver {
         let slots = min(settings.connections, limit)
         for i in 0..<slots {
             probes.append(ProbeSession(driver: self, setup: setup, index: i))
-            backoffSeconds.append(1)
+            backoff.append(ReconnectBackoff())
             backoffTimers.append(nil)
         }
         for p in probes { startCycle(p) }
@@ -105,13 +105,12 @@ final class CycleBench: ProbeDriver {
     private func next(_ probe: ProbeSession, afterFailure: Bool) {
         let i = probe.index
         guard afterFailure, !isStopped else {
-            if !afterFailure { backoffSeconds[i] = 1 }
+            if !afterFailure { backoff[i].reset() }
             startCycle(probe)
             checkDone()
             return
         }
-        let delay = backoffSeconds[i]
-        backoffSeconds[i] = min(delay * 2, 60)
+        let delay = backoff[i].take()
         reconnects += 1
         let t = backoffTimers[i] ?? LoopTimer(loop: loop) { [unowned self, unowned probe] in self.startCycle(probe) }
         backoffTimers[i] = t

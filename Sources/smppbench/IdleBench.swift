@@ -35,7 +35,7 @@ final class IdleBench: ProbeDriver {
     private var isBound: [Bool] = []
 
     // Reconnects.
-    private var backoffSeconds: [Int] = []
+    private var backoff: [ReconnectBackoff] = []
     private var reconnectTimers: [LoopTimer?] = []
     private var reconnects = 0
 
@@ -92,7 +92,7 @@ final class IdleBench: ProbeDriver {
         settled = Array(repeating: false, count: n)
         refused = Array(repeating: false, count: n)
         isBound = Array(repeating: false, count: n)
-        backoffSeconds = Array(repeating: 1, count: n)
+        backoff = Array(repeating: ReconnectBackoff(), count: n)
         reconnectTimers = Array(repeating: nil, count: n)
         startNs = Clock.nanoseconds()
         let ramp = LoopTimer(loop: loop) { [unowned self] in self.rampTimedOut() }
@@ -182,8 +182,7 @@ final class IdleBench: ProbeDriver {
 
     private func scheduleReconnect(_ probe: ProbeSession) {
         let i = probe.index
-        let delay = backoffSeconds[i]
-        backoffSeconds[i] = min(delay * 2, 60)
+        let delay = backoff[i].take()
         reconnects += 1
         probeNote(probe, "reconnecting in \(delay) s (backoff)")
         let t = reconnectTimers[i] ?? LoopTimer(loop: loop) { [unowned self, unowned probe] in
@@ -261,7 +260,7 @@ final class IdleBench: ProbeDriver {
         bindLatency.record(nanoseconds / 1000)
         isBound[probe.index] = true
         bound += 1
-        backoffSeconds[probe.index] = 1
+        backoff[probe.index].reset()
         leaveRamp(probe.index)
         settle(probe.index)
     }
