@@ -87,6 +87,8 @@ var package = Package(
         .testTarget(name: "AdminTests", dependencies: ["Admin", "Reactor"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),
         .testTarget(name: "SMSCTests", dependencies: ["SMSC", "SMPP", "Reactor"]),
+        // Pure parts of the load generator (options, backoff, report formatting): no loop, no sockets.
+        .testTarget(name: "SmppbenchTests", dependencies: ["smppbench"]),
     ]
 )
 

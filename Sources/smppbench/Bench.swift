@@ -105,20 +105,7 @@ final class Bench {
     }
 
     func note(_ text: String) {
-        var line = text
-        line.append("\n")
-        Self.write(2, line)
-    }
-
-    /// Whole string to fd 1 or 2 (stdio's globals are not Swift 6 concurrency-safe).
-    static func write(_ fd: Int32, _ text: String) {
-        let bytes = Array(text.utf8)
-        var done = 0
-        while done < bytes.count {
-            let n = bytes[done...].withContiguousStorageIfAvailable { Glibc.write(fd, $0.baseAddress, $0.count) } ?? -1
-            if n < 0 { if errno == EINTR { continue } else { return } }
-            done += n
-        }
+        Report.note(text)
     }
 
     // MARK: from sessions
@@ -329,10 +316,10 @@ final class Bench {
         }
         out += "  errors         \(errorTotal)" + (errors.isEmpty ? "" : " (" + errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")") + "\n"
         out += "  sessions       \(settings.connections), reconnects \(reconnects), MO deliver_sm \(moReceived)\n"
-        Self.write(1, out)
+        Report.write(1, out)
 
         if let path = settings.jsonPath {
-            var j = "{"
+            var j = "{\"mode\":\"submit\","
             j += "\"submit_per_s\":\(fmt(submitRate, 1)),"
             j += "\"receipts_per_s\":\(fmt(receiptRate, 1)),"
             j += "\"p50_us\":\(h.valueAtPercentile(50)),\"p90_us\":\(h.valueAtPercentile(90)),\"p99_us\":\(h.valueAtPercentile(99)),\"p999_us\":\(h.valueAtPercentile(99.9)),\"max_us\":\(h.max),"
@@ -344,38 +331,13 @@ final class Bench {
             j += "\"rate\":\(fmt(settings.rate, 1)),\"seconds\":\(fmt(seconds, 3)),\"reconnects\":\(reconnects),"
             j += "\"tls\":\(settings.tlsLabel == "plaintext" ? "false" : "true"),\"bind\":\"\(settings.bindName)\",\"mix\":\"\(settings.mix)\",\"receipts\":\(settings.receipts)"
             j += "}\n"
-            if let f = fopen(path, "w") {
-                fputs(j, f)
-                fclose(f)
-            } else {
-                note("smppbench: cannot write \(path): \(Sys.describe(errno: errno))")
-                exitOK = false
-            }
+            if !Report.writeJSON(j, to: path) { exitOK = false }
         }
     }
 
-    private func jsonEscape(_ s: String) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default: if c.value < 0x20 { out += "?" } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out
-    }
+    private func jsonEscape(_ s: String) -> String { Report.jsonEscape(s) }
 
-    private func fmt(_ v: Double, _ decimals: Int) -> String {
-        var p = 1.0
-        for _ in 0..<decimals { p *= 10 }
-        let r = (v * p).rounded() / p
-        if decimals == 0 { return String(Int(r)) }
-        let whole = Int(r)
-        var frac = String(Int(((r - Double(whole)) * p).rounded()).magnitude)
-        while frac.count < decimals { frac = "0" + frac }
-        return "\(whole).\(frac)"
-    }
+    private func fmt(_ v: Double, _ decimals: Int) -> String { Report.fmt(v, decimals) }
 
     private func ms(_ us: UInt64) -> String { "\(fmt(Double(us) / 1000, 2)) ms" }
 }

@@ -7,9 +7,18 @@ import SMPP
 struct SmppBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smppbench",
-        abstract: "SMPP v3.4 load generator: windowed, batched submit_sm over TLS or plaintext, with latency histograms."
+        abstract: "SMPP v3.4 load generator: windowed, batched submit_sm over TLS or plaintext, with latency histograms.",
+        discussion: """
+        --measure picks what is measured (default submit):
+          submit      submit_sm (and receipts) per second over --connections bound sessions
+          handshakes  TLS handshakes per second: --connections concurrent connect + handshake + close cycles
+          binds       bind round trips per second: connect + TLS + bind + unbind cycles, bind latency
+          idle        hold --connections bound sessions idle for --duration s (or until SIGINT/SIGTERM)
+        handshakes and binds stop after --count cycles (default 1000) or --duration seconds.
+        """
     )
 
+    @Option(help: "What to measure: submit, handshakes, binds or idle.") var measure = "submit"
     @Option(help: "Server host.") var host = "127.0.0.1"
     @Option(help: "Server port.") var port: UInt16 = 2775
     @Option(name: .customLong("system-id"), help: "system_id to bind with.") var systemID: String
@@ -17,18 +26,21 @@ struct SmppBench: ParsableCommand {
     @Flag(help: "TLS without certificate verification.") var insecure = false
     @Option(help: "Verify the server against the CA certificates in this PEM file.") var cafile: String?
     @Flag(help: "Plain TCP, no TLS.") var plaintext = false
-    @Option(help: "Sessions (connections).") var connections = 1
+    @Option(help: "Sessions (connections); for handshakes and binds, the cycles run concurrently.") var connections = 1
     @Option(help: "Unanswered submit_sm allowed per session.") var window = 10
     @Option(help: "Overall submit_sm per second (token bucket across sessions); 0 = unlimited.") var rate: Double = 0
-    @Option(help: "Stop submitting after this many seconds.") var duration: Double?
-    @Option(help: "Stop after this many submit_sm (default 10000 when no --duration).") var count: Int?
+    @Option(help: "Stop submitting (handshakes, binds: starting cycles) after this many seconds; idle: hold this long.") var duration: Double?
+    @Option(help: "Stop after this many submit_sm (default 10000) or handshake/bind cycles (default 1000) when no --duration.") var count: Int?
     @Option(help: "transceiver, transmitter or receiver.") var bind = "transceiver"
     @Flag(help: "Ask for delivery receipts (registered_delivery=1) and match them to message_ids.") var receipts = false
     @Option(help: "Message mix in percent: ascii=80,ucs2=10,long=10 (long = 2-part concatenated ASCII).") var mix = "ascii=100"
     @Option(help: "PDUs per write when the window allows (1 = one SSL_write per PDU).") var batch = 1
     @Option(help: "Write the final report as JSON to this file.") var json: String?
     @Option(help: "Destination address of the submits.") var destination = "447700900001"
-    @Option(help: "Seconds to wait for outstanding responses and receipts after the last submit.") var drain: Double = 30
+    @Option(help: "Seconds to wait for outstanding responses and receipts after the last submit (other modes: for the cycles in progress, or for unbind_resp).") var drain: Double = 30
+    @Option(name: .customLong("connect-batch"), help: "idle: at most this many sessions connecting, handshaking or binding at once.") var connectBatch = 200
+    @Option(name: .customLong("enquire-link"), help: "idle: each session sends enquire_link every this many seconds; 0 = never (it still answers the server's).") var enquireLink: Double = 0
+    @Option(name: .customLong("ramp-timeout"), help: "idle: start holding after this many seconds even if not every session is bound yet.") var rampTimeout: Double = 300
 
     func validate() throws {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
@@ -44,9 +56,20 @@ struct SmppBench: ParsableCommand {
         guard (try? Mix(parsing: mix)) != nil else { throw ValidationError("--mix: expected e.g. ascii=80,ucs2=10,long=10") }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+        guard let mode = Measure(rawValue: measure) else {
+            throw ValidationError("--measure must be submit, handshakes, binds or idle")
+        }
+        guard drain > 0 else { throw ValidationError("--drain must be positive") }
+        guard connectBatch >= 1 else { throw ValidationError("--connect-batch must be at least 1") }
+        guard enquireLink >= 0 else { throw ValidationError("--enquire-link must not be negative") }
+        guard rampTimeout > 0 else { throw ValidationError("--ramp-timeout must be positive") }
+        if mode != .submit && receipts { throw ValidationError("--receipts applies to --measure submit only") }
+        if mode == .handshakes && plaintext { throw ValidationError("--measure handshakes needs TLS (--insecure or --cafile)") }
+        if mode == .idle && count != nil { throw ValidationError("--count does not apply to --measure idle (use --connections and --duration)") }
     }
 
     func run() throws {
+        let mode = Measure(rawValue: measure)!  // validate() checked it
         let tls: TLSClientContext?
         if plaintext {
             tls = nil
@@ -59,12 +82,18 @@ struct SmppBench: ParsableCommand {
             endpoint: Endpoint(host: host, port: port), systemID: systemID, password: password,
             tlsLabel: plaintext ? "plaintext" : (cafile != nil ? "tls (verified)" : "tls (insecure)"),
             connections: connections, window: window, rate: rate,
-            duration: duration, count: duration == nil ? (count ?? 10_000) : count,
+            duration: duration, count: mode == .idle ? nil : (duration == nil ? (count ?? (mode == .submit ? 10_000 : 1000)) : count),
             bindKind: BenchSettings.bindKind(bind)!, bindName: bind, receipts: receipts,
             mix: try Mix(parsing: mix), batch: min(batch, window), jsonPath: json,
-            destination: destination, drainSeconds: drain)
-        let bench = try Bench(settings: settings, tls: tls)
-        let ok = bench.run()
+            destination: destination, drainSeconds: drain,
+            measure: mode, connectBatch: connectBatch, enquireLinkSeconds: enquireLink, rampTimeoutSeconds: rampTimeout)
+        let ok: Bool
+        switch mode {
+        case .submit: ok = try Bench(settings: settings, tls: tls).run()
+        case .handshakes: ok = try CycleBench(kind: .handshakes, settings: settings, tls: tls).run()
+        case .binds: ok = try CycleBench(kind: .binds, settings: settings, tls: tls).run()
+        case .idle: ok = try IdleBench(settings: settings, tls: tls).run()
+        }
         if !ok { throw ExitCode(1) }
     }
 }
@@ -87,6 +116,12 @@ struct BenchSettings {
     var jsonPath: String?
     var destination: String
     var drainSeconds: Double
+    var measure: Measure = .submit
+    /// idle: sessions connecting/handshaking/binding at once while ramping up.
+    var connectBatch: Int = 200
+    /// idle: enquire_link interval per session; 0 = none.
+    var enquireLinkSeconds: Double = 0
+    var rampTimeoutSeconds: Double = 300
 
     static func bindKind(_ text: String) -> BindKind? {
         switch text {
@@ -96,6 +131,11 @@ struct BenchSettings {
         default: nil
         }
     }
+}
+
+/// What one run measures (--measure).
+enum Measure: String {
+    case submit, handshakes, binds, idle
 }
 
 /// The message mix: a 100-slot pattern cycled by every session.

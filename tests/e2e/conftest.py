@@ -1,6 +1,7 @@
 """Fixtures for the end-to-end suite: the smppd binary, daemon factories, test certificates.
 
 Run from the repository root:  SMPPD_BIN=$PWD/.build/release/smppd python3 -m pytest -q tests/e2e
+(test_smppbench.py also runs the smppbench next to SMPPD_BIN, or SMPPBENCH_BIN.)
 Daemons started through a factory are stopped with SIGTERM at the end of their scope and
 must exit 0 with no unexpected error lines; a failing test gets their logs attached.
 """
@@ -33,6 +34,17 @@ def smppd_bin() -> str:
                     "SMPPD_BIN=$PWD/.build/release/smppd python3 -m pytest -q tests/e2e", pytrace=False)
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         pytest.fail(f"SMPPD_BIN={path!r} is not an executable file", pytrace=False)
+    return os.path.abspath(path)
+
+
+@pytest.fixture(scope="session")
+def smppbench_bin(smppd_bin) -> str:
+    """The release load generator: SMPPBENCH_BIN, else the smppbench next to SMPPD_BIN (the same
+    `swift build -c release` output directory; .ci/run builds both products)."""
+    path = os.environ.get("SMPPBENCH_BIN") or os.path.join(os.path.dirname(smppd_bin), "smppbench")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"no smppbench executable at {path!r}: build it (swift build -c release --product smppbench) "
+                    "or set SMPPBENCH_BIN", pytrace=False)
     return os.path.abspath(path)
 
 
