@@ -40,7 +40,8 @@ final class Bench {
 
     // Counters.
     var reconnects = 0
-    var moReceived = 0
+    private(set) var moReceived = 0
+    private var lastMONs: UInt64 = 0
     private(set) var submitted = 0
     private(set) var answered = 0
     private(set) var answeredOK = 0
@@ -248,7 +249,15 @@ final class Bench {
         guard sendingStopped, !isFinishing else { return }
         guard outstanding == 0 else { return }
         if settings.receipts && !pendingReceipts.isEmpty { return }
+        if settings.awaitMO && moReceived < answeredOK { return }
         finish(reason: "done")
+    }
+
+    /// A deliver_sm that is not a receipt.
+    func moArrived() {
+        moReceived += 1
+        lastMONs = Clock.nanoseconds()
+        checkDone()
     }
 
     private func finish(reason: String) {
@@ -303,7 +312,10 @@ final class Bench {
         let h = submitLatency
         let r = receiptLatency
         let receiptsPending = pendingReceipts.count
+        let moSeconds = startNs == 0 || lastMONs == 0 ? 0 : Double(lastMONs - startNs) / 1e9
+        let moRate = moSeconds > 0 ? Double(moReceived) / moSeconds : 0
         exitOK = errorTotal == 0 && answered == submitted && (!settings.receipts || receiptsPending == 0) && everBound > 0
+            && (!settings.awaitMO || moReceived >= answeredOK)
 
         var out = "smppbench report\n"
         out += "  target         \(settings.endpoint) \(settings.tlsLabel), \(settings.connections) x \(settings.bindName), window \(settings.window), batch \(settings.batch)"
@@ -313,6 +325,9 @@ final class Bench {
         if settings.receipts {
             out += "  receipts       matched \(receiptsMatched), pending \(receiptsPending), unmatched \(receiptsUnmatched + earlyReceipts.count) = \(Int(receiptRate.rounded())) /s\n"
             out += "  submit->receipt p50 \(r.valueAtPercentile(50)) us  p99 \(r.valueAtPercentile(99)) us  p99.9 \(r.valueAtPercentile(99.9)) us  max \(r.max) us\n"
+        }
+        if settings.awaitMO {
+            out += "  MO deliver_sm  received \(moReceived) of \(answeredOK) expected = \(Int(moRate.rounded())) /s\n"
         }
         out += "  errors         \(errorTotal)" + (errors.isEmpty ? "" : " (" + errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")") + "\n"
         out += "  sessions       \(settings.connections), reconnects \(reconnects), MO deliver_sm \(moReceived)\n"
@@ -326,6 +341,7 @@ final class Bench {
             j += "\"receipt_p50_us\":\(r.valueAtPercentile(50)),\"receipt_p99_us\":\(r.valueAtPercentile(99)),\"receipt_p999_us\":\(r.valueAtPercentile(99.9)),"
             j += "\"submitted\":\(submitted),\"answered\":\(answered),\"answered_ok\":\(answeredOK),"
             j += "\"receipts_matched\":\(receiptsMatched),\"receipts_pending\":\(receiptsPending),"
+            j += "\"mo_received\":\(moReceived),\"mo_per_s\":\(fmt(moRate, 1)),"
             j += "\"errors\":{" + errors.sorted { $0.key < $1.key }.map { "\"\(jsonEscape($0.key))\":\($0.value)" }.joined(separator: ",") + "},"
             j += "\"sessions\":\(settings.connections),\"window\":\(settings.window),\"batch\":\(settings.batch),"
             j += "\"rate\":\(fmt(settings.rate, 1)),\"seconds\":\(fmt(seconds, 3)),\"reconnects\":\(reconnects),"

@@ -177,7 +177,7 @@ final class BenchSession: ConnectionDelegate {
             if deliver.esmClass & 0x3C == 0x04 {
                 bench.receiptArrived(id: deliver.tlvs.receiptedMessageID ?? Self.idFromReceiptText(deliver.shortMessage))
             } else {
-                bench.moReceived += 1
+                bench.moArrived()
             }
         case let .enquireLink(e):
             guard connection.write(reservingAtLeast: 16, { EnquireLinkResp(sequenceNumber: e.sequenceNumber).encode(into: $0).written })

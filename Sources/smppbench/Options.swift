@@ -33,6 +33,7 @@ struct SmppBench: ParsableCommand {
     @Option(help: "Stop after this many submit_sm (default 10000) or handshake/bind cycles (default 1000) when no --duration.") var count: Int?
     @Option(help: "transceiver, transmitter or receiver.") var bind = "transceiver"
     @Flag(help: "Ask for delivery receipts (registered_delivery=1) and match them to message_ids.") var receipts = false
+    @Flag(name: .customLong("await-mo"), help: "Expect one MO deliver_sm per accepted submit (a server replying to every message, e.g. smppd's carrier.mo-auto-reply): wait for them and report MO/s.") var awaitMO = false
     @Option(help: "Message mix in percent: ascii=80,ucs2=10,long=10 (long = 2-part concatenated ASCII).") var mix = "ascii=100"
     @Option(help: "PDUs per write when the window allows (1 = one SSL_write per PDU).") var batch = 1
     @Option(help: "Write the final report as JSON to this file.") var json: String?
@@ -51,6 +52,9 @@ struct SmppBench: ParsableCommand {
         guard !(plaintext && (insecure || cafile != nil)) else { throw ValidationError("--plaintext excludes --insecure and --cafile") }
         guard plaintext || insecure || cafile != nil else {
             throw ValidationError("choose --insecure, --cafile PEM or --plaintext")
+        }
+        guard !awaitMO || BenchSettings.bindKind(bind) == .transceiver else {
+            throw ValidationError("--await-mo needs --bind transceiver (MO arrive on the session that submits)")
         }
         guard BenchSettings.bindKind(bind) != nil else { throw ValidationError("--bind must be transceiver, transmitter or receiver") }
         guard (try? Mix(parsing: mix)) != nil else { throw ValidationError("--mix: expected e.g. ascii=80,ucs2=10,long=10") }
@@ -83,7 +87,7 @@ struct SmppBench: ParsableCommand {
             tlsLabel: plaintext ? "plaintext" : (cafile != nil ? "tls (verified)" : "tls (insecure)"),
             connections: connections, window: window, rate: rate,
             duration: duration, count: mode == .idle ? nil : (duration == nil ? (count ?? (mode == .submit ? 10_000 : 1000)) : count),
-            bindKind: BenchSettings.bindKind(bind)!, bindName: bind, receipts: receipts,
+            bindKind: BenchSettings.bindKind(bind)!, bindName: bind, receipts: receipts, awaitMO: awaitMO,
             mix: try Mix(parsing: mix), batch: min(batch, window), jsonPath: json,
             destination: destination, drainSeconds: drain,
             measure: mode, connectBatch: connectBatch, enquireLinkSeconds: enquireLink, rampTimeoutSeconds: rampTimeout)
@@ -111,6 +115,7 @@ struct BenchSettings {
     var bindKind: BindKind
     var bindName: String
     var receipts: Bool
+    var awaitMO = false
     var mix: Mix
     var batch: Int
     var jsonPath: String?

@@ -222,3 +222,24 @@ def test_c_ops_3_submit_report_keeps_its_fields(smppbench_bin, daemon, tmp_path)
                 "tls", "bind", "mix", "receipts"):
         assert key in r, f"submit JSON lost {key}: {r}"
     assert (r["mode"], r["submitted"], r["answered_ok"], r["errors"]) == ("submit", 100, 100, {}), r
+
+
+def test_c_ops_3_await_mo_counts_one_mo_per_submit(smppbench_bin, smppd, tmp_path):
+    """C-OPS-3 / C-SIM-3: with carrier.mo-auto-reply every accepted submit_sm brings one MO
+    deliver_sm back; --await-mo waits for all of them and reports MO/s."""
+    d = smppd(accounts=[bench_account()], carrier={"mo-auto-reply": True})
+    rc, r, text = run_bench(smppbench_bin, d, tmp_path, "--connections", 2, "--window", 10, "--count", 100, "--await-mo")
+    assert rc == 0, text
+    assert (r["answered_ok"], r["mo_received"], r["errors"]) == (100, 100, {}), r
+    assert r["mo_per_s"] > 0, r
+    assert "MO deliver_sm  received 100 of 100 expected" in text
+
+
+def test_c_ops_3_await_mo_without_replies_fails_after_the_drain(smppbench_bin, daemon, tmp_path):
+    """--await-mo against a server that sends no MO: the run ends at the drain timeout, reports
+    what arrived (none) and exits non-zero rather than waiting forever."""
+    rc, r, text = run_bench(smppbench_bin, daemon, tmp_path, "--connections", 1, "--window", 10, "--count", 20,
+                            "--await-mo", "--drain", 1)
+    assert rc != 0, text
+    assert (r["answered_ok"], r["mo_received"]) == (20, 0), r
+    assert "drain timeout" in text
