@@ -16,8 +16,12 @@ extension MessageRecord {
         var field = ShortBytes()
         switch coding.charset {
         case .ascii, .latin1:
-            // An index loop, not text.prefix(limit): the prefix slice cost ~40 instructions a
-            // byte on the submit path (callgrind).
+            // Over contiguous bytes (a PDU field) the bytes go straight into ShortBytes' words;
+            // the generic loop below cost ~30 instructions a byte on the submit path (callgrind).
+            let packed: ShortBytes? = text.withContiguousStorageIfAvailable { bytes in
+                ShortBytes(packingASCII: bytes.prefix(limit), replacingNonASCIIWith: question)
+            }
+            if let packed { return packed }
             var index = text.startIndex
             var taken = 0
             while taken < limit && index != text.endIndex {

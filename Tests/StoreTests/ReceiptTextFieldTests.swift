@@ -45,3 +45,30 @@ import SMPP
         #expect(ShortBytes("abc".utf8)! == "abc" && ShortBytes("abc".utf8)!.hashValue == ("abc" as ShortBytes).hashValue)
     }
 }
+
+/// The contiguous fast path of receiptText(of:coding:) against the generic one, byte for byte.
+@Suite struct ReceiptTextPackingTests {
+    @Test(arguments: [0, 1, 7, 8, 9, 15, 16, 17, 19, 20, 21, 40])
+    func packedEqualsAppendedForEveryLength(length: Int) {
+        var bytes: [UInt8] = []
+        for i in 0..<length {
+            let letter = UInt8(0x41 + i % 26)
+            bytes.append(i % 5 == 3 ? letter | 0x80 : letter)   // every fifth byte is not ASCII
+        }
+        let fast = MessageRecord.receiptText(of: bytes, coding: .smscDefault)             // Array: contiguous
+        let slow = MessageRecord.receiptText(of: AnySequenceCollection(bytes), coding: .smscDefault)
+        #expect(fast == slow)
+        #expect(fast.count == min(length, 20))
+        #expect(Array(fast) == bytes.prefix(20).map { $0 <= 0x7F ? $0 : UInt8(ascii: "?") })
+    }
+}
+
+/// A Collection without contiguous storage, to drive the generic path.
+struct AnySequenceCollection: Collection {
+    let base: [UInt8]
+    init(_ base: [UInt8]) { self.base = base }
+    var startIndex: Int { base.startIndex }
+    var endIndex: Int { base.endIndex }
+    func index(after i: Int) -> Int { i + 1 }
+    subscript(i: Int) -> UInt8 { base[i] }
+}

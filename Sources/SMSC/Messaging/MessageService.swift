@@ -26,11 +26,21 @@ public struct MessagingSettings: Sendable {
 }
 
 /// Runtime of one account: its ledger and its index for the carrier.
-struct AccountRuntime {
+/// An account's live counters. A class so a bound session can keep a reference to it
+/// (BoundAccount.runtime) and the submit path finds it without hashing the system_id.
+/// A reload keeps the object for an account that stays and marks a removed one inactive.
+final class AccountRuntime {
     var ledger: AccountLedger
     let index: UInt32
     /// The system_id as the store keeps it (made once here, not per submit).
     let systemIDBytes: ShortBytes
+    var isActive = true
+
+    init(ledger: AccountLedger, index: UInt32, systemIDBytes: ShortBytes) {
+        self.ledger = ledger
+        self.index = index
+        self.systemIDBytes = systemIDBytes
+    }
 }
 
 final class MessageService {
@@ -92,8 +102,8 @@ final class MessageService {
         var next: [String: AccountRuntime] = [:]
         for a in accounts {
             if let old = runtimes[a.systemID] {
-                next[a.systemID] = AccountRuntime(ledger: old.ledger.reloaded(credits: a.credits, submitRate: a.submitRate, nowMs: t),
-                                                  index: old.index, systemIDBytes: old.systemIDBytes)
+                old.ledger = old.ledger.reloaded(credits: a.credits, submitRate: a.submitRate, nowMs: t)
+                next[a.systemID] = old
             } else {
                 next[a.systemID] = AccountRuntime(ledger: AccountLedger(credits: a.credits, submitRate: a.submitRate, nowMs: t),
                                                   index: nextAccountIndex, systemIDBytes: ShortBytes(truncating: a.systemID.utf8))
@@ -101,6 +111,7 @@ final class MessageService {
             }
             accountsByIndex[next[a.systemID]!.index] = a
         }
+        for (systemID, old) in runtimes where next[systemID] == nil { old.isActive = false }
         runtimes = next
         if carrier != nil { applyBackgroundMO() }
     }
@@ -117,12 +128,21 @@ final class MessageService {
 
     func creditsLeft(_ systemID: String) -> Int? { runtimes[systemID]?.ledger.creditsLeft }
 
+    /// The runtime of a bound session's account: the one it keeps, else (first submit, or its
+    /// account was reloaded away and back) looked up by name and kept. nil: no such account.
+    private func runtime(of bound: BoundAccount) -> AccountRuntime? {
+        if let rt = bound.runtime, rt.isActive { return rt }
+        bound.runtime = runtimes[bound.value.systemID]
+        return bound.runtime
+    }
+
     // MARK: Submit (C-SUB-*)
 
     enum SubmitOutcome { case accepted(MessageID), refused(CommandStatus) }
 
     /// Validates, charges and stores one message and hands it to the carrier.
-    func submit(_ fields: SubmitFields, account: Account) -> SubmitOutcome {
+    func submit(_ fields: SubmitFields, account bound: BoundAccount) -> SubmitOutcome {
+        let account = bound.value
         let t = now
         let v: ValidatedSubmit
         switch SubmitValidator.validate(fields, account: account, nowMs: t) {
@@ -135,11 +155,8 @@ final class MessageService {
         case .throttled: return .refused(.ESME_RTHROTTLED)
         case .queueFull: return .refused(.ESME_RMSGQFUL)
         }
-        // One hash of the system_id per submit: the runtime is read and written back through
-        // its dictionary index.
-        guard let slot = runtimes.index(forKey: account.systemID) else { return .refused(.ESME_RSYSERR) }
-        var rt = runtimes.values[slot]
-        defer { runtimes.values[slot] = rt }
+        // The session keeps its account's runtime: no hash of the system_id per submit.
+        guard let rt = runtime(of: bound) else { return .refused(.ESME_RSYSERR) }
         guard rt.ledger.admitSubmit(nowMs: t) else { return .refused(.ESME_RTHROTTLED) }
         guard rt.ledger.hasCredits(v.segments) else { return .refused(.ESME_RSUBMITFAIL) }
         guard carrier.submissionQueueDepth < carrier.submissionCapacity else { return .refused(.ESME_RMSGQFUL) }

@@ -62,7 +62,7 @@ extension Session {
     func submit(fields: SubmitFields, header: PDUHeader) {
         guard let bound = boundAccount else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
         let started = MonotonicClock.nanoseconds()
-        let outcome = server.messages.submit(fields, account: bound.value)
+        let outcome = server.messages.submit(fields, account: bound)
         switch outcome {
         case .refused(let status):
             sendStatusResponse(to: header, status)
@@ -81,7 +81,7 @@ extension Session {
     /// submit_multi: each SME destination is submitted as its own message under the same
     /// rules; the response carries the first accepted id and lists the refused destinations.
     func submitMulti(_ p: SubmitMultiPDU, header: PDUHeader) {
-        guard let account else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
+        guard let bound = boundAccount else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
         var firstID: MessageID? = nil
         var firstRefusal: CommandStatus? = nil
         var unsuccess: [UInt8] = []
@@ -100,7 +100,7 @@ extension Session {
                                           scheduleDeliveryTime: p.scheduleDeliveryTime, validityPeriod: p.validityPeriod,
                                           registeredDelivery: p.registeredDelivery, dataCoding: p.dataCoding,
                                           shortMessage: p.shortMessage, tlvs: p.tlvs)
-                switch server.messages.submit(fields, account: account) {
+                switch server.messages.submit(fields, account: bound) {
                 case .accepted(let id): firstID = firstID ?? id; continue
                 case .refused(let s): status = s
                 }

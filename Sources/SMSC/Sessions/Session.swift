@@ -12,6 +12,8 @@ final class BoundAccount {
     let value: Account
     /// The system_id as the store and the delivery queues key it.
     let systemIDBytes: ShortBytes
+    /// The account's counters, found on the first submit (MessageService.runtime(of:)).
+    var runtime: AccountRuntime?
     init(_ value: Account) {
         self.value = value
         systemIDBytes = ShortBytes(truncating: value.systemID.utf8)
