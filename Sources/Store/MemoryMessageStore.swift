@@ -104,7 +104,7 @@ public final class MemoryMessageStore: MessageStore {
     public func markForwarded(_ id: MessageID, now: Int64) -> ForwardResult {
         guard let slot = slotByID[id.rawValue] else { return .notFound }
         switch apply(.forward, to: slot, now: now) {
-        case .move: return .forwarded(slots[slot].record)
+        case .move: return .forwarded
         case .unchanged:
             // A repeated take, or the hold deadline passed first (the flag is now set).
             return .alreadyForwarded

@@ -38,8 +38,8 @@ import Testing
 
     @Test func keysWithOneHomeBucketStayFindableAcrossRemovals() {
         var index = IDIndex()
-        // Multiples of 2^60 all hash to bucket 0 of a 16-bucket table before it grows.
-        let colliding = (1...10).map { UInt64($0) << 60 }
+        // Small multiples of 16 all have home bucket 0 in the first (16-bucket) table.
+        let colliding = (1...10).map { UInt64($0) * 16 }
         for (i, k) in colliding.enumerated() {
             let inserted = index.insert(k, slot: UInt32(i))
             #expect(inserted)
@@ -52,6 +52,21 @@ import Testing
         let reinserted = index.insert(colliding[3], slot: 99)
         #expect(reinserted)
         #expect(index[colliding[3]] == 99)
+    }
+
+    @Test func idsOfOneRunTakeConsecutiveBucketsWithoutCollisions() {
+        // MessageIDGenerator's ids: a counter in the low 19 bits, wrapping into the next
+        // millisecond. Consecutive ids must not collide (the locality the hash is for).
+        var generator = MessageIDGenerator(startUnixMillis: 1_800_000_000_000)
+        var index = IDIndex()
+        var ids: [UInt64] = []
+        for i in 0..<600_000 {   // past one counter wrap (2^19)
+            let id = generator.next().rawValue
+            ids.append(id)
+            _ = index.insert(id, slot: UInt32(i))
+        }
+        for (i, id) in ids.enumerated() { #expect(index[id] == UInt32(i)) }
+        #expect(index.longestProbe <= 2, "consecutive ids collided: probe run \(index.longestProbe)")
     }
 
     @Test func growsKeepingEveryKeyAndAtMostThreeQuartersFull() {

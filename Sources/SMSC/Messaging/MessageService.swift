@@ -91,7 +91,10 @@ final class MessageService {
     }
     private var carrierDoorbell: Doorbell?
 
-    var now: Int64 { realtimeMillis() }
+    /// Wall-clock ms for records and deadlines: the loop's time, read once per iteration
+    /// (ev_now). A clock_gettime per call was 4 % of the loop thread at 500k submits/s (perf);
+    /// the cached value lags by at most one iteration (~1-2 ms under full load).
+    var now: Int64 { loop.nowMilliseconds }
 
     func stop() { carrier.stop(); housekeeping.cancel() }
 
