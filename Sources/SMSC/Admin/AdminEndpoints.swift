@@ -106,7 +106,7 @@ extension SMSCServer {
                   samples: metrics.pdusOut.sorted { ($0.key.command, $0.key.status) < ($1.key.command, $1.key.status) }.map {
                       ([("command", CommandID(rawValue: $0.key.command).name), ("status", CommandStatus(rawValue: $0.key.status).name)], Double($0.value))
                   })
-        for (name, help, h) in [("smppd_submit_resp_latency_seconds", "Time from reading a submit_sm to its submit_sm_resp.", metrics.submitResp),
+        for (name, help, h) in [("smppd_submit_resp_latency_seconds", "Time from reading a submit_sm (the read that brought it) to writing its submit_sm_resp.", metrics.submitResp),
                                 ("smppd_submit_receipt_latency_seconds", "Time from submit_sm to the acknowledged delivery receipt.", metrics.submitReceipt)] {
             p.histogram(name, help: help, buckets: LatencyHistogram.bounds, cumulativeCounts: h.counts, sum: h.sum, count: h.count)
         }

@@ -61,7 +61,6 @@ extension Session {
 
     func submit(fields: SubmitFields, header: PDUHeader) {
         guard let bound = boundAccount else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
-        let started = MonotonicClock.nanoseconds()
         let outcome = server.messages.submit(fields, account: bound)
         switch outcome {
         case .refused(let status):
@@ -75,7 +74,8 @@ extension Session {
                 }
             }
         }
-        server.metrics.observeSubmitLatency(seconds: Double(MonotonicClock.nanoseconds() &- started) * 1e-9)
+        // From the read of the burst that brought it: its own handling and the PDUs ahead of it.
+        server.metrics.observeSubmitLatency(seconds: Double(MonotonicClock.nanoseconds() &- burstReadAtNs) * 1e-9)
     }
 
     /// submit_multi: each SME destination is submitted as its own message under the same

@@ -41,6 +41,9 @@ final class Session: ConnectionDelegate {
     private var outstandingEnquireLink: UInt32? = nil
     private var unbindSentMs: Int64 = 0
     private(set) var timerDeadlineMs: Int64 = 0
+    /// When the bytes being handled were read (CLOCK_MONOTONIC ns): the start of the
+    /// submit_sm_resp latency, one clock read per burst instead of one per PDU.
+    private(set) var burstReadAtNs: UInt64 = 0
     private var timer: LoopTimer!
 
     /// A bind answered later: after an off-loop password check, or a failure answered after the delay.
@@ -99,6 +102,7 @@ final class Session: ConnectionDelegate {
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
+        burstReadAtNs = MonotonicClock.nanoseconds()
         var offset = 0
         while offset < bytes.count {
             if case .closing = phase { return bytes.count }   // after unbind_resp/fatal error: discard
