@@ -29,7 +29,9 @@ import Testing
                 #expect(index[key] == model[key])
             }
             #expect(index.count == model.count)
+            if step % 1_000 == 0 { index.testsOnly_checkInvariants() }
         }
+        index.testsOnly_checkInvariants()
         var seen: [UInt64: UInt32] = [:]
         index.forEach { seen[$0] = $1 }
         #expect(seen == model)
@@ -67,6 +69,36 @@ import Testing
         }
         for (i, id) in ids.enumerated() { #expect(index[id] == UInt32(i)) }
         #expect(index.longestProbe <= 2, "consecutive ids collided: probe run \(index.longestProbe)")
+    }
+
+    /// The store's own pattern at scale: a run of consecutive ids (one cluster of buckets),
+    /// removed oldest first as purges do, while new ones arrive. Each operation must visit a
+    /// bounded number of buckets; with plain linear probing each removal walked the whole
+    /// cluster and this took minutes (a deterministic count, not a timing).
+    @Test func purgingAClusterOfConsecutiveIdsStaysConstantWorkPerRemoval() {
+        var generator = MessageIDGenerator(startUnixMillis: 1_800_000_000_000)
+        var index = IDIndex()
+        var live: [UInt64] = []
+        live.reserveCapacity(300_000)
+        for i in 0..<300_000 {
+            let id = generator.next().rawValue
+            live.append(id)
+            _ = index.insert(id, slot: UInt32(i))
+        }
+        let before = index.bucketsVisited
+        for i in 0..<200_000 {
+            #expect(index.remove(live[i]) == UInt32(i))
+            let id = generator.next().rawValue
+            _ = index.insert(id, slot: UInt32(300_000 + i))
+        }
+        let perOperation = Double(index.bucketsVisited - before) / 400_000
+        #expect(perOperation < 4, "buckets visited per insert/remove: \(perOperation)")
+        // Lookups stop within a key's probe distance, so this bounds them too.
+        #expect(index.longestProbe <= 2, "probe run \(index.longestProbe)")
+        index.testsOnly_checkInvariants()
+        #expect(index.count == 300_000)
+        #expect(index[live[199_999]] == nil)
+        #expect(index[live[200_000]] == 200_000)
     }
 
     @Test func growsKeepingEveryKeyAndAtMostThreeQuartersFull() {

@@ -13,11 +13,18 @@
 // the low bits instead, so one run's ids fill consecutive buckets and never collide, until
 // the live range outgrows the table (which grows first, at 3/4).
 //
-// Open addressing with linear probing in two parallel arrays (12 bytes a bucket, so the
-// store stays under 200 bytes a record at the ≤ 3/4 load kept here), and deletion by
-// backward shift, so there are no tombstones and probe runs never grow with churn.
-// Not thread-safe: its owner's thread. Invariant: every stored key sits in the probe run that
-// starts at its home bucket, with no empty bucket between its home and itself.
+// Open addressing with Robin Hood linear probing in two parallel arrays (12 bytes a bucket,
+// so the store stays under 200 bytes a record at the <= 3/4 load kept here). Robin Hood
+// keeps every probe run ordered by distance from home, which is what makes the locality hash
+// safe: one run's ids form a single cluster of millions of buckets, and with plain linear
+// probing a deletion's backward shift (or a failed lookup) had to walk to the cluster's end,
+// O(n) per purge of a record: the first version stalled the loop for minutes once purges
+// began. Here a lookup stops at the first key closer to its home than the probe has come,
+// and a deletion shifts back only the keys behind it that are away from home, stopping at
+// the first key at home (every key of one run: O(1)).
+// Not thread-safe: its owner's thread. Invariant: along the table, each key's distance from
+// its home is at most one more than the previous bucket's key's (no empty bucket inside a
+// probe run, runs ordered by distance).
 
 struct IDIndex {
     /// UInt64.max marks an empty bucket; that one key, if ever stored, lives in `maxKeySlot`.
@@ -27,6 +34,8 @@ struct IDIndex {
     private var maxKeySlot: UInt32?
     private var mask: Int
     private(set) var count = 0
+    /// Buckets visited by lookups, inserts and deletions (tests: the work stays O(1) each).
+    private(set) var bucketsVisited = 0
 
     init() {
         keys = [UInt64](repeating: Self.empty, count: 16)
@@ -44,15 +53,28 @@ struct IDIndex {
         return Int(truncatingIfNeeded: sequence ^ ((key >> 19) & 0xF)) & mask
     }
 
-    subscript(key: UInt64) -> UInt32? {
-        if key == Self.empty { return maxKeySlot }
+    /// How far bucket `i`'s key sits from its home.
+    @inline(__always)
+    private func distance(at i: Int) -> Int { (i &- home(keys[i])) & mask }
+
+    /// The bucket holding `key`, or nil.
+    private func find(_ key: UInt64) -> Int? {
         var i = home(key)
+        var probed = 0
         while true {
             let k = keys[i]
-            if k == key { return slots[i] }
-            if k == Self.empty { return nil }
+            if k == key { return i }
+            // An empty bucket, or a key nearer its home than we have come from ours: Robin
+            // Hood would have placed `key` before it, so it is not here.
+            if k == Self.empty || distance(at: i) < probed { return nil }
             i = (i + 1) & mask
+            probed += 1
         }
+    }
+
+    subscript(key: UInt64) -> UInt32? {
+        if key == Self.empty { return maxKeySlot }
+        return find(key).map { slots[$0] }
     }
 
     /// Stores `slot` for `key`; false (nothing changed) when `key` is already present.
@@ -63,18 +85,35 @@ struct IDIndex {
             count += 1
             return true
         }
+        guard find(key) == nil else { return false }
         if (count + 1) * 4 > keys.count * 3 { grow() }
-        var i = home(key)
-        while true {
-            let k = keys[i]
-            if k == key { return false }
-            if k == Self.empty { break }
-            i = (i + 1) & mask
-        }
-        keys[i] = key
-        slots[i] = slot
+        place(key, slot)
         count += 1
         return true
+    }
+
+    /// Robin Hood placement of a key known to be absent: it takes the bucket of the first key
+    /// nearer its home than it is, and that key moves on in its place.
+    private mutating func place(_ key: UInt64, _ slot: UInt32) {
+        var k = key, s = slot
+        var i = home(k)
+        var probed = 0
+        while true {
+            bucketsVisited &+= 1
+            if keys[i] == Self.empty {
+                keys[i] = k
+                slots[i] = s
+                return
+            }
+            let d = distance(at: i)
+            if d < probed {
+                swap(&k, &keys[i])
+                swap(&s, &slots[i])
+                probed = d
+            }
+            i = (i + 1) & mask
+            probed += 1
+        }
     }
 
     /// Removes `key`; returns its slot, or nil when absent.
@@ -84,28 +123,17 @@ struct IDIndex {
             defer { if maxKeySlot != nil { count -= 1 }; maxKeySlot = nil }
             return maxKeySlot
         }
-        var i = home(key)
-        while true {
-            let k = keys[i]
-            if k == key { break }
-            if k == Self.empty { return nil }
-            i = (i + 1) & mask
-        }
-        let removed = slots[i]
-        // Backward shift: pull later members of the run into the hole when the hole lies on
-        // their way from home (cyclically in [home, position)), so lookups still find them.
-        var hole = i
-        var j = (i + 1) & mask
-        while keys[j] != Self.empty {
-            let h = home(keys[j])
-            let distanceFromHome = (j - h) & mask
-            let distanceToHole = (j - hole) & mask
-            if distanceToHole <= distanceFromHome {
-                keys[hole] = keys[j]
-                slots[hole] = slots[j]
-                hole = j
-            }
-            j = (j + 1) & mask
+        guard var hole = find(key) else { return nil }
+        let removed = slots[hole]
+        // Backward shift: the keys behind it that are away from home move one bucket nearer;
+        // the first empty bucket or key at home ends it.
+        var next = (hole + 1) & mask
+        while keys[next] != Self.empty && distance(at: next) > 0 {
+            bucketsVisited &+= 1
+            keys[hole] = keys[next]
+            slots[hole] = slots[next]
+            hole = next
+            next = (next + 1) & mask
         }
         keys[hole] = Self.empty
         count -= 1
@@ -115,9 +143,7 @@ struct IDIndex {
     /// The longest distance of a stored key from its home bucket (tests: probe quality).
     var longestProbe: Int {
         var longest = 0
-        for i in keys.indices where keys[i] != Self.empty {
-            longest = max(longest, (i - home(keys[i])) & mask)
-        }
+        for i in keys.indices where keys[i] != Self.empty { longest = max(longest, distance(at: i)) }
         return longest
     }
 
@@ -127,17 +153,23 @@ struct IDIndex {
         for i in keys.indices where keys[i] != Self.empty { body(keys[i], slots[i]) }
     }
 
+    /// Checks the Robin Hood invariant (O(n); tests only).
+    func testsOnly_checkInvariants() {
+        for i in keys.indices where keys[i] != Self.empty {
+            let d = distance(at: i)
+            guard d > 0 else { continue }
+            let previous = (i - 1) & mask
+            precondition(keys[previous] != Self.empty && distance(at: previous) >= d - 1,
+                         "bucket \(i): distance \(d) after a gap or a key nearer home")
+        }
+    }
+
     private mutating func grow() {
         let oldKeys = keys, oldSlots = slots
         let newCount = oldKeys.count * 2
         keys = [UInt64](repeating: Self.empty, count: newCount)
         slots = [UInt32](repeating: 0, count: newCount)
         mask = newCount - 1
-        for j in oldKeys.indices where oldKeys[j] != Self.empty {
-            var i = home(oldKeys[j])
-            while keys[i] != Self.empty { i = (i + 1) & mask }
-            keys[i] = oldKeys[j]
-            slots[i] = oldSlots[j]
-        }
+        for j in oldKeys.indices where oldKeys[j] != Self.empty { place(oldKeys[j], oldSlots[j]) }
     }
 }
