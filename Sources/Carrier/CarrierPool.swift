@@ -173,11 +173,11 @@ public final class CarrierPool: @unchecked Sendable {
         if sleepers.load(ordering: .relaxed) > 0 { sem_post(wakeup) }
     }
 
-    /// Loop thread, from the doorbell: hands every waiting event to `body`.
+    /// Loop thread, from the doorbell: hands waiting events to `body`, at most `limit`.
     @discardableResult
-    public func drainEvents(_ body: (CarrierEvent) -> Void) -> Int {
+    public func drainEvents(limit: Int = .max, _ body: (CarrierEvent) -> Void) -> Int {
         var n = 0
-        while let e = events.tryPop() {
+        while n < limit, let e = events.tryPop() {
             body(e)
             n += 1
         }
