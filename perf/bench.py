@@ -34,21 +34,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 BATCH1 = ["--connections", "4", "--window", "100", "--batch", "1"]
 BATCH16 = ["--connections", "4", "--window", "256", "--batch", "16"]
 
-SMPPD_CONFIG = """[carrier]
-latency-min-ms = 1
-latency-median-ms = 5
-latency-max-ms = 20
-{extra_carrier}
-[delivery]
-window = 512
-[messages]
-max-records = 4000000
-retention-ms = 60000
-[[account]]
-system-id = "bench"
-password = "bench"
-max-sessions = 64
-"""
+# smppd's benchmark settings, shared with perf/profile.sh and perf/compare.
+SMPPD_CONFIG = os.path.join(ROOT, "perf", "smppd-bench.toml")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -90,8 +77,11 @@ def start_smppd(work: str, name: str, extra_carrier: str = ""):
     d = os.path.join(work, name)
     os.makedirs(d)
     cfg = os.path.join(d, "smppd.toml")
+    text = open(SMPPD_CONFIG).read()
+    if extra_carrier:   # one more line in the [carrier] table
+        text = text.replace("[carrier]\n", f"[carrier]\n{extra_carrier}\n", 1)
     with open(cfg, "w") as f:
-        f.write(SMPPD_CONFIG.format(extra_carrier=extra_carrier))
+        f.write(text)
     return start([os.path.join(REL, "smppd"), "--config", cfg, "--memory", "--data-dir", os.path.join(d, "var"),
                   "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
                  re.compile(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls")), d

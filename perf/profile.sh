@@ -20,21 +20,7 @@ swift build -c release --product smppd >/dev/null
 swift build -c release --product smppbench >/dev/null
 
 out=/tmp/smppd-profile; rm -rf "$out"; mkdir -p "$out/var"
-cat > "$out/smppd.toml" <<'EOF'
-[carrier]
-latency-min-ms = 1
-latency-median-ms = 5
-latency-max-ms = 20
-[delivery]
-window = 512
-[messages]
-max-records = 4000000
-retention-ms = 60000
-[[account]]
-system-id = "bench"
-password = "bench"
-max-sessions = 64
-EOF
+cp perf/smppd-bench.toml "$out/smppd.toml"
 smppd_cmd=(.build/release/smppd --config "$out/smppd.toml" --memory --data-dir "$out/var"
            --listen 127.0.0.1:0 --admin 127.0.0.1:0)
 if [ "$mode" = perf ]; then

@@ -40,22 +40,10 @@ SCENARIOS = [
     ("batch16_w256_c4_receipts", ["--connections", "4", "--window", "256", "--batch", "16", "--receipts"], 1_200_000, 25_000),
 ]
 
-# Same smppd settings as perf/bench.py: a fast simulated carrier so receipts come back in
-# milliseconds (smpp34_server.py sends its receipt at once, with no carrier at all).
-SMPPD_CONFIG = """[carrier]
-latency-min-ms = 1
-latency-median-ms = 5
-latency-max-ms = 20
-[delivery]
-window = 512
-[messages]
-max-records = 4000000
-retention-ms = 60000
-[[account]]
-system-id = "bench"
-password = "bench"
-max-sessions = 64
-"""
+# Same smppd settings as perf/bench.py (perf/smppd-bench.toml): a fast simulated carrier so
+# receipts come back in milliseconds (smpp34_server.py sends its receipt at once, with no
+# carrier at all).
+SMPPD_CONFIG = os.path.join(ROOT, "perf", "smppd-bench.toml")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -179,7 +167,7 @@ def main():
     log = open(log_path, "w")
     cfg = os.path.join(work, "smppd.toml")
     with open(cfg, "w") as f:
-        f.write(SMPPD_CONFIG)
+        f.write(open(SMPPD_CONFIG).read())
 
     import smpp34  # run.sh has checked that it is there
     load0 = os.getloadavg()

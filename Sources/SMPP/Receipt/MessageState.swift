@@ -40,21 +40,10 @@ public enum MessageState: UInt8, Hashable, Sendable, CaseIterable, CustomStringC
     /// intermediate receipts). Always 7 ASCII characters; a literal, so reading it does
     /// not allocate.
     @inlinable
-    public var stat: String {
-        switch self {
-        case .enroute: return "ENROUTE"
-        case .delivered: return "DELIVRD"
-        case .expired: return "EXPIRED"
-        case .deleted: return "DELETED"
-        case .undeliverable: return "UNDELIV"
-        case .accepted: return "ACCEPTD"
-        case .unknown: return "UNKNOWN"
-        case .rejected: return "REJECTD"
-        }
-    }
+    public var stat: String { statLiteral.description }   // 7 ASCII bytes: a small string, no heap
 
     /// `stat` as a StaticString, for the receipt formatter's byte loop.
-    @inlinable @usableFromInline
+    @inlinable
     var statLiteral: StaticString {
         switch self {
         case .enroute: return "ENROUTE"
