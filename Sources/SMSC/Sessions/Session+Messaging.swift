@@ -27,7 +27,7 @@ extension Session {
     /// Writes `id` as text into a stack buffer and hands a view of it to `body`.
     @discardableResult
     private func withIDText<R>(_ id: MessageID, _ body: (BytesView) -> R) -> R {
-        let format = server.messages.settings.idFormat
+        let format = messages.settings.idFormat
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buf in
             body(Self.placeID(id, format: format, in: buf, at: 0))
         }
@@ -61,7 +61,7 @@ extension Session {
 
     func submit(fields: SubmitFields, header: PDUHeader) {
         guard let bound = boundAccount else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
-        let outcome = server.messages.submit(fields, account: bound)
+        let outcome = messages.submit(fields, account: bound)
         switch outcome {
         case .refused(let status):
             sendStatusResponse(to: header, status)
@@ -75,7 +75,7 @@ extension Session {
             }
         }
         // From the read of the burst that brought it: its own handling and the PDUs ahead of it.
-        server.metrics.observeSubmitLatency(seconds: Double(MonotonicClock.nanoseconds() &- burstReadAtNs) * 1e-9)
+        metrics.observeSubmitLatency(seconds: Double(MonotonicClock.nanoseconds() &- burstReadAtNs) * 1e-9)
     }
 
     /// submit_multi: each SME destination is submitted as its own message under the same
@@ -100,7 +100,7 @@ extension Session {
                                           scheduleDeliveryTime: p.scheduleDeliveryTime, validityPeriod: p.validityPeriod,
                                           registeredDelivery: p.registeredDelivery, dataCoding: p.dataCoding,
                                           shortMessage: p.shortMessage, tlvs: p.tlvs)
-                switch server.messages.submit(fields, account: bound) {
+                switch messages.submit(fields, account: bound) {
                 case .accepted(let id): firstID = firstID ?? id; continue
                 case .refused(let s): status = s
                 }
@@ -127,7 +127,7 @@ extension Session {
     }
 
     func query(_ p: QuerySMPDU, header: PDUHeader) {
-        guard let account, let record = server.messages.lookup(p.messageID, account: account) else {
+        guard let account, let record = messages.lookup(p.messageID, account: account) else {
             return sendStatusResponse(to: header, .ESME_RQUERYFAIL)   // C-MGT-1: unknown or another account's
         }
         var finalDate = record.finalTime.map { SMPPTime.absolute(unixMs: $0) } ?? []
@@ -143,7 +143,7 @@ extension Session {
 
     func cancel(_ p: CancelSMPDU, header: PDUHeader) {
         guard let account else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
-        let status = server.messages.cancel(p.messageID, account: account)
+        let status = messages.cancel(p.messageID, account: account)
         write { CancelSMResp(sequenceNumber: header.sequenceNumber, status: status).encode(into: $0) }
     }
 
@@ -206,7 +206,7 @@ extension Session {
         // This delivery's response deadline is the latest in flight (all share one timeout),
         // so a timer already armed at or before it stays right; recomputing the earliest
         // deadline walks every delivery in flight (~6,000 instructions at a window of 512).
-        let deadline = sentAt + server.messages.settings.deliveryResponseTimeoutMs
+        let deadline = sentAt + messages.settings.deliveryResponseTimeoutMs
         if !(timerDeadlineMs != 0 && timerDeadlineMs <= deadline && timerDeadlineMs > sentAt) { rearmTimer() }
         return true
     }
@@ -224,7 +224,7 @@ extension Session {
     /// deliver_sm_resp (or generic_nack) for one of ours.
     func deliveryAnswered(sequenceNumber: UInt32, status: CommandStatus) {
         guard let f = inFlight.removeValue(forKey: sequenceNumber), let a = boundAccount else { return }
-        server.messages.deliveryAnswered(f.token, status: status, account: a, submitTime: f.submitTime)
+        messages.deliveryAnswered(f.token, status: status, account: a, submitTime: f.submitTime)
     }
 
     var oldestInFlightMs: Int64? { inFlight.values.lazy.map(\.sentAtMs).min() }
@@ -232,10 +232,10 @@ extension Session {
     /// deliver_sm unanswered past the response timeout are retried later (C-DLV-3).
     func expireDeliveries(nowMs: Int64) {
         guard !inFlight.isEmpty, let a = boundAccount else { return }
-        let limit = server.messages.settings.deliveryResponseTimeoutMs
+        let limit = messages.settings.deliveryResponseTimeoutMs
         for (seq, f) in inFlight where f.sentAtMs + limit <= nowMs {
             inFlight[seq] = nil
-            server.messages.deliveryAnswered(f.token, status: nil, account: a, submitTime: nil)
+            messages.deliveryAnswered(f.token, status: nil, account: a, submitTime: nil)
         }
     }
 }

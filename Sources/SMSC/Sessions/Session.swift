@@ -24,6 +24,11 @@ final class Session: ConnectionDelegate {
     let id: UInt64
     let connection: Connection
     unowned let server: SMSCServer
+    /// The server's message service and metrics, held directly: every access through the
+    /// `unowned` server reference cost an atomic strong retain and release, five per
+    /// submit_sm (perf). Both live as long as the server, which outlives its sessions.
+    let messages: MessageService
+    let metrics: Metrics
     private(set) var phase: SessionPhase = .handshaking
     /// The bound account, boxed: the submit path borrows it with one retain instead of
     /// copying the struct's five reference-counted fields (~440 instructions per submit_sm).
@@ -74,6 +79,8 @@ final class Session: ConnectionDelegate {
         self.id = id
         self.connection = connection
         self.server = server
+        self.messages = server.messages
+        self.metrics = server.metrics
         self.peerIP = Session.ip(ofPeer: connection.peer)
         let loop = server.loop
         lastReceivedMs = loop.nowMilliseconds
@@ -133,7 +140,7 @@ final class Session: ConnectionDelegate {
         if isRegisteredReceiver, let a = account {
             isRegisteredReceiver = false
             inFlight.removeAll()
-            server.messages.receiverGone(self, systemID: a.systemID)   // C-SESS-5: back to the queue
+            messages.receiverGone(self, systemID: a.systemID)   // C-SESS-5: back to the queue
         }
         server.sessionDidClose(self, reason: reason, wasReady: phase != .handshaking)
         phase = .closing
@@ -162,7 +169,7 @@ final class Session: ConnectionDelegate {
             return
         }
         consecutiveBadPDUs = 0
-        server.metrics.countIn(command: header.commandID.rawValue, status: header.commandStatus.rawValue)
+        metrics.countIn(command: header.commandID.rawValue, status: header.commandStatus.rawValue)
         let op = Self.operation(of: decoded)
         switch SessionRules.verdict(phase, op) {
         case .ignore:
@@ -278,7 +285,7 @@ final class Session: ConnectionDelegate {
             logger.info("bind", metadata: metadata(["system_id": "\(systemID)", "mode": "\(mode)"]))
             if mode.canReceive {
                 isRegisteredReceiver = true
-                server.messages.receiverBound(self, systemID: account.systemID)
+                messages.receiverBound(self, systemID: account.systemID)
             }
             rearmTimer()
             return
@@ -355,7 +362,7 @@ final class Session: ConnectionDelegate {
         case .bound:
             consider(lastReceivedMs + Self.ms(settings.inactivityTimeout))
             if let oldest = oldestInFlightMs {
-                consider(oldest + server.messages.settings.deliveryResponseTimeoutMs)
+                consider(oldest + messages.settings.deliveryResponseTimeoutMs)
             }
             if outstandingEnquireLink == nil {
                 consider(lastReceivedMs + Self.ms(settings.keepaliveInterval))
@@ -429,7 +436,7 @@ final class Session: ConnectionDelegate {
     @discardableResult
     func write(reserving minimum: Int = Session.largestAnswerBytes, _ encode: (UnsafeMutableRawBufferPointer) -> EncodeResult) -> Bool {
         var ok = false
-        let metrics = server.metrics
+        let metrics = self.metrics
         let reserved = connection.write(reservingAtLeast: minimum) { buffer in
             switch encode(buffer) {
             case .wrote(let n):
