@@ -7,6 +7,9 @@ import SMPP
 /// The carrier's tunables, from the [carrier] config table.
 public struct CarrierSettings: Sendable {
     public var workers = 2
+    /// The worker threads' nice value (nil: the daemon's). On few cores a higher value leaves
+    /// the loop thread the CPU when both want it (perf/RESULTS.md, half-peak latency).
+    public var workerNice: Int32? = nil
     public var seed: UInt64 = 1
     public var latencyMinMs: Int64 = 50
     public var latencyMedianMs: Int64 = 200

@@ -140,6 +140,10 @@ public final class CarrierPool: @unchecked Sendable {
             var tid = pthread_t()
             pthread_create(&tid, nil, { raw in
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
+                if let nice = start.pool.model.settings.workerNice {
+                    // Linux applies PRIO_PROCESS with who = 0 to the calling thread only.
+                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+                }
                 start.pool.runWorker(index: start.index)
                 return nil
             }, box)

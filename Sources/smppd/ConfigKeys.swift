@@ -156,6 +156,11 @@ let configKeys: [ConfigKey] = [
         if case .int(let n) = v { c.messaging.queueMaxAgeMs = try millisecondsInt("delivery.queue-max-age-ms", n) } },
     ConfigKey(name: "carrier.workers", kind: .integer, help: "carrier worker threads (default 2)") { c, v throws(ConfigError) in
         if case .int(let n) = v { c.messaging.carrier.workers = try positive("carrier.workers", n, max: 64) } },
+    ConfigKey(name: "carrier.worker-nice", kind: .integer, help: "nice value of the carrier worker threads, -20…19 (default: the daemon's); e.g. 10 favours the sessions' latency on few cores, too high starves the carrier at peak load (ESME_RMSGQFUL)") { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard (-20...19).contains(n) else { throw ConfigError(key: "carrier.worker-nice", problem: "must be between -20 and 19, got \(n)") }
+            c.messaging.carrier.workerNice = Int32(n)
+        } },
     ConfigKey(name: "carrier.seed", kind: .integer, help: "seed of the carrier's latency and outcome draws (default 1)") { c, v in
         if case .int(let n) = v { c.messaging.carrier.seed = UInt64(bitPattern: Int64(n)) } },
     ConfigKey(name: "carrier.latency-min-ms", kind: .integer, help: "shortest carrier latency (default 50)") { c, v throws(ConfigError) in

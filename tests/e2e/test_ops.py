@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from pathlib import Path
 
 import harness
 import smpp
@@ -32,6 +33,8 @@ def test_c_ops_1_help_lists_every_option(smppd_bin, tmp_path):
     ("[serverr]\nlisten = \"127.0.0.1:0\"\n", "serverr"),
     ("[[account]]\nsystem-id = \"acme\"\npassword = \"secret\"\ncolour = \"red\"\n", "colour"),
     ("[[account]]\nsystem-id = \"acme\"\npassword = \"secret\"\nmax-sessions = \"two\"\n", "max-sessions"),
+    ("[carrier]\nworker-nice = 20\n", "carrier.worker-nice"),
+    ("[carrier]\nworker-nice = -21\n", "carrier.worker-nice"),
     ("[server\nlisten = \n", None),  # not TOML at all
 ])
 def test_c_ops_1_bad_config_refused_naming_the_key(smppd_bin, tmp_path, toml, key):
@@ -223,3 +226,24 @@ def test_c_err_3_client_that_never_reads_does_not_grow_memory(smppd):
     with d.connect() as after:
         after.bind_ok("transceiver", "acme", "secret")
         after.enquire_link()
+
+
+def test_carrier_worker_nice_applies_to_the_worker_threads_only(smppd):
+    """carrier.worker-nice: the carrier's worker threads run at that nice value (read from
+    /proc/PID/task/*/stat), the loop thread keeps the daemon's."""
+    d = smppd(carrier={"worker-nice": 7, "workers": 2})
+
+    def nices():
+        out = {}
+        for task in Path(f"/proc/{d.pid}/task").iterdir():
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            out[int(task.name)] = int(fields[16])   # stat field 19: nice
+        return out
+
+    # Each worker sets its own nice value as it starts: wait (bounded) for both.
+    deadline = time.monotonic() + 5
+    while sorted(nices().values()).count(7) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    seen = nices()
+    assert sorted(seen.values()).count(7) == 2, f"expected the two workers at nice 7: {seen}"
+    assert seen[d.pid] == 0, seen   # the main (loop) thread
