@@ -1,7 +1,10 @@
-// The metrics' hot-path counters: the pair counter against a Dictionary (through its growth
-// past 32 pairs) and the histogram's cumulative buckets at and between the bounds.
+// Hot-path helpers of the message service: the metrics' pair counter against a Dictionary
+// (through its growth past 32 pairs), the histogram's cumulative buckets, and the receipt
+// text's words copied into the carrier's excerpt.
 import Testing
 @testable import SMSC
+import Store
+import Carrier
 
 @Suite struct MetricsTests {
     @Test func pairCounterAgreesWithADictionaryThroughGrowth() {
@@ -36,5 +39,18 @@ import Testing
         #expect(counts.last == 3)
         #expect(h.count == 4)
         #expect(h.sum == 0.0001 + 0.0002 + 1 + 100)
+    }
+}
+
+/// The submit path copies the receipt text's ShortBytes words straight into the carrier's
+/// excerpt (CarrierExcerpt(packed:count:)); the layouts must agree byte for byte.
+@Suite struct ExcerptPackingTests {
+    @Test func packedWordsCarryTheSameBytes() {
+        for length in 0...20 {
+            let text: [UInt8] = (0..<length).map { UInt8(0x30 + $0) }
+            let short = ShortBytes(truncating: text)
+            let excerpt = CarrierExcerpt(packed: short.packedWords, count: short.count)
+            #expect(excerpt.bytes == text, "length \(length)")
+        }
     }
 }

@@ -25,8 +25,7 @@ public struct MessagingSettings: Sendable {
     public init() {}
 }
 
-/// Runtime of one account: its ledger and its index for the carrier.
-/// An account's live counters. A class so a bound session can keep a reference to it
+/// An account's live counters (its ledger) and its index for the carrier. A class so a bound session can keep a reference to it
 /// (BoundAccount.runtime) and the submit path finds it without hashing the system_id.
 /// A reload keeps the object for an account that stays and marks a removed one inactive.
 final class AccountRuntime {
