@@ -188,25 +188,10 @@ final class ProbeSession: ConnectionDelegate {
     }
 
     func connection(_ connection: Connection, didReceive bytes: UnsafeRawBufferPointer) -> Int {
-        var offset = 0
-        while offset < bytes.count {
-            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-            switch PDUFramer.frame(rest, maxPDULength: 72 * 1024) {
-            case .needMoreBytes:
-                return offset
-            case let .badCommandLength(length):
-                driver.probeNote(self, "bad command_length \(length); closing")
-                driver.probeError(self, "bad_command_length")
-                connection.close()
-                return offset
-            case let .pdu(length):
-                let pdu = UnsafeRawBufferPointer(rebasing: rest[..<length])
-                guard handle(pdu, on: connection) else { return offset }  // back-pressure
-                offset += length
-                if !connection.isOpen { return offset }
-            }
-        }
-        return offset
+        PDUStream.consume(bytes, on: connection, badLength: { length in
+            driver.probeNote(self, "bad command_length \(length); closing")
+            driver.probeError(self, "bad_command_length")
+        }, handle: { pdu in handle(pdu, on: connection) })
     }
 
     func connectionDidClose(_ connection: Connection, reason: CloseReason) {
