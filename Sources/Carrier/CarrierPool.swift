@@ -52,16 +52,6 @@ public struct CarrierExcerpt: Sendable {
 
     public init() {}
 
-    /// The first `capacity` bytes of `bytes`.
-    public init<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
-        withUnsafeMutableBytes(of: &storage) { raw in
-            for b in bytes where count < Self.capacity {
-                raw[count] = b
-                count += 1
-            }
-        }
-    }
-
     /// From inline words laid out as `storage` is (byte i at bits 8*(i%8) of word i/8), e.g.
     /// the store's ShortBytes: three word copies instead of a byte loop.
     public init(packed words: (UInt64, UInt64, UInt32), count: Int) {

@@ -9,15 +9,6 @@ import Histogram
 import Reactor
 import SMPP
 
-enum Clock {
-    @inline(__always)
-    static func nanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-}
-
 final class Bench {
     let settings: BenchSettings
     let tls: TLSClientContext?
@@ -90,7 +81,7 @@ final class Bench {
              + (settings.rate > 0 ? "rate \(Int(settings.rate))/s, " : "")
              + (settings.count.map { "count \($0)" } ?? "duration \(settings.duration!) s") + ", mix \(settings.mix)"
              + (settings.receipts ? ", receipts" : ""))
-        lastRefill = Clock.nanoseconds()
+        lastRefill = MonotonicClock.nanoseconds()
         tokens = min(settings.rate, Double(settings.batch))
         for i in 0..<settings.connections {
             let s = BenchSession(bench: self, index: i)
@@ -115,7 +106,7 @@ final class Bench {
 
     func submitSent() {
         if startNs == 0 {
-            startNs = Clock.nanoseconds()
+            startNs = MonotonicClock.nanoseconds()
             lastProgress.ns = startNs
             if let d = settings.duration {
                 let t = LoopTimer(loop: loop) { [unowned self] in self.stopSending() }
@@ -153,7 +144,7 @@ final class Bench {
     }
 
     func receiptArrived(id: BytesView) {
-        let now = Clock.nanoseconds()
+        let now = MonotonicClock.nanoseconds()
         let key = id.makeString()
         guard settings.receipts else {
             receiptsUnmatched += 1
@@ -206,7 +197,7 @@ final class Bench {
     /// Takes `n` tokens, or registers the session to be pumped when the bucket refills.
     func takeTokens(_ n: Int, session: BenchSession) -> Bool {
         guard settings.rate > 0 else { return true }
-        let now = Clock.nanoseconds()
+        let now = MonotonicClock.nanoseconds()
         let capacity = max(Double(settings.batch), settings.rate / 100)
         tokens = min(capacity, tokens + Double(now &- lastRefill) * settings.rate / 1e9)
         lastRefill = now
@@ -256,7 +247,7 @@ final class Bench {
     /// A deliver_sm that is not a receipt.
     func moArrived() {
         moReceived += 1
-        lastMONs = Clock.nanoseconds()
+        lastMONs = MonotonicClock.nanoseconds()
         checkDone()
     }
 
@@ -287,13 +278,13 @@ final class Bench {
 
     private func progress() {
         progressTimer?.schedule(after: .seconds(1))
-        let now = Clock.nanoseconds()
+        let now = MonotonicClock.nanoseconds()
         let since = lastProgress.ns == 0 ? now : lastProgress.ns
         let seconds = max(Double(now &- since) / 1e9, 1e-9)
         let rate = Double(answered - lastProgress.answered) / seconds
         let receiptRate = Double(receiptsMatched - lastProgress.receipts) / seconds
         let elapsed = startNs == 0 ? 0 : Double(now &- startNs) / 1e9
-        var line = "[\(fmt(elapsed, 0))s] submit_resp/s \(Int(rate)) p50 \(ms(intervalLatency.valueAtPercentile(50))) p99 \(ms(intervalLatency.valueAtPercentile(99)))"
+        var line = "[\(fmt(elapsed, 0))s] submit_resp/s \(Int(rate)) p50 \(Report.ms(intervalLatency.valueAtPercentile(50))) p99 \(Report.ms(intervalLatency.valueAtPercentile(99)))"
         line += " | sent \(submitted) answered \(answered) in-flight \(outstanding) errors \(errorTotal)"
         if settings.receipts { line += " | receipts/s \(Int(receiptRate)) pending \(pendingReceipts.count)" }
         line += " | bound \(boundNow)/\(settings.connections)"
@@ -321,7 +312,7 @@ final class Bench {
         out += "  target         \(settings.endpoint) \(settings.tlsLabel), \(settings.connections) x \(settings.bindName), window \(settings.window), batch \(settings.batch)"
         out += settings.rate > 0 ? ", rate \(Int(settings.rate))/s\n" : "\n"
         out += "  submit_sm      sent \(submitted), answered \(answered) (\(answeredOK) ESME_ROK) in \(fmt(seconds, 3)) s = \(Int(submitRate.rounded())) /s\n"
-        out += "  submit->resp   p50 \(h.valueAtPercentile(50)) us  p90 \(h.valueAtPercentile(90)) us  p99 \(h.valueAtPercentile(99)) us  p99.9 \(h.valueAtPercentile(99.9)) us  max \(h.max) us\n"
+        out += "  submit->resp   \(Report.percentilesText(h))\n"
         if settings.receipts {
             out += "  receipts       matched \(receiptsMatched), pending \(receiptsPending), unmatched \(receiptsUnmatched + earlyReceipts.count) = \(Int(receiptRate.rounded())) /s\n"
             out += "  submit->receipt p50 \(r.valueAtPercentile(50)) us  p99 \(r.valueAtPercentile(99)) us  p99.9 \(r.valueAtPercentile(99.9)) us  max \(r.max) us\n"
@@ -329,7 +320,7 @@ final class Bench {
         if settings.awaitMO {
             out += "  MO deliver_sm  received \(moReceived) of \(answeredOK) expected = \(Int(moRate.rounded())) /s\n"
         }
-        out += "  errors         \(errorTotal)" + (errors.isEmpty ? "" : " (" + errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")") + "\n"
+        out += "  errors         \(Report.errorsText(errors))\n"
         out += "  sessions       \(settings.connections), reconnects \(reconnects), MO deliver_sm \(moReceived)\n"
         Report.write(1, out)
 
@@ -337,12 +328,12 @@ final class Bench {
             var j = "{\"mode\":\"submit\","
             j += "\"submit_per_s\":\(fmt(submitRate, 1)),"
             j += "\"receipts_per_s\":\(fmt(receiptRate, 1)),"
-            j += "\"p50_us\":\(h.valueAtPercentile(50)),\"p90_us\":\(h.valueAtPercentile(90)),\"p99_us\":\(h.valueAtPercentile(99)),\"p999_us\":\(h.valueAtPercentile(99.9)),\"max_us\":\(h.max),"
+            j += Report.percentilesJSON(h) + ","
             j += "\"receipt_p50_us\":\(r.valueAtPercentile(50)),\"receipt_p99_us\":\(r.valueAtPercentile(99)),\"receipt_p999_us\":\(r.valueAtPercentile(99.9)),"
             j += "\"submitted\":\(submitted),\"answered\":\(answered),\"answered_ok\":\(answeredOK),"
             j += "\"receipts_matched\":\(receiptsMatched),\"receipts_pending\":\(receiptsPending),"
             j += "\"mo_received\":\(moReceived),\"mo_per_s\":\(fmt(moRate, 1)),"
-            j += "\"errors\":{" + errors.sorted { $0.key < $1.key }.map { "\"\(jsonEscape($0.key))\":\($0.value)" }.joined(separator: ",") + "},"
+            j += "\"errors\":\(Report.errorsJSON(errors)),"
             j += "\"sessions\":\(settings.connections),\"window\":\(settings.window),\"batch\":\(settings.batch),"
             j += "\"rate\":\(fmt(settings.rate, 1)),\"seconds\":\(fmt(seconds, 3)),\"reconnects\":\(reconnects),"
             j += "\"tls\":\(settings.tlsLabel == "plaintext" ? "false" : "true"),\"bind\":\"\(settings.bindName)\",\"mix\":\"\(settings.mix)\",\"receipts\":\(settings.receipts)"
@@ -351,9 +342,5 @@ final class Bench {
         }
     }
 
-    private func jsonEscape(_ s: String) -> String { Report.jsonEscape(s) }
-
     private func fmt(_ v: Double, _ decimals: Int) -> String { Report.fmt(v, decimals) }
-
-    private func ms(_ us: UInt64) -> String { "\(fmt(Double(us) / 1000, 2)) ms" }
 }

@@ -149,7 +149,7 @@ final class BenchSession: ConnectionDelegate {
         }
         switch decoded {
         case let .submitSMResp(resp):
-            let now = Clock.nanoseconds()
+            let now = MonotonicClock.nanoseconds()
             guard let sentAt = inFlight.removeValue(forKey: resp.sequenceNumber) else {
                 bench.count(error: "unexpected_sequence")
                 return true
@@ -258,7 +258,7 @@ final class BenchSession: ConnectionDelegate {
                     SubmitTemplates.write(template, sequence: sequence, into: $0)
                 }
                 guard ok else { return }
-                inFlight[sequence] = Clock.nanoseconds()
+                inFlight[sequence] = MonotonicClock.nanoseconds()
                 bench.submitSent()
             }
             connection.flushNow()

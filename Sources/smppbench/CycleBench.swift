@@ -71,7 +71,7 @@ final class CycleBench: ProbeDriver {
         for sig in [SIGINT, SIGTERM] {
             signals.append(SignalWatcher(loop: loop, signal: sig) { [unowned self] in self.interrupted() })
         }
-        startNs = Clock.nanoseconds()
+        startNs = MonotonicClock.nanoseconds()
         lastProgress = (startNs, 0)
         if let d = settings.duration {
             let t = LoopTimer(loop: loop) { [unowned self] in self.stopStarting() }
@@ -184,7 +184,7 @@ final class CycleBench: ProbeDriver {
     }
 
     func probeEnded(_ probe: ProbeSession, _ end: ProbeEnd) {
-        lastEndNs = Clock.nanoseconds()
+        lastEndNs = MonotonicClock.nanoseconds()
         guard !isFinished else { return }
         switch end {
         case .completed:
@@ -223,7 +223,7 @@ final class CycleBench: ProbeDriver {
 
     private func progress() {
         progressTimer?.schedule(after: .seconds(1))
-        let now = Clock.nanoseconds()
+        let now = MonotonicClock.nanoseconds()
         let seconds = max(Double(now &- lastProgress.ns) / 1e9, 1e-9)
         let rate = Double(measuredCount - lastProgress.count) / seconds
         let h = intervalLatency

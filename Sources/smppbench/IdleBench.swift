@@ -94,7 +94,7 @@ final class IdleBench: ProbeDriver {
         isBound = Array(repeating: false, count: n)
         backoff = Array(repeating: ReconnectBackoff(), count: n)
         reconnectTimers = Array(repeating: nil, count: n)
-        startNs = Clock.nanoseconds()
+        startNs = MonotonicClock.nanoseconds()
         let ramp = LoopTimer(loop: loop) { [unowned self] in self.rampTimedOut() }
         rampTimer = ramp
         ramp.schedule(after: .milliseconds(Int64(settings.rampTimeoutSeconds * 1000)))
@@ -148,7 +148,7 @@ final class IdleBench: ProbeDriver {
     private func startHolding() {
         phase = .holding
         rampTimer?.cancel()
-        holdStartNs = Clock.nanoseconds()
+        holdStartNs = MonotonicClock.nanoseconds()
         boundAtHoldStart = bound
         Report.note("smppbench: holding \(bound) bound sessions" + (refusedCount > 0 ? " (\(refusedCount) binds refused)" : "")
                     + " after \(Report.fmt(Double(holdStartNs - startNs) / 1e9, 3)) s")
@@ -209,7 +209,7 @@ final class IdleBench: ProbeDriver {
         guard phase == .ramping || phase == .holding else { return }
         if phase == .ramping { boundAtHoldStart = bound }
         phase = .finishing
-        holdEndNs = Clock.nanoseconds()
+        holdEndNs = MonotonicClock.nanoseconds()
         if holdStartNs == 0 { holdStartNs = holdEndNs }
         boundAtHoldEnd = bound
         if let reason { Report.note("smppbench: finishing: \(reason)") }
@@ -319,7 +319,7 @@ final class IdleBench: ProbeDriver {
     // MARK: progress and report
 
     private func progress() {
-        let now = Clock.nanoseconds()
+        let now = MonotonicClock.nanoseconds()
         // Every second while ramping, every 10 s while holding.
         progressTimer?.schedule(after: .seconds(phase == .ramping ? 1 : 10))
         var line = "[\(Report.fmt(Double(now &- startNs) / 1e9, 0))s] \(phase == .ramping ? "ramp" : "hold"): bound \(bound)/\(probes.count)"

@@ -116,7 +116,7 @@ final class ProbeSession: ConnectionDelegate {
         phase = .connecting
         isAborting = false
         endAfterClose = .completed
-        startedAt = Clock.nanoseconds()
+        startedAt = MonotonicClock.nanoseconds()
         Connector.connect(loop: setup.loop, to: setup.endpoint, tls: setup.tls, options: setup.options) { [weak self] result in
             guard let self else { return }
             switch result {
@@ -171,7 +171,7 @@ final class ProbeSession: ConnectionDelegate {
     // MARK: ConnectionDelegate
 
     func connectionDidBecomeReady(_ connection: Connection) {
-        let now = Clock.nanoseconds()
+        let now = MonotonicClock.nanoseconds()
         driver.probeHandshakeDone(self, nanoseconds: now &- startedAt)
         if isAborting {
             connection.close()
@@ -241,7 +241,7 @@ final class ProbeSession: ConnectionDelegate {
                 driver.probeError(self, "unexpected_sequence")
                 return true
             }
-            driver.probeBindAnswered(self, status: resp.commandStatus, nanoseconds: Clock.nanoseconds() &- bindSentAt)
+            driver.probeBindAnswered(self, status: resp.commandStatus, nanoseconds: MonotonicClock.nanoseconds() &- bindSentAt)
             if resp.commandStatus != .ESME_ROK {
                 endAfterClose = .bindRefused(resp.commandStatus)
                 phase = .closing
@@ -310,7 +310,7 @@ final class ProbeSession: ConnectionDelegate {
                 }
             }
         }
-        bindSentAt = Clock.nanoseconds()
+        bindSentAt = MonotonicClock.nanoseconds()
         if ok {
             connection.flushNow()
         } else {

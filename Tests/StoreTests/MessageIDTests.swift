@@ -70,7 +70,17 @@ import SMPP
             #expect(MessageID(parsing: text, format: format) == id)
             #expect(id.string(format) == (format == .decimal ? String(value)
                 : String(value, radix: 16, uppercase: format == .upperHex)))
+            // render writes the same characters (it has its own right-to-left digit loop).
+            var buffer = [UInt8](repeating: 0, count: 24)
+            guard case .written(let n) = id.render(format, into: &buffer) else {
+                Issue.record("render refused 24 octets for \(value)")
+                continue
+            }
+            #expect(Array(buffer.prefix(n)) == Array(text))
         }
+        var buffer = [UInt8](repeating: 0xFF, count: 2)
+        #expect(MessageID(rawValue: 0).render(format, into: &buffer) == .written(byteCount: 1))
+        #expect(buffer == [UInt8(ascii: "0"), 0xFF])
     }
 
     @Test func renderWritesIntoTheCallersBufferOrAsksForRoom() {
