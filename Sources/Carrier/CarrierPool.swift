@@ -74,10 +74,9 @@ public struct CarrierMO: Sendable {
     public var dataCoding: UInt8
 }
 
-/// What the carrier reports back to the loop.
+/// What the carrier reports back to the loop. (That a message was forwarded is not an event:
+/// see `hasTaken(messageID:)`.)
 public enum CarrierEvent: Sendable {
-    /// The carrier took the message: cancel_sm no longer possible.
-    case forwarded(messageID: UInt64, atMs: Int64)
     /// A state reached; ACCEPTED is not final (…9995 reports ACCEPTED, then UNKNOWN).
     case outcome(messageID: UInt64, state: MessageState, errorCode: UInt16, atMs: Int64)
     case mo(CarrierMO)
@@ -101,6 +100,8 @@ public final class CarrierPool: @unchecked Sendable {
     private let isStopping = Atomic<Bool>(false)
     /// Workers inside (or about to enter) sem_timedwait.
     private let sleepers = Atomic<Int>(0)
+    /// The largest message id a worker has taken from the submission queue (0: none yet).
+    private let takenThrough = Atomic<UInt64>(0)
     /// Loop thread: submissions pushed since the last wakeWorkersIfNeeded().
     private var hasUnannouncedWork = false
     private let clock: @Sendable () -> Int64
@@ -192,6 +193,20 @@ public final class CarrierPool: @unchecked Sendable {
         threads.removeAll()
     }
 
+    /// Whether a worker has taken the message from the submission queue: for a message without
+    /// a hold, the moment it is forwarded and cancel_sm stops working (C-MGT-2).
+    ///
+    /// Why not an event per message: reporting each take cost the loop a queue pop, an id
+    /// lookup and a record write per message, ~10 % of its work at full load, for a flag that
+    /// only cancel_sm reads. Instead each worker publishes the largest id it has taken. The loop
+    /// issues ids in increasing order and pushes them in that order, and the queue is FIFO, so
+    /// every id up to that one has been taken too. A message taken but not yet published counts
+    /// as not taken, and a cancel that wins that race finds its outcome refused later, exactly as
+    /// a cancel just before the take would.
+    public func hasTaken(messageID: UInt64) -> Bool {
+        messageID <= takenThrough.load(ordering: .acquiring)
+    }
+
     public var submissionQueueDepth: Int { submissions.count }
     public var eventQueueDepth: Int { events.count }
     public var submissionCapacity: Int { submissions.capacity }
@@ -200,27 +215,25 @@ public final class CarrierPool: @unchecked Sendable {
 
     private func runWorker(index: Int) {
         var random = SplitMix64(seed: model.settings.seed &+ UInt64(index) &* 0x9E37_79B9)
-        var planned = DueQueue()
+        var planned = DueQueue(nowMs: clock())
         var nextMO: [UInt32: Int64] = [:]
         var subscriber: UInt64 = 0
         while !isStopping.load(ordering: .acquiring) {
             // Take what is waiting (bounded batch so due events are not starved).
             var taken = 0
             var emitted = 0
-            let takenAt = clock()
+            var lastTaken: UInt64 = 0
             while taken < 4096, let s = submissions.tryPop() {
                 model.plan(s, random: &random) { e in
-                    // "forwarded" is due at once unless a hold applies: report it now instead of
-                    // queueing it (a DueQueue push and pop, ~450 instructions a message). The
-                    // plan is in time order, so it still goes out before the outcome.
-                    if case .forwarded = e.kind, e.atMs <= takenAt {
-                        emit(.forwarded(messageID: s.messageID, atMs: takenAt), emitted: &emitted)
-                    } else {
-                        planned.push(DueQueue.Event(atMs: e.atMs, submission: s, kind: e.kind))
-                    }
+                    // The store tells "forwarded" itself: by the hold deadline in the record, or,
+                    // without a hold, by hasTaken(messageID:).
+                    if case .forwarded = e.kind { return }
+                    planned.push(DueQueue.Event(atMs: e.atMs, submission: s, kind: e.kind))
                 }
+                lastTaken = s.messageID
                 taken += 1
             }
+            if taken > 0 { _ = takenThrough.max(lastTaken, ordering: .releasing) }
             var now = clock()
             while let next = planned.popDue(nowMs: now) {
                 emit(event(for: next), emitted: &emitted)
@@ -259,7 +272,7 @@ public final class CarrierPool: @unchecked Sendable {
         let s = d.submission
         switch d.kind {
         case .forwarded:
-            return .forwarded(messageID: s.messageID, atMs: d.atMs)
+            preconditionFailure("forwarded is never planned (runWorker)")
         case .outcome(let state, let err):
             return .outcome(messageID: s.messageID, state: state, errorCode: err, atMs: d.atMs)
         case .autoReply:

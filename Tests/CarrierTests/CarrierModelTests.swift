@@ -67,6 +67,22 @@ import SMPP
         #expect((80...125).contains(samples[5_000]), "median \(samples[5_000])")
     }
 
+    @Test func theLatencyTableFollowsTheNormalQuantiles() {
+        for (p, z) in [(0.5, 0.0), (0.975, 1.959964), (0.01, -2.326348), (0.99, 2.326348), (0.0001, -3.719016)] {
+            #expect(abs(CarrierModel.standardNormalQuantile(p) - z) < 1e-5, "Φ⁻¹(\(p))")
+        }
+        // The 99th percentile at about max (σ = ln(max/median)/2.33), the 1st at median²/max.
+        var s = CarrierSettings()
+        s.latencyMinMs = 1; s.latencyMedianMs = 100; s.latencyMaxMs = 1_000
+        let m = CarrierModel(settings: s)
+        var rng = SplitMix64(seed: 3)
+        var samples = (0..<100_000).map { _ in m.latencyMs(random: &rng) }
+        samples.sort()
+        #expect((900...1_000).contains(samples[99_000]), "p99 \(samples[99_000])")
+        #expect((9...11).contains(samples[1_000]), "p1 \(samples[1_000])")
+        #expect(samples.last == 1_000 && samples.first! >= 1)
+    }
+
     @Test func outcomeWeightsAreRespected_C_SIM_1() {
         var s = CarrierSettings()
         s.weights.delivered = 70; s.weights.undeliverable = 20; s.weights.rejected = 10
@@ -111,11 +127,11 @@ import SMPP
 @Suite struct DueQueueTests {
     func event(_ at: Int64, _ id: UInt64) -> DueQueue.Event {
         DueQueue.Event(atMs: at, submission: CarrierSubmission(messageID: id, accountIndex: 0, source: 1, destination: 2,
-                                                               submitTimeMs: 0, validityDeadlineMs: 0), kind: .forwarded)
+                                                               submitTimeMs: 0, validityDeadlineMs: 0), kind: .autoReply)
     }
 
     @Test func popsInTimeThenPlanningOrderAndOnlyWhenDue() {
-        var q = DueQueue()
+        var q = DueQueue(nowMs: 0)
         var random = SplitMix64(seed: 9)
         var planned: [(at: Int64, id: UInt64)] = []
         for id in 0..<5_000 as Range<UInt64> {
@@ -142,5 +158,40 @@ import SMPP
         #expect(got.filter { !late.contains($0) } == expected)
         let sixty = got.firstIndex(of: 10_000)!
         #expect(got[sixty..<(sixty + 100)].elementsEqual(10_000..<10_100 as Range<UInt64>))
+    }
+
+    /// Against a reference: times inside the wheel, beyond it (the far heap), and already past
+    /// when pushed; the clock advancing by 1 ms or jumping seconds. Expected order: by due time
+    /// (a late event is due when pushed), then by push order.
+    @Test func matchesAStableSortAcrossTheWheelTheFarHeapAndLateEvents() {
+        var random = SplitMix64(seed: 77)
+        var q = DueQueue(nowMs: 1_000)
+        var now: Int64 = 1_000
+        var waiting: [(due: Int64, push: Int, id: UInt64)] = []
+        var pushes = 0
+        for round in 0..<3_000 {
+            for _ in 0..<Int(random.next() % 8) {
+                let offset: Int64
+                switch random.next() % 10 {
+                case 0: offset = -Int64(random.next() % 50)                                   // late
+                case 1: offset = Int64(DueQueue.wheelSize) + Int64(random.next() % 20_000)    // far
+                case 2: offset = Int64(DueQueue.wheelSize) - 1                                 // the wheel's last slot
+                default: offset = Int64(random.next() % 300)
+                }
+                let id = UInt64(pushes)
+                q.push(event(now + offset, id))
+                waiting.append((max(now + offset, now), pushes, id))
+                pushes += 1
+            }
+            #expect(q.count == waiting.count)
+            now += round % 100 == 99 ? Int64(random.next() % 30_000) : Int64(random.next() % 3)
+            var got: [UInt64] = []
+            while let e = q.popDue(nowMs: now) { got.append(e.submission.messageID) }
+            let due = waiting.filter { $0.due <= now }.sorted { ($0.due, $0.push) < ($1.due, $1.push) }
+            #expect(got == due.map(\.id), "round \(round) at \(now)")
+            waiting.removeAll { $0.due <= now }
+            if let next = q.nextDueMs { #expect(next == waiting.map(\.due).min()) } else { #expect(waiting.isEmpty) }
+        }
+        #expect(pushes > 5_000)
     }
 }

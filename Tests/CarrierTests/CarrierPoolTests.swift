@@ -1,4 +1,4 @@
-// The worker pool end to end on real threads: every submission forwarded and finished exactly
+// The worker pool end to end on real threads: every submission taken and finished exactly
 // once, a full queue hands the item back, background MO arrives, stop() joins (C-SIM-1, C-SIM-3).
 #if canImport(Glibc)
 import Glibc
@@ -23,19 +23,21 @@ func drain(_ pool: CarrierPool, until deadlineMs: Int64, _ body: (CarrierEvent) 
         return s
     }
 
-    @Test func everySubmissionIsForwardedAndFinishedExactlyOnce() {
+    @Test func everySubmissionIsTakenAndFinishedExactlyOnce() {
         let rings = Atomic<Int>(0)
         let pool = CarrierPool(settings: fastSettings(capacity: 4)) { rings.add(1, ordering: .relaxed) }
         pool.start()
         defer { pool.stop() }
         let total = 20_000
-        var forwarded = [UInt8](repeating: 0, count: total), finished = [UInt8](repeating: 0, count: total)
+        var finished = [UInt8](repeating: 0, count: total)
         var sent = 0, seen = 0, refusals = 0
         let deadline = realtimeMillis() + 60_000
         let now = realtimeMillis()
-        while (sent < total || seen < 2 * total) && realtimeMillis() < deadline {
+        while (sent < total || seen < total) && realtimeMillis() < deadline {
             if sent < total {
-                let s = CarrierSubmission(messageID: UInt64(sent), accountIndex: 0, source: 1, destination: 447_700_900_000,
+                // Ids from 1: the loop's ids are never 0, and hasTaken counts from "none yet" = 0.
+                #expect(!pool.hasTaken(messageID: UInt64(sent + 1)), "not taken before it is submitted")
+                let s = CarrierSubmission(messageID: UInt64(sent + 1), accountIndex: 0, source: 1, destination: 447_700_900_000,
                                           submitTimeMs: now, validityDeadlineMs: 0)
                 if pool.trySubmit(s) { sent += 1 } else { refusals += 1 }
             }
@@ -45,14 +47,18 @@ func drain(_ pool: CarrierPool, until deadlineMs: Int64, _ body: (CarrierEvent) 
             pool.wakeWorkersIfNeeded()
             seen += pool.drainEvents { e in
                 switch e {
-                case .forwarded(let id, _): forwarded[Int(id)] += 1
-                case .outcome(let id, let state, _, _): #expect(state == .delivered); finished[Int(id)] += 1
+                case .outcome(let id, let state, _, _):
+                    #expect(state == .delivered)
+                    // An outcome follows the take, so the take is published by now.
+                    #expect(pool.hasTaken(messageID: id))
+                    finished[Int(id) - 1] += 1
                 case .mo: Issue.record("no MO expected")
                 }
             }
         }
         #expect(sent == total)
-        #expect(forwarded.allSatisfy { $0 == 1 }, "each forwarded exactly once")
+        #expect(pool.hasTaken(messageID: UInt64(total)), "every submission taken")
+        #expect(!pool.hasTaken(messageID: UInt64(total + 1)))
         #expect(finished.allSatisfy { $0 == 1 }, "each finished exactly once")
         #expect(refusals > 0, "a queue of 4 must fill up and hand items back")
         #expect(rings.load(ordering: .relaxed) > 0)

@@ -45,6 +45,11 @@ public final class TLSServerContext {
         // 16 KiB+ record buffers back (the 10,000-idle-sessions memory goal).
         _ = shim_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
                                            | SSL_MODE_RELEASE_BUFFERS))
+        // Read-ahead: one read(2) fills OpenSSL's record buffer with as many records as the
+        // socket holds, instead of two reads (header, then body) per record; that was 2 read
+        // syscalls per 16-PDU record and ~10 % of the loop thread (perf/RESULTS.md). Bytes it
+        // buffers are not signalled by the socket again: Connection drains SSL_has_pending.
+        shim_SSL_CTX_set_read_ahead(ctx, 1)
         // No server-side session cache (it grows with every client); resumption still works
         // through stateless tickets.
         _ = shim_SSL_CTX_set_session_cache_mode(ctx, Int(SSL_SESS_CACHE_OFF))
@@ -170,6 +175,7 @@ public final class TLSClientContext {
         }
         SSL_CTX_set_options(ctx, shim_SSL_OP_NO_COMPRESSION() | shim_SSL_OP_NO_RENEGOTIATION())
         _ = shim_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        shim_SSL_CTX_set_read_ahead(ctx, 1)   // as the server's: fewer read(2) calls
         switch verification {
         case .none:
             SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nil)

@@ -194,6 +194,11 @@ final class MessageService {
 
     func cancel(_ idBytes: BytesView, account: Account) -> CommandStatus {
         guard let id = idBytes.withUnsafeBytes({ MessageID(parsing: $0, format: settings.idFormat) }) else { return .ESME_RCANCELFAIL }
+        // Without a hold, a message is forwarded once a carrier worker has taken it; the
+        // workers publish that instead of reporting each message (CarrierPool.hasTaken).
+        if carrier.hasTaken(messageID: id.rawValue), let r = store.record(id), r.forwardDeadline == .max {
+            _ = store.markForwarded(id, now: now)
+        }
         switch store.cancel(id, systemID: ShortBytes(truncating: account.systemID.utf8), now: now) {
         case .cancelled(let record):
             receiptIfWanted(record, state: .deleted)
@@ -238,8 +243,6 @@ final class MessageService {
         let limit = max(Self.carrierEventsPerTurnMinimum, carrier.eventQueueDepth)
         let handled = carrier.drainEvents(limit: limit) { event in
             switch event {
-            case .forwarded(let raw, _):
-                _ = store.markForwarded(MessageID(rawValue: raw), now: t)
             case .outcome(let raw, let state, let err, _):
                 switch store.finish(MessageID(rawValue: raw), state: state, errorCode: err, now: t) {
                 case .finished(let r), .updated(let r): receiptIfWanted(r, state: state)

@@ -1,19 +1,39 @@
 // SlotArena: stable UInt32 slots for values, in fixed-size chunks, with a free list; internal
-// to Store (MemoryMessageStore's records). Chunks never move or shrink, so growth copies
-// nothing and costs at most one chunk of slack; freed slots are reused first. Not
-// thread-safe; its owner's thread. Invariant: a slot is either allocated or in `free`.
-
-struct SlotArena<Value> {
+// to Store (MemoryMessageStore's records, PendingDeliveries' entries). Chunks never move or
+// shrink, so growth copies nothing and costs at most one chunk of slack; freed slots are
+// reused first. Not thread-safe; its owner's thread. Invariants: every slot below `created`
+// holds an initialized value; a slot is either allocated or in `free`.
+//
+// Why raw chunks: the values are large (a message record is ~190 bytes) and are read a field
+// at a time. Through nested Arrays a read such as `arena[slot].record.state` copied the whole
+// value out (memmove was 4 % of the loop thread in perf); here the subscript hands out the
+// value's address, so a field read is one load. The unsafe part stays in this file: slots are
+// checked against `created` on every access, and the chunks are freed by deinit. ~Copyable
+// because the arena owns its memory: a copy would share it.
+struct SlotArena<Value>: ~Copyable {
     /// Slots per chunk: 2^14 (a few MB of records), small enough that the last chunk's slack
     /// is noise next to millions of records, large enough that the chunk table stays tiny.
     static var chunkShift: UInt32 { 14 }
     private static var chunkMask: UInt32 { (1 << chunkShift) - 1 }
+    private static var chunkSlots: Int { 1 << Int(chunkShift) }
 
-    private var chunks: [[Value]] = []
+    private var chunks: [UnsafeMutablePointer<Value>] = []
+    /// Slots ever created; all of them are initialized.
+    private var created: UInt32 = 0
     private var free: [UInt32] = []
 
+    init() {}
+
+    deinit {
+        for (index, chunk) in chunks.enumerated() {
+            let initialized = min(Int(created) - index * Self.chunkSlots, Self.chunkSlots)
+            chunk.deinitialize(count: initialized)
+            chunk.deallocate()
+        }
+    }
+
     /// Slots ever created (allocated or free).
-    var capacity: Int { chunks.reduce(0) { $0 + $1.capacity } }
+    var capacity: Int { chunks.count * Self.chunkSlots }
     var freeListCapacity: Int { free.capacity }
 
     /// Stores `value` in a free slot (or a new one) and returns the slot.
@@ -22,16 +42,12 @@ struct SlotArena<Value> {
             self[slot] = value
             return slot
         }
-        let chunkSize = 1 << Int(Self.chunkShift)
-        if chunks.isEmpty || chunks[chunks.count - 1].count == chunkSize {
-            precondition(chunks.count < 1 << (32 - Int(Self.chunkShift)), "SlotArena beyond 2^32 slots")
-            var chunk: [Value] = []
-            chunk.reserveCapacity(chunkSize)
-            chunks.append(chunk)
-        }
-        let chunkIndex = chunks.count - 1
-        chunks[chunkIndex].append(value)
-        return UInt32(chunkIndex) << Self.chunkShift | UInt32(chunks[chunkIndex].count - 1)
+        precondition(created < UInt32.max, "SlotArena beyond 2^32 slots")
+        let slot = created
+        if Int(slot >> Self.chunkShift) == chunks.count { chunks.append(Self.newChunk()) }
+        (chunks[Int(slot >> Self.chunkShift)] + Int(slot & Self.chunkMask)).initialize(to: value)
+        created += 1
+        return slot
     }
 
     /// Returns `slot` to the free list; its old value stays until the slot is reused.
@@ -39,13 +55,22 @@ struct SlotArena<Value> {
         free.append(slot)
     }
 
-    /// The value in `slot`. Mutations go through `_modify`, in place: with a plain setter,
-    /// `arena[slot].field = x` copied the whole value out and back (two copies of a ~180-byte
-    /// entry per field written, in callgrind).
-    /// (A `_read` accessor was tried for reads: through the nested arrays it retained and
-    /// released the chunk on every access, slower than `get` in perf.)
+    /// The value in `slot`, read and written in place.
     subscript(slot: UInt32) -> Value {
-        get { chunks[Int(slot >> Self.chunkShift)][Int(slot & Self.chunkMask)] }
-        _modify { yield &chunks[Int(slot >> Self.chunkShift)][Int(slot & Self.chunkMask)] }
+        unsafeAddress { UnsafePointer(address(of: slot)) }
+        unsafeMutableAddress { address(of: slot) }
+    }
+
+    @inline(__always)
+    private func address(of slot: UInt32) -> UnsafeMutablePointer<Value> {
+        precondition(slot < created, "SlotArena: slot never allocated")
+        return chunks[Int(slot >> Self.chunkShift)] + Int(slot & Self.chunkMask)
+    }
+
+    /// One chunk, uninitialized. (Advising chunks as transparent huge pages was tried: fewer
+    /// page faults, but the fault that zeroes 2 MiB stalls the loop, and p99 submit latency
+    /// doubled under load. See perf/RESULTS.md.)
+    private static func newChunk() -> UnsafeMutablePointer<Value> {
+        .allocate(capacity: chunkSlots)
     }
 }
