@@ -19,7 +19,8 @@ extension MessageRecord {
             // Over contiguous bytes (a PDU field) the bytes go straight into ShortBytes' words;
             // the generic loop below cost ~30 instructions a byte on the submit path (callgrind).
             let packed: ShortBytes? = text.withContiguousStorageIfAvailable { bytes in
-                ShortBytes(packingASCII: bytes.prefix(limit), replacingNonASCIIWith: question)
+                ShortBytes(packingASCII: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.prefix(limit))),
+                           replacingNonASCIIWith: question)
             }
             if let packed { return packed }
             var index = text.startIndex

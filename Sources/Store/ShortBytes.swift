@@ -60,6 +60,51 @@ public struct ShortBytes: RandomAccessCollection, Hashable, Sendable, Comparable
         length = UInt8(i)
     }
 
+    /// A copy of `raw`'s bytes, or nil when there are more than 20: three word stores instead
+    /// of a byte loop (the validator copies both addresses of every submit_sm).
+    @inlinable
+    public init?(copying raw: UnsafeRawBufferPointer) {
+        guard raw.count <= ShortBytes.capacity else { return nil }
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        if raw.count > 0 { withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: raw) } }
+        low = UInt64(littleEndian: words.0)
+        middle = UInt64(littleEndian: words.1)
+        high = UInt32(truncatingIfNeeded: UInt64(littleEndian: words.2))
+        length = UInt8(raw.count)
+    }
+
+    /// The first 20 of `raw`'s bytes, each byte above 0x7F replaced by `replacement` (an ASCII
+    /// byte): `init(packingASCII:replacingNonASCIIWith:)` a word at a time.
+    @inlinable
+    public init(packingASCII raw: UnsafeRawBufferPointer, replacingNonASCIIWith replacement: UInt8) {
+        self.init(copying: UnsafeRawBufferPointer(rebasing: raw.prefix(ShortBytes.capacity)))!
+        @inline(__always) func replaced(_ word: UInt64) -> UInt64 {
+            // 0xFF in every byte whose top bit is set, 0 elsewhere; then swap those bytes.
+            let high = (word & 0x8080_8080_8080_8080) >> 7
+            let mask = high &* 0xFF
+            return word & ~mask | (UInt64(replacement) &* 0x0101_0101_0101_0101) & mask
+        }
+        low = replaced(low)
+        middle = replaced(middle)
+        high = UInt32(truncatingIfNeeded: replaced(UInt64(high)))
+    }
+
+    /// Whether every byte is an ASCII digit, `0`...`9` (true when empty), a word at a time.
+    @inlinable
+    public var isAllASCIIDigits: Bool {
+        @inline(__always) func digits(_ word: UInt64, _ used: Int) -> Bool {
+            guard used > 0 else { return true }
+            let mask: UInt64 = used >= 8 ? ~0 : (1 &<< UInt64(8 * used)) &- 1
+            let tens = 0x3030_3030_3030_3030 & mask, highNibbles = 0xF0F0_F0F0_F0F0_F0F0 & mask
+            // 0x30...0x3F have high nibble 3; of those, +6 keeps only 0x30...0x39 below 0x40
+            // (no byte carries: at most 0x3F + 6).
+            return word & highNibbles == tens && (word &+ 0x0606_0606_0606_0606) & highNibbles == tens
+        }
+        let n = Int(length)
+        return digits(low, Swift.min(n, 8)) && digits(middle, Swift.min(Swift.max(n - 8, 0), 8))
+            && digits(UInt64(high), Swift.max(n - 16, 0))
+    }
+
     /// Appends `byte`; false (and nothing changed) when already full. Always inlined: the
     /// validator builds addresses and the receipt text byte by byte, and as a call this was
     /// ~22 instructions a byte (callgrind).

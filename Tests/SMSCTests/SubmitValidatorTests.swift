@@ -3,6 +3,7 @@
 import Testing
 import SMPP
 import Store
+import Carrier
 @testable import SMSC
 
 @Suite struct SubmitValidatorTests {
@@ -58,6 +59,37 @@ import Store
     @Test(arguments: ["12345", "+0123456789", "+1234567890123456", "+1212555x100", ""])
     func destinationMustBeE164_C_SUB_2(_ d: String) {
         #expect(status(check(destination: d)) == .ESME_RINVDSTADR)
+    }
+
+    /// The PDU-field parser (words at a time) agrees with the generic one on valid numbers,
+    /// every length either side of 8-15, a leading 0 or +, and a non-digit at each position.
+    @Test func e164OverAFieldAgreesWithTheGenericParser() {
+        var inputs: [String] = ["", "+", "0", "+0"]
+        for length in 6...17 {
+            let digits = String((0..<length).map { Character(String(($0 * 7 + 1) % 10)) })
+            inputs += [digits, "+" + digits, "0" + digits.dropFirst(), "+0" + digits.dropFirst()]
+            for position in 0..<length {
+                for bad in ["/", ":", "a", " ", "\u{00}", "é"] {
+                    var chars = Array(digits)
+                    chars[position] = Character(bad)
+                    inputs += [String(chars), "+" + String(chars)]
+                }
+            }
+        }
+        var random = SplitMix64(seed: 21)
+        for _ in 0..<10_000 {
+            let length = 8 + Int(random.next() % 8)
+            inputs.append(String((0..<length).map { $0 == 0 ? "123456789".randomElement(using: &random)! : "0123456789".randomElement(using: &random)! }))
+        }
+        var accepted = 0
+        for input in inputs {
+            var bytes = Array(input.utf8)
+            let field = bytes.withUnsafeMutableBytes { E164.parse(BytesView(unsafeBorrowing: UnsafeRawBufferPointer($0))) }
+            let generic = E164.parse(input.utf8)
+            #expect(field?.digits == generic?.digits && field?.number == generic?.number, "\(input.debugDescription)")
+            if generic != nil { accepted += 1 }
+        }
+        #expect(accepted == 16 + 10_000, "8...15 digits, with and without +")
     }
 
     @Test func tonAndNpiOutsideTheTablesAreRefused_C_SUB_2() {

@@ -70,7 +70,7 @@ import SMPP
             #expect(MessageID(parsing: text, format: format) == id)
             #expect(id.string(format) == (format == .decimal ? String(value)
                 : String(value, radix: 16, uppercase: format == .upperHex)))
-            // render writes the same characters (it has its own right-to-left digit loop).
+            // render writes the same characters (its own digit loop, and words for hex).
             var buffer = [UInt8](repeating: 0, count: 24)
             guard case .written(let n) = id.render(format, into: &buffer) else {
                 Issue.record("render refused 24 octets for \(value)")

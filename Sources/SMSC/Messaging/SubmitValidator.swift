@@ -167,27 +167,42 @@ enum E164 {
         return (digits, number)
     }
 
-    /// The same over a PDU field, by index (the generic version over the field's bytes cost
-    /// ~400 instructions an address in callgrind; every submit_sm parses two).
+    /// The same over a PDU field: the digits copied a word at a time and checked a word at a
+    /// time (byte by byte this was ~320 instructions an address in callgrind, and every
+    /// submit_sm parses two).
     static func parse(_ view: BytesView) -> (digits: ShortBytes, number: UInt64)? {
         view.withUnsafeBytes { raw in
-            var i = 0
-            let end = raw.count
-            if end > 0 && raw[0] == UInt8(ascii: "+") { i = 1 }
-            guard (8...15).contains(end - i), raw[i] != UInt8(ascii: "0") else { return nil }
-            var digits = ShortBytes()
-            var number: UInt64 = 0
-            while i < end {
-                let c = raw[i]
-                let digit = c &- UInt8(ascii: "0")
-                guard digit < 10 else { return nil }
-                _ = digits.append(c)
-                number = number &* 10 &+ UInt64(digit)   // at most 15 digits: no overflow
-                i += 1
-            }
-            return (digits, number)
+            let start = raw.first == UInt8(ascii: "+") ? 1 : 0
+            guard (8...15).contains(raw.count - start), raw[start] != UInt8(ascii: "0") else { return nil }
+            let field = UnsafeRawBufferPointer(rebasing: raw[start...])
+            guard let digits = ShortBytes(copying: field), digits.isAllASCIIDigits else { return nil }
+            return (digits, value(ofDigits: digits))
         }
     }
+
+    /// The value of 8...15 ASCII digits: eight at a time in a word (pairs, then quads, then
+    /// the eight), the rest right-aligned behind '0's and done the same way.
+    @inline(__always)
+    static func value(ofDigits digits: ShortBytes) -> UInt64 {
+        let words = digits.packedWords
+        let first = eightDigits(words.low)
+        let rest = digits.count - 8
+        guard rest > 0 else { return first }
+        let shift = UInt64(8 * (8 - rest))
+        let aligned = words.middle &<< shift | 0x3030_3030_3030_3030 &>> UInt64(8 * rest)
+        return first &* powersOfTen[rest] &+ eightDigits(aligned)
+    }
+
+    /// Eight ASCII digits, the most significant in the lowest byte, as a number.
+    @inline(__always)
+    static func eightDigits(_ word: UInt64) -> UInt64 {
+        var v = word &- 0x3030_3030_3030_3030
+        v = (v &* 10 &+ v &>> 8) & 0x00FF_00FF_00FF_00FF
+        v = (v &* 100 &+ v &>> 16) & 0x0000_FFFF_0000_FFFF
+        return (v &* 10_000 &+ v &>> 32) & 0xFFFF_FFFF
+    }
+
+    static let powersOfTen: [UInt64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
 
     static func parse(_ text: String) -> (digits: ShortBytes, number: UInt64)? { parse(text.utf8) }
 }
