@@ -127,6 +127,18 @@ public final class MemoryMessageStore: MessageStore {
         }
     }
 
+    /// `finish` for the carrier's outcomes, at full rate: the record is copied out only when
+    /// its receipt (or ACCEPTD notice) is due, else nil; nil too when the transition table
+    /// refused or ignored the outcome (cancelled meanwhile, already final). Most messages ask
+    /// for no receipt, and copying every record out (~190 bytes) was 3.5 % of the loop thread
+    /// in perf.
+    public func finishReturningReceipt(_ id: MessageID, state: MessageState, errorCode: UInt16, now: Int64) -> MessageRecord? {
+        guard let slot = slotByID[id.rawValue] else { return nil }
+        guard case .move(let status) = apply(.outcome(state), to: slot, now: now, errorCode: errorCode) else { return nil }
+        if status.state.isFinal { statistics.finished += 1 }
+        return slots[slot].record.wantsReceiptNotice(for: state) ? slots[slot].record : nil
+    }
+
     public func expire(now: Int64, limit: Int, _ expired: (MessageRecord) -> Void) -> Int {
         var done = 0
         while done < limit, let soonest = deadlines.min, soonest.time <= now {
@@ -198,10 +210,11 @@ public final class MemoryMessageStore: MessageStore {
     /// True when `entry` is the deadline of the live record now in its slot. A reused slot
     /// whose new record has the same deadline also answers true: expiring it at that deadline
     /// is right, and its own entry is then stale.
+    ///
+    /// No id lookup is needed: only final records leave the store (eviction and purge take
+    /// them from `finals`), so a slot whose record is not final holds a stored record.
     private func isLiveEntry(_ entry: Deadline) -> Bool {
-        let record = slots[entry.slot].record
-        return !record.state.isFinal && record.validityDeadline == entry.time
-            && slotByID[record.id.rawValue] == entry.slot
+        !slots[entry.slot].record.state.isFinal && slots[entry.slot].record.validityDeadline == entry.time
     }
 
     /// Rebuilds the heap from the live records once stale entries outnumber them (and there

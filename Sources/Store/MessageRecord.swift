@@ -104,4 +104,12 @@ public struct MessageRecord: Hashable, Sendable {
         default: return false
         }
     }
+
+    /// Whether reaching `state` sends the client a deliver_sm: a receipt it asked for, or the
+    /// ACCEPTD notice. ACCEPTED counts as final in v3.4 §5.2.28, and …9995 exists so that
+    /// clients see an ACCEPTD receipt before its UNKNOWN one: it goes out whenever receipts are
+    /// asked for (bits 0-1 = 1).
+    public func wantsReceiptNotice(for state: MessageState) -> Bool {
+        wantsReceipt(for: state) || (state == .accepted && registeredDelivery & 0x03 == 1)
+    }
 }

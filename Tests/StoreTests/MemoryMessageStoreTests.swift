@@ -29,6 +29,32 @@ import SMPP
         #expect(store.lookup(id, systemID: "acme") == record)
     }
 
+    /// The carrier's outcome path copies the record out only when a receipt (or the ACCEPTD
+    /// notice) is due; the transition is applied either way (C-SUB-8).
+    @Test(arguments: [
+        (UInt8(0), MessageState.delivered, false), (0, .undeliverable, false),
+        (1, .delivered, true), (1, .accepted, true), (1, .undeliverable, true),
+        (2, .delivered, false), (2, .undeliverable, true), (2, .accepted, false),
+        (0x10, .accepted, true), (0x10, .delivered, false),
+    ])
+    func outcomesReturnTheRecordOnlyWhenAReceiptIsDue_C_SUB_8(registered: UInt8, state: MessageState, wanted: Bool) {
+        let store = MemoryMessageStore()
+        store.mustInsert(makeRecord(id, registeredDelivery: registered))
+        let returned = store.finishReturningReceipt(id, state: state, errorCode: 7, now: testNow + 5)
+        #expect((returned != nil) == wanted)
+        let stored = store.record(id)!
+        #expect(stored.state == state, "the outcome is applied whether or not a receipt is due")
+        if let returned { #expect(returned == stored) }
+        #expect(stored.wantsReceiptNotice(for: state) == wanted)
+        #expect(store.statistics.finished == (state.isFinal ? 1 : 0))
+        // A refused outcome (already final) returns nothing and changes nothing.
+        if state.isFinal {
+            #expect(store.finishReturningReceipt(id, state: .rejected, errorCode: 0, now: testNow + 6) == nil)
+            #expect(store.record(id)!.state == state)
+        }
+        #expect(store.finishReturningReceipt(MessageID(rawValue: 0x9999), state: state, errorCode: 0, now: testNow) == nil)
+    }
+
     @Test func cancelBeforeForwardedDeletes_C_MGT_2() {
         let store = MemoryMessageStore()
         store.mustInsert(makeRecord(id))

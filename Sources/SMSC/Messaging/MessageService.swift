@@ -244,9 +244,9 @@ final class MessageService {
         let handled = carrier.drainEvents(limit: limit) { event in
             switch event {
             case .outcome(let raw, let state, let err, _):
-                switch store.finish(MessageID(rawValue: raw), state: state, errorCode: err, now: t) {
-                case .finished(let r), .updated(let r): receiptIfWanted(r, state: state)
-                default: break   // cancelled meanwhile, or already final: the transition table refused it
+                // nil: no receipt wanted, or cancelled meanwhile / already final (refused).
+                if let r = store.finishReturningReceipt(MessageID(rawValue: raw), state: state, errorCode: err, now: t) {
+                    enqueue(.receipt(r), forAccount: r.systemID)
                 }
             case .mo(let mo):
                 guard let account = accountsByIndex[mo.accountIndex] else { return }
@@ -262,10 +262,7 @@ final class MessageService {
     }
 
     private func receiptIfWanted(_ r: MessageRecord, state: MessageState) {
-        // ACCEPTED counts as final in v3.4 §5.2.28, and …9995 exists so that clients see an
-        // ACCEPTD receipt before its UNKNOWN one: it is sent whenever receipts are asked for.
-        let acceptedWanted = state == .accepted && r.registeredDelivery & 0x03 == 1
-        guard r.wantsReceipt(for: state) || acceptedWanted else { return }
+        guard r.wantsReceiptNotice(for: state) else { return }
         enqueue(.receipt(r), forAccount: r.systemID)
     }
 
