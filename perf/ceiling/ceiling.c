@@ -75,37 +75,43 @@ static int io(struct conn *c) {      /* 0 keep, -1 close */
         c->ready = 1;
     }
     for (;;) {
-        int n;
-        if (c->ssl) {
-            n = SSL_read(c->ssl, c->in + c->in_len, (int)(BUF - c->in_len));
-            if (n <= 0) { int e = SSL_get_error(c->ssl, n); if (e == SSL_ERROR_WANT_READ) break; if (e == SSL_ERROR_WANT_WRITE) break; return closing("SSL_read", e); }
-        } else {
-            n = (int)read(c->fd, c->in + c->in_len, BUF - c->in_len);
-            if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-            if (n <= 0) return -1;
-        }
-        c->in_len += (size_t)n;
-        respond(c);
-        if (c->in_len == BUF) break;
-    }
-    while (c->out_off < c->out_len) {   /* one write per burst */
-        size_t len = c->retry_len ? c->retry_len : c->out_len - c->out_off;
-        int n = c->ssl ? SSL_write(c->ssl, c->out + c->out_off, (int)len)
-                       : (int)write(c->fd, c->out + c->out_off, len);
-        if (n <= 0) {
+        for (;;) {
+            int n;
             if (c->ssl) {
-                int e = SSL_get_error(c->ssl, n);
-                if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) { c->retry_len = len; return 0; }
-                return closing("SSL_write", e);
+                n = SSL_read(c->ssl, c->in + c->in_len, (int)(BUF - c->in_len));
+                if (n <= 0) { int e = SSL_get_error(c->ssl, n); if (e == SSL_ERROR_WANT_READ) break; if (e == SSL_ERROR_WANT_WRITE) break; return closing("SSL_read", e); }
+            } else {
+                n = (int)read(c->fd, c->in + c->in_len, BUF - c->in_len);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+                if (n <= 0) return -1;
             }
-            if (errno == EAGAIN) return 0;
-            return -1;
+            c->in_len += (size_t)n;
+            respond(c);
+            if (c->in_len == BUF) break;
         }
-        c->retry_len = 0;
-        c->out_off += (size_t)n;
+        while (c->out_off < c->out_len) {   /* one write per burst */
+            size_t len = c->retry_len ? c->retry_len : c->out_len - c->out_off;
+            int n = c->ssl ? SSL_write(c->ssl, c->out + c->out_off, (int)len)
+                           : (int)write(c->fd, c->out + c->out_off, len);
+            if (n <= 0) {
+                if (c->ssl) {
+                    int e = SSL_get_error(c->ssl, n);
+                    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) { c->retry_len = len; return 0; }
+                    return closing("SSL_write", e);
+                }
+                if (errno == EAGAIN) return 0;
+                return -1;
+            }
+            c->retry_len = 0;
+            c->out_off += (size_t)n;
+        }
+        c->out_off = c->out_len = 0;
+        /* Reading stopped at WANT_READ: nothing is left unseen. It stopped because input was
+           full (answers held back by a full output): the socket, or OpenSSL's read-ahead
+           buffer, may hold more that no new edge will announce; answer and read on. */
+        if (c->in_len < BUF) return 0;
+        respond(c);
     }
-    c->out_off = c->out_len = 0;
-    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -115,6 +121,9 @@ int main(int argc, char **argv) {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    /* Read-ahead, as smppd has: one read(2) per socket-full of records. io() reads until
+       WANT_READ, or comes back for what it left (see the end of io()). */
+    SSL_CTX_set_read_ahead(ctx, 1);
     if (SSL_CTX_use_certificate_chain_file(ctx, argv[2]) != 1 || SSL_CTX_use_PrivateKey_file(ctx, argv[3], SSL_FILETYPE_PEM) != 1) {
         ERR_print_errors_fp(stderr); return 1;
     }
