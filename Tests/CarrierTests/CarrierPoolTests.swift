@@ -77,6 +77,30 @@ func drain(_ pool: CarrierPool, until deadlineMs: Int64, _ body: (CarrierEvent) 
         #expect(mos.allSatisfy { $0.accountIndex == 3 && $0.destination == 12_125_550_100 && !$0.text.isEmpty })
     }
 
+    /// Idle workers stop napping and sleep until woken (an idle daemon does not tick); a
+    /// single submission then still reaches the carrier at once, below the nappers' backlog.
+    @Test func idleWorkersSleepDeeplyAndOneSubmissionWakesThem() {
+        let pool = CarrierPool(settings: fastSettings()) {}
+        pool.start()
+        defer { pool.stop() }
+        var id: UInt64 = 0
+        for round in 0..<3 {
+            let deadline = realtimeMillis() + 10_000
+            while pool.deeplySleepingWorkers < pool.model.settings.workers && realtimeMillis() < deadline { usleep(1_000) }
+            #expect(pool.deeplySleepingWorkers == pool.model.settings.workers, "round \(round): workers asleep")
+            id += 1
+            #expect(pool.trySubmit(CarrierSubmission(messageID: id, accountIndex: 0, source: 1, destination: 447_700_900_000,
+                                                     submitTimeMs: realtimeMillis(), validityDeadlineMs: 0)))
+            pool.wakeWorkersIfNeeded()   // as the loop does before it sleeps
+            var outcome = false
+            // A deep sleep lasts up to longestSleepMs (5 s): an outcome well before that means
+            // the wake worked (the bound is generous for a loaded machine, not a speed check).
+            drain(pool, until: realtimeMillis() + CarrierPool.longestSleepMs / 2, { if case .outcome(let got, _, _, _) = $0, got == id { outcome = true } },
+                  done: { outcome })
+            #expect(outcome, "round \(round): woken for one submission")
+        }
+    }
+
     @Test func stopJoinsWithWorkPending() {
         var s = fastSettings()
         s.latencyMinMs = 60_000; s.latencyMedianMs = 60_000; s.latencyMaxMs = 60_000
