@@ -144,10 +144,9 @@ final class MessageService {
 
     /// Validates, charges and stores one message and hands it to the carrier.
     func submit(_ fields: SubmitFields, account bound: BoundAccount) -> SubmitOutcome {
-        let account = bound.value
         let t = now
         let v: ValidatedSubmit
-        switch SubmitValidator.validate(fields, account: account, nowMs: t) {
+        switch SubmitValidator.validate(fields, rules: bound.sourceRules, nowMs: t) {
         case .valid(let ok): v = ok
         case .refused(let status): return .refused(status)
         }

@@ -49,8 +49,28 @@ struct ValidatedSubmit {
     var validityDeadlineMs: Int64?
 }
 
+/// What an account may send from (C-SUB-2), worked out once per bind instead of per submit_sm
+/// (reading the Account for each message copied its reference-counted fields).
+struct SourceRules {
+    /// The default number, parsed: the source of a submit_sm with an empty source_addr.
+    let defaultSource: (digits: ShortBytes, number: UInt64)?
+    /// The account's numbers without '+'; empty: any source (a bare --account ID:PASSWORD).
+    let owned: [ShortBytes]
+
+    init(_ account: Account) {
+        defaultSource = account.defaultNumber.flatMap { E164.parse($0) }
+        owned = account.numbers.map { ShortBytes(truncating: $0.hasPrefix("+") ? $0.utf8.dropFirst() : $0.utf8[...]) }
+    }
+
+    func owns(_ digits: ShortBytes) -> Bool { owned.isEmpty || owned.contains(digits) }
+}
+
 enum SubmitValidator {
     static func validate(_ f: SubmitFields, account: Account, nowMs: Int64) -> SubmitCheck {
+        validate(f, rules: SourceRules(account), nowMs: nowMs)
+    }
+
+    static func validate(_ f: SubmitFields, rules: SourceRules, nowMs: Int64) -> SubmitCheck {
         // C-SUB-7: no scheduling over SMPP.
         if f.scheduleDeliveryTime.count > 0 { return .refused(.ESME_RINVSCHED) }
         var validity: Int64? = nil
@@ -66,10 +86,10 @@ enum SubmitValidator {
         guard f.sourceAddrNpi.isKnown else { return .refused(.ESME_RINVSRCNPI) }
         let source: (digits: ShortBytes, number: UInt64)
         if f.sourceAddr.count == 0 {
-            guard let d = account.defaultNumber, let parsed = E164.parse(d) else { return .refused(.ESME_RINVSRCADR) }
+            guard let parsed = rules.defaultSource else { return .refused(.ESME_RINVSRCADR) }
             source = parsed
         } else {
-            guard let parsed = E164.parse(f.sourceAddr), account.owns(number: parsed.digits) else {
+            guard let parsed = E164.parse(f.sourceAddr), rules.owns(parsed.digits) else {
                 return .refused(.ESME_RINVSRCADR)
             }
             source = parsed
@@ -205,16 +225,4 @@ enum E164 {
     static let powersOfTen: [UInt64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
 
     static func parse(_ text: String) -> (digits: ShortBytes, number: UInt64)? { parse(text.utf8) }
-}
-
-extension Account {
-    /// Whether `digits` (no `+`) is one of the account's numbers (C-SUB-2). An account with
-    /// no numbers configured (a bare `--account ID:PASSWORD` for load tests) may send from any.
-    func owns(number digits: ShortBytes) -> Bool {
-        if numbers.isEmpty { return true }
-        return numbers.contains { n in
-            let stripped = n.hasPrefix("+") ? n.utf8.dropFirst() : n.utf8[...]
-            return stripped.elementsEqual(digits)
-        }
-    }
 }
