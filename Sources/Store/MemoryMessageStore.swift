@@ -192,7 +192,8 @@ public final class MemoryMessageStore: MessageStore {
         if next.state.isFinal {
             // An expired message ended at its deadline, not when the sweep noticed.
             slots[slot].record.finalTime = event == .expire ? min(slots[slot].record.validityDeadline ?? now, now) : now
-            if case .outcome = event { slots[slot].record.errorCode = min(errorCode, 999) }
+            // Stored as 0 at insert: writing a 0 would only touch another cache line.
+            if case .outcome = event, errorCode != 0 { slots[slot].record.errorCode = min(errorCode, 999) }
             // Its heap entry stays behind (lazy deletion, see the file header).
             liveRecords -= 1
             finals.append(slot)

@@ -40,6 +40,17 @@ import Carrier
         #expect(h.count == 4)
         #expect(h.sum == 0.0001 + 0.0002 + 1 + 100)
     }
+
+    /// A burst's answers are observed at once: n observations of the same value.
+    @Test func observingACountEqualsObservingEachOne() {
+        var once = LatencyHistogram(), each = LatencyHistogram()
+        for (seconds, n) in [(0.00005, 3), (0.003, 16), (0.7, 1), (99.0, 2)] {
+            once.observe(seconds, count: n)
+            for _ in 0..<n { each.observe(seconds) }
+        }
+        #expect(once.counts == each.counts && once.count == each.count && once.count == 22)
+        #expect(abs(once.sum - each.sum) < 1e-9)
+    }
 }
 
 /// The submit path copies the receipt text's ShortBytes words straight into the carrier's

@@ -12,15 +12,16 @@ struct LatencyHistogram {
     private(set) var sum: Double = 0
     private(set) var count: UInt64 = 0
 
-    mutating func observe(_ seconds: Double) {
-        sum += seconds
-        count += 1
+    /// Records `count` observations of `seconds`.
+    mutating func observe(_ seconds: Double, count n: Int = 1) {
+        sum += seconds * Double(n)
+        count += UInt64(n)
         var lo = 0, hi = Self.bounds.count   // first bound >= seconds, or bounds.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if Self.bounds[mid] < seconds { lo = mid + 1 } else { hi = mid }
         }
-        perBucket[lo] &+= 1
+        perBucket[lo] &+= UInt64(n)
     }
 
     /// Cumulative counts per bound (observations <= bounds[i]), as Prometheus wants them.
@@ -100,6 +101,6 @@ final class Metrics {
         outCounter.increment(command: command, status: status)
     }
 
-    func observeSubmitLatency(seconds: Double) { submitResp.observe(seconds) }
+    func observeSubmitLatency(seconds: Double, count: Int = 1) { submitResp.observe(seconds, count: count) }
     func observeReceiptLatency(seconds: Double) { submitReceipt.observe(seconds) }
 }

@@ -28,7 +28,7 @@ struct SlotArena<Value>: ~Copyable {
         for (index, chunk) in chunks.enumerated() {
             let initialized = min(Int(created) - index * Self.chunkSlots, Self.chunkSlots)
             chunk.deinitialize(count: initialized)
-            chunk.deallocate()
+            UnsafeMutableRawPointer(chunk).deallocate()
         }
     }
 
@@ -70,7 +70,10 @@ struct SlotArena<Value>: ~Copyable {
     /// One chunk, uninitialized. (Advising chunks as transparent huge pages was tried: fewer
     /// page faults, but the fault that zeroes 2 MiB stalls the loop, and p99 submit latency
     /// doubled under load. See perf/RESULTS.md.)
+    /// Cache-line aligned, so the layout of a value decides which of its bytes share a line.
     private static func newChunk() -> UnsafeMutablePointer<Value> {
-        .allocate(capacity: chunkSlots)
+        UnsafeMutableRawPointer.allocate(byteCount: chunkSlots * MemoryLayout<Value>.stride,
+                                         alignment: max(64, MemoryLayout<Value>.alignment))
+            .bindMemory(to: Value.self, capacity: chunkSlots)
     }
 }
