@@ -34,12 +34,14 @@ var package = Package(
             path: "CShims",
             linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("microhttpd")]
         ),
+        // CPU intrinsics Swift cannot spell (a prefetch hint): header-only, no libraries.
+        .target(name: "CIntrinsics", path: "CIntrinsics"),
         // The protocol: no I/O, no threads, imports nothing of ours.
         .target(name: "SMPP", swiftSettings: common),
         // Bounded lock-free queues between the loop thread and the workers.
         .target(name: "Queues", swiftSettings: common),
         // Message records, states, pending deliveries: pure loop-thread logic, no I/O.
-        .target(name: "Store", dependencies: ["SMPP"], swiftSettings: common),
+        .target(name: "Store", dependencies: ["SMPP", "CIntrinsics"], swiftSettings: common),
         // libev + OpenSSL + sockets + rings: knows bytes, not SMPP.
         .target(name: "Reactor", dependencies: ["CShims", "Queues"], swiftSettings: common),
         // The worker pool that plays the carrier: latency, outcomes, MO (CONTRACT §8).

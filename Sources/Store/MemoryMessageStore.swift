@@ -52,6 +52,7 @@ public final class MemoryMessageStore: MessageStore {
     public func insert(_ record: MessageRecord) -> InsertResult {
         guard slotByID[record.id.rawValue] == nil else { return .duplicateID }
         if slotByID.count >= configuration.capacity {
+            warmUpcomingEviction()
             guard let oldest = finals.removeFirst() else {
                 statistics.refusedFull += 1
                 return .full
@@ -136,7 +137,9 @@ public final class MemoryMessageStore: MessageStore {
         guard let slot = slotByID[id.rawValue] else { return nil }
         guard case .move(let status) = apply(.outcome(state), to: slot, now: now, errorCode: errorCode) else { return nil }
         if status.state.isFinal { statistics.finished += 1 }
-        return slots[slot].record.wantsReceiptNotice(for: state) ? slots[slot].record : nil
+        // Field by field: a method call on the record copied all of it (twice, in callgrind).
+        let wanted = MessageRecord.wantsReceiptNotice(registeredDelivery: slots[slot].record.registeredDelivery, for: state)
+        return wanted ? slots[slot].record : nil
     }
 
     public func expire(now: Int64, limit: Int, _ expired: (MessageRecord) -> Void) -> Int {
@@ -176,7 +179,8 @@ public final class MemoryMessageStore: MessageStore {
     private func apply(_ event: MessageEvent, to slot: UInt32, now: Int64, errorCode: UInt16 = 0) -> Transition {
         // Fields are read and written in place in the arena (no copy of the 139-byte record:
         // copying it out and back was most of this function's cost in perf).
-        let status = slots[slot].record.status(at: now)
+        let status = MessageStatus(state: slots[slot].record.state,
+                                   isForwarded: slots[slot].record.isForwarded || now >= slots[slot].record.forwardDeadline)
         if status.isForwarded != slots[slot].record.isForwarded, !status.state.isFinal {
             // The hold deadline passed: record it, whatever the event's answer.
             slots[slot].record.isForwarded = true
@@ -200,6 +204,16 @@ public final class MemoryMessageStore: MessageStore {
             compactDeadlinesIfStale()
         }
         return transition
+    }
+
+    /// At capacity every insert evicts the oldest final record, untouched for minutes: reading
+    /// its id and then its index bucket were two cache misses per message (remove(slot:) was
+    /// 6 % of the loop thread in perf). So the loads are started early: the record 16
+    /// evictions ahead, and the index bucket of the one 8 ahead, whose record is in cache by
+    /// then. Prefetches are hints: nothing waits for them.
+    private func warmUpcomingEviction() {
+        if let far = finals.element(at: 16) { slots.prefetch(far) }
+        if let near = finals.element(at: 8) { slotByID.prefetch(slots[near].record.id.rawValue) }
     }
 
     private func remove(slot: UInt32) {

@@ -100,6 +100,21 @@ public struct MessageRecord: Hashable, Sendable {
     /// intermediate notification), the non-final ones (ACCEPTED).
     @inlinable
     public func wantsReceipt(for state: MessageState) -> Bool {
+        Self.wantsReceipt(registeredDelivery: registeredDelivery, for: state)
+    }
+
+    /// Whether reaching `state` sends the client a deliver_sm: a receipt it asked for, or the
+    /// ACCEPTD notice. ACCEPTED counts as final in v3.4 §5.2.28, and …9995 exists so that
+    /// clients see an ACCEPTD receipt before its UNKNOWN one: it goes out whenever receipts are
+    /// asked for (bits 0-1 = 1).
+    @inlinable
+    public func wantsReceiptNotice(for state: MessageState) -> Bool {
+        Self.wantsReceiptNotice(registeredDelivery: registeredDelivery, for: state)
+    }
+
+    /// `wantsReceipt(for:)` from the one field it reads (the store asks without copying a record).
+    @inlinable
+    public static func wantsReceipt(registeredDelivery: UInt8, for state: MessageState) -> Bool {
         guard state.isFinal else { return registeredDelivery & 0x10 != 0 }
         switch registeredDelivery & 0x03 {
         case 1: return true
@@ -108,11 +123,9 @@ public struct MessageRecord: Hashable, Sendable {
         }
     }
 
-    /// Whether reaching `state` sends the client a deliver_sm: a receipt it asked for, or the
-    /// ACCEPTD notice. ACCEPTED counts as final in v3.4 §5.2.28, and …9995 exists so that
-    /// clients see an ACCEPTD receipt before its UNKNOWN one: it goes out whenever receipts are
-    /// asked for (bits 0-1 = 1).
-    public func wantsReceiptNotice(for state: MessageState) -> Bool {
-        wantsReceipt(for: state) || (state == .accepted && registeredDelivery & 0x03 == 1)
+    /// `wantsReceiptNotice(for:)` from the one field it reads.
+    @inlinable
+    public static func wantsReceiptNotice(registeredDelivery: UInt8, for state: MessageState) -> Bool {
+        wantsReceipt(registeredDelivery: registeredDelivery, for: state) || (state == .accepted && registeredDelivery & 0x03 == 1)
     }
 }

@@ -26,6 +26,8 @@
 // its home is at most one more than the previous bucket's key's (no empty bucket inside a
 // probe run, runs ordered by distance).
 
+import CIntrinsics
+
 struct IDIndex {
     /// UInt64.max marks an empty bucket; that one key, if ever stored, lives in `maxKeySlot`.
     private static let empty = UInt64.max
@@ -70,6 +72,13 @@ struct IDIndex {
             i = (i + 1) & mask
             probed += 1
         }
+    }
+
+    /// Starts loading `key`'s home bucket into cache (both arrays), for a lookup soon.
+    func prefetch(_ key: UInt64) {
+        let i = home(key)
+        keys.withUnsafeBufferPointer { smppd_prefetch_read($0.baseAddress! + i) }
+        slots.withUnsafeBufferPointer { smppd_prefetch_read($0.baseAddress! + i) }
     }
 
     subscript(key: UInt64) -> UInt32? {

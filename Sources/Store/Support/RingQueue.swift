@@ -15,6 +15,11 @@ struct RingQueue<Element> {
     var capacity: Int { storage.count }
     var first: Element? { count == 0 ? nil : storage[head] }
 
+    /// The element `offset` places behind the front (0 = `first`), nil past the back.
+    func element(at offset: Int) -> Element? {
+        offset < count ? storage[(head + offset) & (storage.count - 1)] : nil
+    }
+
     /// Adds `element` at the back; amortised O(1).
     mutating func append(_ element: Element) {
         if count == storage.count { resize(to: Swift.max(16, storage.count * 2)) }

@@ -10,6 +10,8 @@
 // value's address, so a field read is one load. The unsafe part stays in this file: slots are
 // checked against `created` on every access, and the chunks are freed by deinit. ~Copyable
 // because the arena owns its memory: a copy would share it.
+import CIntrinsics
+
 struct SlotArena<Value>: ~Copyable {
     /// Slots per chunk: 2^14 (a few MB of records), small enough that the last chunk's slack
     /// is noise next to millions of records, large enough that the chunk table stays tiny.
@@ -59,6 +61,11 @@ struct SlotArena<Value>: ~Copyable {
     subscript(slot: UInt32) -> Value {
         unsafeAddress { UnsafePointer(address(of: slot)) }
         unsafeMutableAddress { address(of: slot) }
+    }
+
+    /// Starts loading the first cache line of `slot`'s value, for a read soon.
+    func prefetch(_ slot: UInt32) {
+        smppd_prefetch_read(address(of: slot))
     }
 
     @inline(__always)

@@ -1,0 +1,2 @@
+// CIntrinsics is header-only (include/CIntrinsics.h); SwiftPM wants one source file per C target.
+#include "CIntrinsics.h"
