@@ -68,6 +68,12 @@ struct SlotArena<Value>: ~Copyable {
         smppd_prefetch_read(address(of: slot))
     }
 
+    /// Starts loading every cache line of `slot`'s value, to be overwritten soon.
+    func prefetchForOverwrite(_ slot: UInt32) {
+        let start = UnsafeRawPointer(address(of: slot))
+        for offset in stride(from: 0, to: MemoryLayout<Value>.size, by: 64) { smppd_prefetch_write(start + offset) }
+    }
+
     @inline(__always)
     private func address(of slot: UInt32) -> UnsafeMutablePointer<Value> {
         precondition(slot < created, "SlotArena: slot never allocated")
