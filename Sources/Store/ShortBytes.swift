@@ -60,24 +60,27 @@ public struct ShortBytes: RandomAccessCollection, Hashable, Sendable, Comparable
         length = UInt8(i)
     }
 
-    /// A copy of `raw`'s bytes, or nil when there are more than 20: three word stores instead
-    /// of a byte loop (the validator copies both addresses of every submit_sm).
+    /// The first `count` bytes of `words` (laid out as `packedWords`: byte i at bits 8*(i%8)
+    /// of word i/8), or nil when `count` is above 20. Bytes past `count` are cleared. With
+    /// `BytesView.packedWords(from:count:)`, a field becomes a ShortBytes in three word moves
+    /// instead of a byte loop (the validator copies both addresses of every submit_sm).
     @inlinable
-    public init?(copying raw: UnsafeRawBufferPointer) {
-        guard raw.count <= ShortBytes.capacity else { return nil }
-        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        if raw.count > 0 { withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: raw) } }
-        low = UInt64(littleEndian: words.0)
-        middle = UInt64(littleEndian: words.1)
-        high = UInt32(truncatingIfNeeded: UInt64(littleEndian: words.2))
-        length = UInt8(raw.count)
+    public init?(packed words: (UInt64, UInt64, UInt64), count: Int) {
+        guard count >= 0 && count <= ShortBytes.capacity else { return nil }
+        @inline(__always) func kept(_ word: UInt64, _ used: Int) -> UInt64 {
+            used >= 8 ? word : used <= 0 ? 0 : word & ((1 &<< UInt64(8 * used)) &- 1)
+        }
+        low = kept(words.0, count)
+        middle = kept(words.1, count - 8)
+        high = UInt32(truncatingIfNeeded: kept(words.2, count - 16))
+        length = UInt8(count)
     }
 
-    /// The first 20 of `raw`'s bytes, each byte above 0x7F replaced by `replacement` (an ASCII
-    /// byte): `init(packingASCII:replacingNonASCIIWith:)` a word at a time.
+    /// As `init?(packed:count:)` with every byte above 0x7F replaced by `replacement` (an ASCII
+    /// byte) and at most the first 20 kept: the receipt's text field, a word at a time.
     @inlinable
-    public init(packingASCII raw: UnsafeRawBufferPointer, replacingNonASCIIWith replacement: UInt8) {
-        self.init(copying: UnsafeRawBufferPointer(rebasing: raw.prefix(ShortBytes.capacity)))!
+    public init(packingASCII words: (UInt64, UInt64, UInt64), count: Int, replacingNonASCIIWith replacement: UInt8) {
+        self.init(packed: words, count: Swift.min(Swift.max(count, 0), ShortBytes.capacity))!
         @inline(__always) func replaced(_ word: UInt64) -> UInt64 {
             // 0xFF in every byte whose top bit is set, 0 elsewhere; then swap those bytes.
             let high = (word & 0x8080_8080_8080_8080) >> 7

@@ -1,7 +1,8 @@
-// ShortBytes' word-at-a-time paths (copying, ASCII packing, the digit check) against their
-// byte-by-byte definitions, over every length and the bytes at each boundary.
+// ShortBytes' word-at-a-time paths (packed words from a BytesView, ASCII packing, the digit
+// check) against their byte-by-byte definitions, over every length and the bytes at each boundary.
 import Testing
 import Carrier
+import SMPP
 @testable import Store
 
 @Suite struct ShortBytesWordTests {
@@ -15,29 +16,54 @@ import Carrier
         }
     }
 
-    @Test func copyingMatchesAppendingEveryByte() {
+    /// The words of `bytes[offset ..< offset + count]`, through a BytesView.
+    func words(_ bytes: [UInt8], from offset: Int = 0, count: Int? = nil) -> (UInt64, UInt64, UInt64)? {
+        bytes.withUnsafeBytes { BytesView(unsafeBorrowing: $0).packedWords(from: offset, count: count ?? bytes.count - offset) }
+    }
+
+    @Test func packedWordsMatchAppendingEveryByte() {
         var random = SplitMix64(seed: 11)
         for count in 0...ShortBytes.capacity {
             for _ in 0..<200 {
-                let bytes = randomBytes(count, &random, digitsMostly: false)
-                let copied = bytes.withUnsafeBytes { ShortBytes(copying: $0) }
-                #expect(copied == ShortBytes(bytes), "\(bytes)")
-                #expect(copied.map(Array.init) == bytes)
+                let bytes = randomBytes(count + 3, &random, digitsMostly: false)
+                // From an offset, so the bytes around the field must not leak in.
+                let packed = words(bytes, from: 1, count: count).flatMap { ShortBytes(packed: $0, count: count) }
+                #expect(packed == ShortBytes(bytes[1..<(1 + count)]), "\(bytes)")
             }
         }
-        let tooLong = [UInt8](repeating: 0x31, count: ShortBytes.capacity + 1)
-        #expect(tooLong.withUnsafeBytes { ShortBytes(copying: $0) } == nil)
+        #expect(words([UInt8](repeating: 0x31, count: 25)) == nil, "more than 24 bytes")
+        #expect(words([1, 2, 3], from: 2, count: 2) == nil, "past the end")
+        #expect(words([1, 2, 3], from: -1, count: 1) == nil)
+        #expect(ShortBytes(packed: (.max, .max, .max), count: 21) == nil)
+        // Bytes past `count` are cleared, so == and hashing stay exact.
+        #expect(ShortBytes(packed: (.max, .max, .max), count: 9) == ShortBytes([UInt8](repeating: 0xFF, count: 9)))
     }
 
-    @Test func packingASCIIFromRawBytesMatchesTheGenericPacking() {
+    @Test func packingASCIIWordsMatchesTheGenericPacking() {
         var random = SplitMix64(seed: 12)
-        for count in 0...(ShortBytes.capacity + 5) {
+        for count in 0...(ShortBytes.capacity + 4) {
             for _ in 0..<200 {
                 let bytes = randomBytes(count, &random, digitsMostly: false)
-                let raw = bytes.withUnsafeBytes { ShortBytes(packingASCII: $0, replacingNonASCIIWith: UInt8(ascii: "?")) }
+                let taken = min(count, ShortBytes.capacity)
+                let packed = ShortBytes(packingASCII: words(bytes, count: taken)!, count: taken, replacingNonASCIIWith: UInt8(ascii: "?"))
                 let generic = ShortBytes(packingASCII: bytes, replacingNonASCIIWith: UInt8(ascii: "?"))
-                #expect(raw == generic, "\(bytes)")
-                #expect(Array(raw) == bytes.prefix(ShortBytes.capacity).map { $0 <= 0x7F ? $0 : UInt8(ascii: "?") })
+                #expect(packed == generic, "\(bytes)")
+                #expect(Array(packed) == bytes.prefix(ShortBytes.capacity).map { $0 <= 0x7F ? $0 : UInt8(ascii: "?") })
+            }
+        }
+    }
+
+    /// The receipt text from a PDU field (words) and from the bytes (generic) agree, at any
+    /// offset (after a UDH) and in every coding.
+    @Test func receiptTextFromAFieldMatchesTheGenericOne() {
+        var random = SplitMix64(seed: 14)
+        for coding in [DataCoding(rawValue: 0x00), DataCoding(rawValue: 0x01), DataCoding(rawValue: 0x03), DataCoding(rawValue: 0x08)] {
+            for count in [0, 1, 7, 8, 19, 20, 21, 40, 140] {
+                for offset in [0, 1, 6] where offset <= count {
+                    let bytes = randomBytes(count, &random, digitsMostly: false)
+                    let field = bytes.withUnsafeBytes { MessageRecord.receiptText(of: BytesView(unsafeBorrowing: $0), from: offset, coding: coding) }
+                    #expect(field == MessageRecord.receiptText(of: bytes[offset...], coding: coding), "\(coding) \(bytes) from \(offset)")
+                }
             }
         }
     }

@@ -52,6 +52,21 @@ public struct BytesView {
         try body(UnsafeRawBufferPointer(start: start, count: count))
     }
 
+    /// Bytes `offset ..< offset + length` (at most 24) packed little-endian into three words,
+    /// byte i at bits 8*(i%8) of word i/8, the rest zero; nil when out of range. One copy
+    /// instead of a byte loop: for fixed-size inline holders such as Store's ShortBytes.
+    @inlinable
+    public func packedWords(from offset: Int, count length: Int) -> (UInt64, UInt64, UInt64)? {
+        guard offset >= 0, length >= 0, length <= 24, offset <= count - length else { return nil }
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        if length > 0 {
+            Swift.withUnsafeMutableBytes(of: &words) { out in
+                out.copyMemory(from: UnsafeRawBufferPointer(start: start.unsafelyUnwrapped + offset, count: length))
+            }
+        }
+        return (UInt64(littleEndian: words.0), UInt64(littleEndian: words.1), UInt64(littleEndian: words.2))
+    }
+
     /// The byte at `offset` (bounds-checked).
     @inlinable
     public subscript(offset: Int) -> UInt8 {

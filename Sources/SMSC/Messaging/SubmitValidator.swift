@@ -110,7 +110,7 @@ enum SubmitValidator {
             }
             segments = payload.withUnsafeBytes { Self.segmentCount(byteCount: $0.count, coding: coding, bytes: $0) }
             guard segments <= 255 else { return .refused(.ESME_RINVMSGLEN) }
-            receiptText = payload.withUnsafeBytes { MessageRecord.receiptText(of: $0, coding: coding) }
+            receiptText = MessageRecord.receiptText(of: payload, from: 0, coding: coding)
         } else {
             let hasUDH = f.esmClass & 0x40 != 0
             var textStart = 0
@@ -134,9 +134,7 @@ enum SubmitValidator {
                                     hasConcatenationUDH: concatenation != nil)
             }
             guard case .ok = check else { return .refused(.ESME_RINVMSGLEN) }
-            receiptText = f.shortMessage.withUnsafeBytes { raw in
-                MessageRecord.receiptText(of: raw[textStart...], coding: coding)
-            }
+            receiptText = MessageRecord.receiptText(of: f.shortMessage, from: textStart, coding: coding)
         }
         return .valid(ValidatedSubmit(
             source: StoredAddress(source.digits, ton: f.sourceAddrTon.rawValue == 0 && f.sourceAddr.count == 0 ? 1 : f.sourceAddrTon.rawValue,
@@ -191,13 +189,12 @@ enum E164 {
     /// time (byte by byte this was ~320 instructions an address in callgrind, and every
     /// submit_sm parses two).
     static func parse(_ view: BytesView) -> (digits: ShortBytes, number: UInt64)? {
-        view.withUnsafeBytes { raw in
-            let start = raw.first == UInt8(ascii: "+") ? 1 : 0
-            guard (8...15).contains(raw.count - start), raw[start] != UInt8(ascii: "0") else { return nil }
-            let field = UnsafeRawBufferPointer(rebasing: raw[start...])
-            guard let digits = ShortBytes(copying: field), digits.isAllASCIIDigits else { return nil }
-            return (digits, value(ofDigits: digits))
-        }
+        let start = view.count > 0 && view[0] == UInt8(ascii: "+") ? 1 : 0
+        let length = view.count - start
+        guard (8...15).contains(length), view[start] != UInt8(ascii: "0"),
+              let words = view.packedWords(from: start, count: length),
+              let digits = ShortBytes(packed: words, count: length), digits.isAllASCIIDigits else { return nil }
+        return (digits, value(ofDigits: digits))
     }
 
     /// The value of 8...15 ASCII digits: eight at a time in a word (pairs, then quads, then

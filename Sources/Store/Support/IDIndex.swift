@@ -26,8 +26,6 @@
 // its home is at most one more than the previous bucket's key's (no empty bucket inside a
 // probe run, runs ordered by distance).
 
-import CIntrinsics
-
 struct IDIndex {
     /// UInt64.max marks an empty bucket; that one key, if ever stored, lives in `maxKeySlot`.
     private static let empty = UInt64.max
@@ -77,8 +75,8 @@ struct IDIndex {
     /// Starts loading `key`'s home bucket into cache (both arrays), for a lookup soon.
     func prefetch(_ key: UInt64) {
         let i = home(key)
-        keys.withUnsafeBufferPointer { smppd_prefetch_read($0.baseAddress! + i) }
-        slots.withUnsafeBufferPointer { smppd_prefetch_read($0.baseAddress! + i) }
+        Prefetch.read(keys, i)
+        Prefetch.read(slots, i)
     }
 
     subscript(key: UInt64) -> UInt32? {
