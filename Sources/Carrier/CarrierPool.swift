@@ -181,27 +181,13 @@ public final class CarrierPool: @unchecked Sendable {
     /// Loop thread, from the doorbell: hands waiting events to `body`, at most `limit`.
     @discardableResult
     public func drainEvents(limit: Int = .max, _ body: (CarrierEvent) -> Void) -> Int {
-        drainEvents(limit: limit, groupSize: 1) { group in body(group[0]) }
-    }
-
-    /// Loop thread: as drainEvents(limit:_:), in groups of up to `groupSize`, so the caller can
-    /// start loading what every event of a group needs (prefetch) before it handles the first.
-    @discardableResult
-    public func drainEvents(limit: Int, groupSize: Int, groups body: ([CarrierEvent]) -> Void) -> Int {
-        var total = 0
-        while total < limit {
-            drainGroup.removeAll(keepingCapacity: true)
-            while drainGroup.count < groupSize && total < limit, let e = events.tryPop() {
-                drainGroup.append(e)
-                total += 1
-            }
-            if drainGroup.isEmpty { break }
-            body(drainGroup)
+        var n = 0
+        while n < limit, let e = events.tryPop() {
+            body(e)
+            n += 1
         }
-        return total
+        return n
     }
-    /// Loop thread: the group being handed over (kept to reuse its storage).
-    private var drainGroup: [CarrierEvent] = []
 
     /// Background MO per account (C-SIM-3); replaces the previous set.
     public func setBackgroundMO(rates: [(accountIndex: UInt32, perSecond: Double, accountNumber: UInt64)]) {

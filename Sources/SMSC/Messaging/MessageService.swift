@@ -49,7 +49,10 @@ final class MessageService {
     let store: MemoryMessageStore
     let deliveries: DeliveryQueue
     private var ids: MessageIDGenerator
-    private var carrier: CarrierPool!
+    /// A `let`: as an implicitly unwrapped var it cost a retain and a release per access, two
+    /// per submit_sm (callgrind).
+    private let carrier: CarrierPool
+    private let carrierDoorbell: Doorbell
     private let model: CarrierModel
     let metrics: Metrics
     private var runtimes: [String: AccountRuntime] = [:]
@@ -78,17 +81,26 @@ final class MessageService {
                                maximumAttempts: settings.deliveryMaxAttempts)))
         ids = MessageIDGenerator(startUnixMillis: realtimeMillis())
         model = CarrierModel(settings: settings.carrier)
-        updateAccounts(accounts)
-        let doorbell = Doorbell(loop: loop) { [unowned self] in self.drainCarrier() }
+        // The pool rings the doorbell, and the doorbell calls drainCarrier on self, which does
+        // not exist until every property is set: it goes through a relay pointed at self below.
+        let relay = DrainRelay()
+        let doorbell = Doorbell(loop: loop) { [relay] in relay.service?.drainCarrier() }
         carrierDoorbell = doorbell
         carrier = CarrierPool(settings: settings.carrier, doorbell: { [doorbell] in doorbell.ring() })
+        relay.service = self
+        updateAccounts(accounts)
         carrier.start()
         loop.addBeforeSleepHook { [weak self] in self?.beforeSleep() }
         applyBackgroundMO()
         housekeeping = LoopTimer(loop: loop) { [unowned self] in self.sweep() }
         housekeeping.schedule(after: .milliseconds(100))
     }
-    private var carrierDoorbell: Doorbell?
+    /// The doorbell's way to self (see init); loop thread only.
+    private final class DrainRelay {
+        weak var service: MessageService?
+    }
+    /// Loop thread: carrier outcomes drained and not yet applied (see applyPendingOutcomes).
+    private var pendingOutcomes: [PendingOutcome] = []
 
     /// Wall-clock ms for records and deadlines: the loop's time, read once per iteration
     /// (ev_now). A clock_gettime per call was 4 % of the loop thread at 500k submits/s (perf);
@@ -115,7 +127,7 @@ final class MessageService {
         }
         for (systemID, old) in runtimes where next[systemID] == nil { old.isActive = false }
         runtimes = next
-        if carrier != nil { applyBackgroundMO() }
+        applyBackgroundMO()
     }
 
     private func applyBackgroundMO() {
@@ -240,38 +252,56 @@ final class MessageService {
     private func drainCarrier() {
         let t = now
         let limit = max(Self.carrierEventsPerTurnMinimum, carrier.eventQueueDepth)
-        let handled = carrier.drainEvents(limit: limit, groupSize: Self.carrierEventGroup) { group in
-            // An outcome's index bucket and record were last touched at submit, milliseconds
-            // and thousands of messages ago: at full load both are cache misses (the record's
-            // was 6 % of the loop thread in perf). Start all of the group's loads first, so
-            // they overlap, then handle the events.
-            for case .outcome(let raw, _, _, _) in group { store.prefetchIndexEntry(MessageID(rawValue: raw)) }
-            for case .outcome(let raw, _, _, _) in group { store.prefetchRecord(MessageID(rawValue: raw)) }
-            for event in group { handle(event, now: t) }
+        let handled = carrier.drainEvents(limit: limit) { event in
+            switch event {
+            case .outcome(let raw, let state, let err, _):
+                pendingOutcomes.append(PendingOutcome(id: MessageID(rawValue: raw), state: state, errorCode: err))
+                if pendingOutcomes.count == Self.outcomeGroup { applyPendingOutcomes(now: t) }
+            case .mo(let mo):
+                handle(mo)
+            }
         }
+        applyPendingOutcomes(now: t)
         // More waiting: come back on the next iteration, after the sockets have had a turn.
-        if handled == limit { carrierDoorbell?.ring() }
+        if handled == limit { carrierDoorbell.ring() }
     }
 
-    /// Events handed over together (see drainCarrier): enough misses in flight to overlap,
-    /// few enough that the first prefetched lines are still in L1 when handled.
-    static let carrierEventGroup = 16
+    /// A carrier outcome waiting in `pendingOutcomes` to be applied (plain values, so the group
+    /// costs no reference counting).
+    struct PendingOutcome {
+        var id: MessageID
+        var state: MessageState
+        var errorCode: UInt16
+    }
 
-    private func handle(_ event: CarrierEvent, now t: Int64) {
-        switch event {
-        case .outcome(let raw, let state, let err, _):
+    /// Outcomes applied together: enough cache misses in flight to overlap, few enough that
+    /// the first prefetched lines are still in L1 when they are used.
+    static let outcomeGroup = 16
+
+    /// An outcome's index bucket and record were last touched at submit, milliseconds and
+    /// thousands of messages ago: at full load both are cache misses (the record's was 6 % of
+    /// the loop thread in perf). So the group's loads are all started first, to overlap, and
+    /// the outcomes applied after.
+    private func applyPendingOutcomes(now t: Int64) {
+        guard !pendingOutcomes.isEmpty else { return }
+        for o in pendingOutcomes { store.prefetchIndexEntry(o.id) }
+        for o in pendingOutcomes { store.prefetchRecord(o.id) }
+        for o in pendingOutcomes {
             // nil: no receipt wanted, or cancelled meanwhile / already final (refused).
-            if let r = store.finishReturningReceipt(MessageID(rawValue: raw), state: state, errorCode: err, now: t) {
+            if let r = store.finishReturningReceipt(o.id, state: o.state, errorCode: o.errorCode, now: t) {
                 enqueue(.receipt(r), forAccount: r.systemID)
             }
-        case .mo(let mo):
-            guard let account = accountsByIndex[mo.accountIndex] else { return }
-            let m = MobileOriginatedMessage(
-                source: StoredAddress(ShortBytes(truncating: String(mo.source).utf8)),
-                destination: StoredAddress(ShortBytes(truncating: String(mo.destination).utf8)),
-                dataCoding: DataCoding(rawValue: mo.dataCoding), shortMessage: mo.text)
-            enqueue(.mobileOriginated(m), for: account.systemID)
         }
+        pendingOutcomes.removeAll(keepingCapacity: true)
+    }
+
+    private func handle(_ mo: CarrierMO) {
+        guard let account = accountsByIndex[mo.accountIndex] else { return }
+        let m = MobileOriginatedMessage(
+            source: StoredAddress(ShortBytes(truncating: String(mo.source).utf8)),
+            destination: StoredAddress(ShortBytes(truncating: String(mo.destination).utf8)),
+            dataCoding: DataCoding(rawValue: mo.dataCoding), shortMessage: mo.text)
+        enqueue(.mobileOriginated(m), for: account.systemID)
     }
 
     private func receiptIfWanted(_ r: MessageRecord, state: MessageState) {

@@ -26,7 +26,7 @@
 // its home is at most one more than the previous bucket's key's (no empty bucket inside a
 // probe run, runs ordered by distance).
 
-struct IDIndex {
+struct IDIndex: ~Copyable {
     /// UInt64.max marks an empty bucket; that one key, if ever stored, lives in `maxKeySlot`.
     private static let empty = UInt64.max
     private var keys: [UInt64]
