@@ -229,6 +229,7 @@ public final class CarrierPool: @unchecked Sendable {
     private func runWorker(index: Int) {
         var random = SplitMix64(seed: model.settings.seed &+ UInt64(index) &* 0x9E37_79B9)
         var planned = DueQueue(nowMs: clock())
+        var replies = ReplySlab()
         var nextMO: [UInt32: Int64] = [:]
         var subscriber: UInt64 = 0
         var idleNaps = Self.napsBeforeDeepSleep   // start asleep: nothing has arrived yet
@@ -242,7 +243,8 @@ public final class CarrierPool: @unchecked Sendable {
                     // The store tells "forwarded" itself: by the hold deadline in the record, or,
                     // without a hold, by hasTaken(messageID:).
                     if case .forwarded = e.kind { return }
-                    planned.push(DueQueue.Event(atMs: e.atMs, submission: s, kind: e.kind))
+                    let replySlot = e.kind == .autoReply ? replies.put(s) : 0
+                    planned.push(DueQueue.Event(atMs: e.atMs, messageID: s.messageID, kind: e.kind, replySlot: replySlot))
                 }
                 lastTaken = s.messageID
                 taken += 1
@@ -250,7 +252,7 @@ public final class CarrierPool: @unchecked Sendable {
             if taken > 0 { _ = takenThrough.max(lastTaken, ordering: .releasing) }
             var now = clock()
             while let next = planned.popDue(nowMs: now) {
-                emit(event(for: next), emitted: &emitted)
+                emit(event(for: next, replies: &replies), emitted: &emitted)
             }
             if index == 0 {
                 let rates = moRates.withLock { $0 }
@@ -292,14 +294,14 @@ public final class CarrierPool: @unchecked Sendable {
         }
     }
 
-    private func event(for d: DueQueue.Event) -> CarrierEvent {
-        let s = d.submission
+    private func event(for d: DueQueue.Event, replies: inout ReplySlab) -> CarrierEvent {
         switch d.kind {
         case .forwarded:
             preconditionFailure("forwarded is never planned (runWorker)")
         case .outcome(let state, let err):
-            return .outcome(messageID: s.messageID, state: state, errorCode: err, atMs: d.atMs)
+            return .outcome(messageID: d.messageID, state: state, errorCode: err, atMs: d.atMs)
         case .autoReply:
+            let s = replies.take(d.replySlot)
             return .mo(CarrierMO(accountIndex: s.accountIndex, source: s.destination, destination: s.source,
                                  text: Array("Re: ".utf8) + s.excerpt.bytes, dataCoding: 0x01))
         }

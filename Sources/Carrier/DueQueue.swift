@@ -16,10 +16,15 @@
 // Worker-local: no locking, one thread.
 
 struct DueQueue {
+    /// One planned event, 24 bytes: what the loop needs of an outcome is the message id. An
+    /// auto-reply's submission waits in the worker's ReplySlab; `replySlot` says where. (Whole
+    /// 80-byte submissions in every node made each pop a cache miss or two: popDue was a third
+    /// of a worker's time in perf.)
     struct Event {
         var atMs: Int64
-        var submission: CarrierSubmission
+        var messageID: UInt64
         var kind: PlannedEvent.Kind
+        var replySlot: UInt32 = 0
     }
 
     /// Milliseconds the wheel covers ahead of the cursor (a power of two).
@@ -161,5 +166,26 @@ struct DueQueue {
             parent = smaller
         }
         far[parent] = last
+    }
+}
+
+/// The submissions of planned auto-replies (carrier.mo-auto-reply), by slot, until their MO
+/// is built. Worker-local.
+struct ReplySlab {
+    private var items: [CarrierSubmission] = []
+    private var free: [UInt32] = []
+
+    mutating func put(_ s: CarrierSubmission) -> UInt32 {
+        if let slot = free.popLast() {
+            items[Int(slot)] = s
+            return slot
+        }
+        items.append(s)
+        return UInt32(items.count - 1)
+    }
+
+    mutating func take(_ slot: UInt32) -> CarrierSubmission {
+        free.append(slot)
+        return items[Int(slot)]
     }
 }

@@ -126,8 +126,7 @@ import SMPP
 /// The workers' event queue: soonest first, ties in planning order, only what is due.
 @Suite struct DueQueueTests {
     func event(_ at: Int64, _ id: UInt64) -> DueQueue.Event {
-        DueQueue.Event(atMs: at, submission: CarrierSubmission(messageID: id, accountIndex: 0, source: 1, destination: 2,
-                                                               submitTimeMs: 0, validityDeadlineMs: 0), kind: .autoReply)
+        DueQueue.Event(atMs: at, messageID: id, kind: .autoReply)
     }
 
     @Test func popsInTimeThenPlanningOrderAndOnlyWhenDue() {
@@ -147,7 +146,7 @@ import SMPP
         while !q.isEmpty {
             while let e = q.popDue(nowMs: now) {
                 #expect(e.atMs <= now)
-                got.append(e.submission.messageID)
+                got.append(e.messageID)
             }
             if let next = q.nextDueMs { #expect(next > now) }
             now += 1
@@ -186,12 +185,31 @@ import SMPP
             #expect(q.count == waiting.count)
             now += round % 100 == 99 ? Int64(random.next() % 30_000) : Int64(random.next() % 3)
             var got: [UInt64] = []
-            while let e = q.popDue(nowMs: now) { got.append(e.submission.messageID) }
+            while let e = q.popDue(nowMs: now) { got.append(e.messageID) }
             let due = waiting.filter { $0.due <= now }.sorted { ($0.due, $0.push) < ($1.due, $1.push) }
             #expect(got == due.map(\.id), "round \(round) at \(now)")
             waiting.removeAll { $0.due <= now }
             if let next = q.nextDueMs { #expect(next == waiting.map(\.due).min()) } else { #expect(waiting.isEmpty) }
         }
         #expect(pushes > 5_000)
+    }
+
+    /// Nodes stay small (the wheel's point), and auto-reply submissions come back from their
+    /// slab intact, slots reused.
+    @Test func eventsAreSmallAndRepliesComeBackFromTheirSlots() {
+        #expect(MemoryLayout<DueQueue.Event>.stride <= 24)
+        var slab = ReplySlab()
+        func submission(_ id: UInt64) -> CarrierSubmission {
+            CarrierSubmission(messageID: id, accountIndex: UInt32(id % 7), source: 100 + id, destination: 200 + id,
+                              submitTimeMs: Int64(id), validityDeadlineMs: 0)
+        }
+        let a = slab.put(submission(1)), b = slab.put(submission(2))
+        #expect(a != b)
+        #expect(slab.take(a).messageID == 1)
+        let c = slab.put(submission(3))
+        #expect(c == a, "a freed slot is reused")
+        #expect(slab.take(b).source == 102)
+        let third = slab.take(c)
+        #expect(third.messageID == 3 && third.destination == 203 && third.accountIndex == 3)
     }
 }
