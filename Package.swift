@@ -28,7 +28,7 @@ var package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
-        // The only C: static-inline wrappers for libev/OpenSSL macros Swift cannot import.
+        // C: static-inline wrappers for libev/OpenSSL macros Swift cannot import.
         .target(
             name: "CShims",
             path: "CShims",
