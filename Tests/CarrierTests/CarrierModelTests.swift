@@ -56,13 +56,17 @@ import SMPP
         #expect(plan[1].atMs < plan[2].atMs)
     }
 
-    @Test func latencyStaysWithinBoundsAroundTheMedian_C_SIM_1() {
+    /// `count` latencies drawn from a model with these bounds, sorted.
+    func sortedLatencies(min: Int64, median: Int64, max: Int64, seed: UInt64, count: Int) -> [Int64] {
         var s = CarrierSettings()
-        s.latencyMinMs = 10; s.latencyMedianMs = 100; s.latencyMaxMs = 1_000
+        s.latencyMinMs = min; s.latencyMedianMs = median; s.latencyMaxMs = max
         let m = CarrierModel(settings: s)
-        var rng = SplitMix64(seed: 42)
-        var samples = (0..<10_000).map { _ in m.latencyMs(random: &rng) }
-        samples.sort()
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { _ in m.latencyMs(random: &rng) }.sorted()
+    }
+
+    @Test func latencyStaysWithinBoundsAroundTheMedian_C_SIM_1() {
+        let samples = sortedLatencies(min: 10, median: 100, max: 1_000, seed: 42, count: 10_000)
         #expect(samples.first! >= 10 && samples.last! <= 1_000)
         #expect((80...125).contains(samples[5_000]), "median \(samples[5_000])")
     }
@@ -72,12 +76,7 @@ import SMPP
             #expect(abs(CarrierModel.standardNormalQuantile(p) - z) < 1e-5, "Φ⁻¹(\(p))")
         }
         // The 99th percentile at about max (σ = ln(max/median)/2.33), the 1st at median²/max.
-        var s = CarrierSettings()
-        s.latencyMinMs = 1; s.latencyMedianMs = 100; s.latencyMaxMs = 1_000
-        let m = CarrierModel(settings: s)
-        var rng = SplitMix64(seed: 3)
-        var samples = (0..<100_000).map { _ in m.latencyMs(random: &rng) }
-        samples.sort()
+        let samples = sortedLatencies(min: 1, median: 100, max: 1_000, seed: 3, count: 100_000)
         #expect((900...1_000).contains(samples[99_000]), "p99 \(samples[99_000])")
         #expect((9...11).contains(samples[1_000]), "p1 \(samples[1_000])")
         #expect(samples.last == 1_000 && samples.first! >= 1)
