@@ -8,7 +8,10 @@
 // CPU time under load (perf/RESULTS.md, "Profiles"). trySubmit only notes that work arrived;
 // the loop calls wakeWorkersIfNeeded() once per iteration, which posts only when a worker is
 // asleep (the `sleepers` count, Dekker-style: each side publishes, fences, then reads the
-// other's flag, so a worker never sleeps on work it could not see).
+// other's flag, so a worker never sleeps on work it could not see), or when a busy worker is
+// napping (≤ 1 ms, `nappers`) and 64 submissions wait (napsBeforeDeepSleep says why).
+// Forwarding is not reported per message: workers publish how far they have taken the queue
+// (hasTaken(messageID:)).
 // Threads: trySubmit/wakeWorkersIfNeeded/drainEvents/setBackgroundMO/stop on the loop thread;
 // the rest on workers.
 #if canImport(Glibc)

@@ -88,10 +88,9 @@ final class MessageService {
         carrierDoorbell = doorbell
         carrier = CarrierPool(settings: settings.carrier, doorbell: { [doorbell] in doorbell.ring() })
         relay.service = self
-        updateAccounts(accounts)
+        updateAccounts(accounts)   // also hands the carrier the background MO rates
         carrier.start()
         loop.addBeforeSleepHook { [weak self] in self?.beforeSleep() }
-        applyBackgroundMO()
         housekeeping = LoopTimer(loop: loop) { [unowned self] in self.sweep() }
         housekeeping.schedule(after: .milliseconds(100))
     }
@@ -258,6 +257,7 @@ final class MessageService {
                 pendingOutcomes.append(PendingOutcome(id: MessageID(rawValue: raw), state: state, errorCode: err))
                 if pendingOutcomes.count == Self.outcomeGroup { applyPendingOutcomes(now: t) }
             case .mo(let mo):
+                applyPendingOutcomes(now: t)   // in event order: an auto-reply follows its receipt
                 handle(mo)
             }
         }
