@@ -27,7 +27,7 @@ public enum CancelResult: Hashable, Sendable {
 /// The answer to `markForwarded`.
 public enum ForwardResult: Hashable, Sendable {
     /// Now forwarded; cancel_sm fails from here on. (No record: the carrier path that calls
-    /// this for every message has no use for one, and copying it out cost a 139-byte move.)
+    /// this for every message has no use for one, and copying it out cost a record-sized move.)
     case forwarded
     /// It already was (a repeated take, or the hold deadline passed first).
     case alreadyForwarded

@@ -55,7 +55,7 @@ final class Session: ConnectionDelegate {
     /// When the bytes being handled were read (CLOCK_MONOTONIC ns): the start of the
     /// submit_sm_resp latency, one clock read per burst instead of one per PDU.
     private(set) var burstReadAtNs: UInt64 = 0
-    /// submit_sm (and data_sm, submit_multi) answered in the current burst: their latency is
+    /// submit_sm and data_sm answered in the current burst: their latency is
     /// observed once, when the burst is done (see connection(_:didReceive:)).
     var burstSubmits = 0
     private var timer: LoopTimer!
