@@ -102,8 +102,11 @@ public final class MemoryMessageStore: MessageStore {
 
     // MARK: Transitions
 
-    public func cancel(_ id: MessageID, systemID: ShortBytes, now: Int64) -> CancelResult {
+    public func cancel(_ id: MessageID, systemID: ShortBytes, now: Int64, carrierHasTaken: Bool) -> CancelResult {
         guard let slot = slotByID[id.rawValue], slots[slot].record.systemID == systemID else { return .notFound }
+        if carrierHasTaken && slots[slot].record.forwardDeadline == .max {
+            _ = apply(.forward, to: slot, now: now)   // no hold: the take forwarded it (refused if final)
+        }
         switch apply(.cancel, to: slot, now: now) {
         case .move:
             statistics.cancelled += 1
@@ -201,8 +204,8 @@ public final class MemoryMessageStore: MessageStore {
     private func apply(_ event: MessageEvent, to slot: UInt32, now: Int64, errorCode: UInt16 = 0) -> Transition {
         // Fields are read and written in place in the arena (no copy of the 141-byte record:
         // copying it out and back was most of this function's cost in perf).
-        let status = MessageStatus(state: slots[slot].record.state,
-                                   isForwarded: slots[slot].record.isForwarded || now >= slots[slot].record.forwardDeadline)
+        let status = MessageRecord.status(state: slots[slot].record.state, isForwarded: slots[slot].record.isForwarded,
+                                          forwardDeadline: slots[slot].record.forwardDeadline, at: now)
         if status.isForwarded != slots[slot].record.isForwarded, !status.state.isFinal {
             // The hold deadline passed: record it, whatever the event's answer.
             slots[slot].record.isForwarded = true

@@ -91,6 +91,12 @@ public struct MessageRecord: Hashable, Sendable {
     /// The record's place in the transition table at `now`: the hold rule counts as forwarded.
     @inlinable
     public func status(at now: Int64) -> MessageStatus {
+        Self.status(state: state, isForwarded: isForwarded, forwardDeadline: forwardDeadline, at: now)
+    }
+
+    /// `status(at:)` from the three fields it reads (the store asks without copying a record).
+    @inlinable
+    public static func status(state: MessageState, isForwarded: Bool, forwardDeadline: Int64, at now: Int64) -> MessageStatus {
         MessageStatus(state: state, isForwarded: isForwarded || now >= forwardDeadline)
     }
 

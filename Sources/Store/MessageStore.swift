@@ -27,7 +27,9 @@ public protocol MessageStore: AnyObject {
     func record(_ id: MessageID) -> MessageRecord?
 
     /// cancel_sm (C-MGT-2): DELETED if the account owns it and the carrier does not have it.
-    func cancel(_ id: MessageID, systemID: ShortBytes, now: Int64) -> CancelResult
+    /// `carrierHasTaken`: a carrier worker has taken the message from its queue, which is when a
+    /// message without a hold is forwarded (one with a hold is forwarded when the hold ends).
+    func cancel(_ id: MessageID, systemID: ShortBytes, now: Int64, carrierHasTaken: Bool) -> CancelResult
 
     /// A worker's take of `id`, applied on the loop: from now on cancel_sm fails.
     func markForwarded(_ id: MessageID, now: Int64) -> ForwardResult

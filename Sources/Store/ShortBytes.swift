@@ -37,29 +37,6 @@ public struct ShortBytes: RandomAccessCollection, Hashable, Sendable, Comparable
         }
     }
 
-    /// The first 20 of `bytes`, each byte above 0x7F replaced by `replacement`: the receipt's
-    /// text field. Words are built in locals and stored once.
-    @inlinable
-    public init<Bytes: RandomAccessCollection<UInt8>>(packingASCII bytes: Bytes, replacingNonASCIIWith replacement: UInt8) {
-        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var i = 0
-        for byte in bytes {
-            guard i < ShortBytes.capacity else { break }
-            let b = UInt64(byte <= 0x7F ? byte : replacement)
-            let shift = UInt64(i & 7) &<< 3
-            switch i >> 3 {
-            case 0: words.0 |= b &<< shift
-            case 1: words.1 |= b &<< shift
-            default: words.2 |= b &<< shift
-            }
-            i += 1
-        }
-        low = words.0
-        middle = words.1
-        high = UInt32(truncatingIfNeeded: words.2)
-        length = UInt8(i)
-    }
-
     /// The first `count` bytes of `words` (laid out as `packedWords`: byte i at bits 8*(i%8)
     /// of word i/8), or nil when `count` is above 20. Bytes past `count` are cleared. With
     /// `BytesView.packedWords(from:count:)`, a field becomes a ShortBytes in three word moves

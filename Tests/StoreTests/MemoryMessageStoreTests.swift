@@ -13,7 +13,7 @@ import SMPP
         #expect(store.lookup(id, systemID: "acme")?.id == id)
         #expect(store.lookup(id, systemID: "rival") == nil)
         #expect(store.lookup(MessageID(rawValue: 0x9999), systemID: "acme") == nil)
-        #expect(store.cancel(id, systemID: "rival", now: testNow) == .notFound)
+        #expect(store.cancel(id, systemID: "rival", now: testNow, carrierHasTaken: false) == .notFound)
         #expect(store.lookup(id, systemID: "acme")?.state == .enroute)
     }
 
@@ -58,7 +58,7 @@ import SMPP
     @Test func cancelBeforeForwardedDeletes_C_MGT_2() {
         let store = MemoryMessageStore()
         store.mustInsert(makeRecord(id))
-        guard case .cancelled(let record) = store.cancel(id, systemID: "acme", now: testNow + 10) else {
+        guard case .cancelled(let record) = store.cancel(id, systemID: "acme", now: testNow + 10, carrierHasTaken: false) else {
             Issue.record("cancel refused")
             return
         }
@@ -67,7 +67,7 @@ import SMPP
         // The worker's late take and outcome are refused: never delivered.
         #expect(store.markForwarded(id, now: testNow + 20) == .final(.deleted))
         #expect(store.finish(id, state: .delivered, errorCode: 0, now: testNow + 30) == .refused(.final(.deleted)))
-        #expect(store.cancel(id, systemID: "acme", now: testNow + 40) == .final(.deleted))
+        #expect(store.cancel(id, systemID: "acme", now: testNow + 40, carrierHasTaken: false) == .final(.deleted))
         #expect(store.lookup(id, systemID: "acme")?.state == .deleted)
     }
 
@@ -79,13 +79,29 @@ import SMPP
             return
         }
         #expect(store.markForwarded(id, now: testNow + 2) == .alreadyForwarded)
-        #expect(store.cancel(id, systemID: "acme", now: testNow + 3) == .alreadyForwarded)
+        #expect(store.cancel(id, systemID: "acme", now: testNow + 3, carrierHasTaken: false) == .alreadyForwarded)
         guard case .finished(let record) = store.finish(id, state: .delivered, errorCode: 0, now: testNow + 4) else {
             Issue.record("outcome refused")
             return
         }
         #expect(record.state == .delivered)
-        #expect(store.cancel(id, systemID: "acme", now: testNow + 5) == .final(.delivered))
+        #expect(store.cancel(id, systemID: "acme", now: testNow + 5, carrierHasTaken: false) == .final(.delivered))
+    }
+
+    /// Without a hold, the carrier's take (CarrierPool.hasTaken) is what forwards the message.
+    @Test func withoutAHoldTheCarriersTakeEndsTheCancelWindow_C_MGT_2() {
+        let store = MemoryMessageStore()
+        let taken = MessageID(rawValue: 1), waiting = MessageID(rawValue: 2)
+        store.mustInsert(makeRecord(taken))
+        store.mustInsert(makeRecord(waiting))
+        #expect(store.cancel(taken, systemID: "acme", now: testNow + 1, carrierHasTaken: true) == .alreadyForwarded)
+        #expect(store.record(taken)?.state == .enroute && store.record(taken)?.isForwarded == true)
+        guard case .cancelled = store.cancel(waiting, systemID: "acme", now: testNow + 1, carrierHasTaken: false) else {
+            Issue.record("cancel before the take refused")
+            return
+        }
+        // Another account's id stays unknown, taken or not.
+        #expect(store.cancel(taken, systemID: "rival", now: testNow + 2, carrierHasTaken: true) == .notFound)
     }
 
     @Test func holdDeadlineEndsTheCancelWindow_C_MGT_2_C_SIM_2() {
@@ -93,11 +109,12 @@ import SMPP
         let held = MessageID(rawValue: 1), late = MessageID(rawValue: 2)
         store.mustInsert(makeRecord(held, forwardDeadline: testNow + 60_000))
         store.mustInsert(makeRecord(late, forwardDeadline: testNow + 60_000))
-        guard case .cancelled = store.cancel(held, systemID: "acme", now: testNow + 59_999) else {
+        // A worker takes a held message at once; the hold, not the take, ends the window.
+        guard case .cancelled = store.cancel(held, systemID: "acme", now: testNow + 59_999, carrierHasTaken: true) else {
             Issue.record("cancel inside the hold refused")
             return
         }
-        #expect(store.cancel(late, systemID: "acme", now: testNow + 60_000) == .alreadyForwarded)
+        #expect(store.cancel(late, systemID: "acme", now: testNow + 60_000, carrierHasTaken: true) == .alreadyForwarded)
         // The hold rule set the flag; the worker's take afterwards changes nothing.
         #expect(store.record(late)?.isForwarded == true)
         #expect(store.markForwarded(late, now: testNow + 60_001) == .alreadyForwarded)
@@ -112,7 +129,7 @@ import SMPP
         }
         #expect(record.state == .accepted && record.isForwarded && record.finalTime == nil)
         #expect(store.finish(id, state: .accepted, errorCode: 0, now: testNow + 2) == .unchanged)
-        #expect(store.cancel(id, systemID: "acme", now: testNow + 3) == .alreadyForwarded)
+        #expect(store.cancel(id, systemID: "acme", now: testNow + 3, carrierHasTaken: false) == .alreadyForwarded)
         guard case .finished(let final) = store.finish(id, state: .unknown, errorCode: 0, now: testNow + 4) else {
             Issue.record("UNKNOWN refused")
             return
@@ -166,7 +183,7 @@ import SMPP
         let store = MemoryMessageStore()
         for raw in UInt64(1)...6 { store.mustInsert(makeRecord(MessageID(rawValue: raw))) }
         _ = store.finish(MessageID(rawValue: 1), state: .delivered, errorCode: 0, now: testNow + 1_000)
-        _ = store.cancel(MessageID(rawValue: 2), systemID: "acme", now: testNow + 2_000)
+        _ = store.cancel(MessageID(rawValue: 2), systemID: "acme", now: testNow + 2_000, carrierHasTaken: false)
         _ = store.finish(MessageID(rawValue: 3), state: .undeliverable, errorCode: 1, now: testNow + 3_000)
         _ = store.finish(MessageID(rawValue: 4), state: .accepted, errorCode: 0, now: testNow + 500)  // live
         let retention: Int64 = 60_000

@@ -32,7 +32,7 @@ import SMPP
             case 30..<45:
                 guard let id = pick else { continue }
                 let account = Bool.random(using: &random) ? owner[id]! : accounts.randomElement(using: &random)!
-                let result = store.cancel(id, systemID: account, now: now)
+                let result = store.cancel(id, systemID: account, now: now, carrierHasTaken: false)
                 if account != owner[id]! { #expect(result == .notFound) }
                 if case .cancelled = result {
                     #expect(!delivered.contains(id))

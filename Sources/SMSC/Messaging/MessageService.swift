@@ -204,12 +204,10 @@ final class MessageService {
 
     func cancel(_ idBytes: BytesView, account: Account) -> CommandStatus {
         guard let id = idBytes.withUnsafeBytes({ MessageID(parsing: $0, format: settings.idFormat) }) else { return .ESME_RCANCELFAIL }
-        // Without a hold, a message is forwarded once a carrier worker has taken it; the
-        // workers publish that instead of reporting each message (CarrierPool.hasTaken).
-        if carrier.hasTaken(messageID: id.rawValue), let r = store.record(id), r.forwardDeadline == .max {
-            _ = store.markForwarded(id, now: now)
-        }
-        switch store.cancel(id, systemID: ShortBytes(truncating: account.systemID.utf8), now: now) {
+        // The workers publish how far they have taken the queue instead of reporting each
+        // message (CarrierPool.hasTaken); the store applies the hold rule.
+        switch store.cancel(id, systemID: ShortBytes(truncating: account.systemID.utf8), now: now,
+                            carrierHasTaken: carrier.hasTaken(messageID: id.rawValue)) {
         case .cancelled(let record):
             receiptIfWanted(record, state: .deleted)
             return .ESME_ROK
