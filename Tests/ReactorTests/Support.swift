@@ -49,7 +49,13 @@ final class Recorder: @unchecked Sendable {
     private var _versions: [String] = []
 
     init() {
-        pthread_mutex_init(mutex, nil)
+        // Error-checking: a locked accessor called inside wait(until:) (where the lock is held)
+        // fails loudly instead of deadlocking the test thread.
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ERRORCHECK))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
         pthread_cond_init(cond, nil)
     }
     deinit {
@@ -58,7 +64,8 @@ final class Recorder: @unchecked Sendable {
     }
 
     func locked<R>(_ body: () -> R) -> R {
-        pthread_mutex_lock(mutex)
+        let status = pthread_mutex_lock(mutex)
+        precondition(status != EDEADLK, "Recorder: a locking accessor inside wait(until:); use the u_ accessors there")
         defer { pthread_cond_broadcast(cond); pthread_mutex_unlock(mutex) }
         return body()
     }
@@ -99,6 +106,7 @@ final class Recorder: @unchecked Sendable {
     // Unlocked accessors for use inside wait(until:) (the lock is held there).
     var u_ready: Int { _ready }
     var u_closeCount: Int { _closes.values.reduce(0) { $0 + $1.count } }
+    var u_notes: [String] { _notes }
     func u_value(_ key: String) -> Int { _values[key] ?? 0 }
 }
 
