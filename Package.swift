@@ -66,11 +66,13 @@ var package = Package(
             ],
             swiftSettings: common
         ),
-        // --export-dynamic: codec-bench counts allocations by defining malloc & co. itself
-        // (Sources/codec-bench/MallocCounter.swift); the libraries' calls reach those only if exported.
+        // codec-bench's allocation counter: defines malloc & co. (C: Swift reserves those names).
+        .target(name: "MallocCounter"),
+        // --export-dynamic: the libraries' calls reach MallocCounter's malloc only if exported;
+        // m: rounded() calls libm's round.
         .executableTarget(
-            name: "codec-bench", dependencies: ["SMPP"], swiftSettings: common,
-            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
+            name: "codec-bench", dependencies: ["SMPP", "MallocCounter"], swiftSettings: common,
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"]), .linkedLibrary("m")]
         ),
         // The load generator: an SMPP client on our own Reactor (never SMSC/Store/Carrier).
         .executableTarget(
