@@ -66,6 +66,19 @@ public struct CarrierExcerpt: Sendable {
     public var bytes: [UInt8] {
         withUnsafeBytes(of: storage) { Array($0.prefix(count)) }
     }
+
+    /// `prefix` followed by the bytes, in one allocation (the auto-reply's "Re: …" text:
+    /// building it by concatenation cost three).
+    public func prefixed(by prefix: StaticString) -> [UInt8] {
+        let head = UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        return withUnsafeBytes(of: storage) { tail in
+            [UInt8](unsafeUninitializedCapacity: head.count + count) { out, initialized in
+                _ = out.initialize(fromContentsOf: head)
+                _ = out[head.count...].initialize(fromContentsOf: tail.prefix(count))
+                initialized = head.count + count
+            }
+        }
+    }
 }
 
 /// A mobile-originated message from the carrier (auto-reply or background traffic).
@@ -129,28 +142,61 @@ public final class CarrierPool: @unchecked Sendable {
         wakeup.deallocate()
     }
 
+    /// What start() did about the workers' nice value.
+    public struct WorkerNiceReport: Sendable, Equatable {
+        /// The value the workers asked for (CarrierSettings.effectiveWorkerNice).
+        public var requested: Int32
+        /// errno of a worker whose setpriority failed, or nil when all got `requested`. Lowering
+        /// a nice value needs CAP_SYS_NICE (EACCES); such a worker keeps the daemon's value.
+        public var refusedErrno: Int32?
+    }
+
     /// Starts `settings.workers` threads. Worker 0 also makes the background MO traffic.
-    public func start() {
-        for index in 0..<max(model.settings.workers, 1) {
-            let box = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
+    /// Returns once every worker has set its nice value, and reports how that went.
+    @discardableResult
+    public func start() -> WorkerNiceReport {
+        // Linux applies PRIO_PROCESS with who = 0 to the calling thread only: this is the
+        // daemon's (the loop thread's) value, which new threads inherit.
+        Glibc.errno = 0
+        let own = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        let nice = model.settings.effectiveWorkerNice(daemonNice: Glibc.errno == 0 ? own : 0)
+        let count = max(model.settings.workers, 1)
+        let started = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+        sem_init(started, 0, 0)
+        defer { sem_destroy(started); started.deallocate() }
+        let refused = Atomic<Int32>(0)
+        for index in 0..<count {
+            // Called once by the worker, with setpriority's errno (0: done); it must not be
+            // called again, as `started` is gone once this function returns.
+            let report: (Int32) -> Void = { code in
+                if code != 0 { refused.store(code, ordering: .relaxed) }
+                sem_post(started)
+            }
+            let box = Unmanaged.passRetained(WorkerStart(pool: self, index: index, nice: nice, reportNice: report))
             var tid = pthread_t()
             pthread_create(&tid, nil, { raw in
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
-                if let nice = start.pool.model.settings.workerNice {
-                    // Linux applies PRIO_PROCESS with who = 0 to the calling thread only.
-                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
-                }
+                let failed = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, start.nice) != 0
+                start.reportNice(failed ? Glibc.errno : 0)
                 start.pool.runWorker(index: start.index)
                 return nil
-            }, box)
+            }, box.toOpaque())
             threads.append(tid)
         }
+        // Threads start within microseconds; EINTR only restarts the wait.
+        for _ in 0..<count { while sem_wait(started) != 0 {} }
+        let code = refused.load(ordering: .relaxed)
+        return WorkerNiceReport(requested: nice, refusedErrno: code == 0 ? nil : code)
     }
 
     private final class WorkerStart {
         let pool: CarrierPool
         let index: Int
-        init(pool: CarrierPool, index: Int) { self.pool = pool; self.index = index }
+        let nice: Int32
+        let reportNice: (Int32) -> Void
+        init(pool: CarrierPool, index: Int, nice: Int32, reportNice: @escaping (Int32) -> Void) {
+            self.pool = pool; self.index = index; self.nice = nice; self.reportNice = reportNice
+        }
     }
 
     /// Loop thread. False when the queue is full: nothing was taken (answer ESME_RMSGQFUL).
@@ -306,7 +352,7 @@ public final class CarrierPool: @unchecked Sendable {
         case .autoReply:
             let s = replies.take(d.replySlot)
             return .mo(CarrierMO(accountIndex: s.accountIndex, source: s.destination, destination: s.source,
-                                 text: Array("Re: ".utf8) + s.excerpt.bytes, dataCoding: 0x01))
+                                 text: s.excerpt.prefixed(by: "Re: "), dataCoding: 0x01))
         }
     }
 

@@ -23,6 +23,49 @@ func drain(_ pool: CarrierPool, until deadlineMs: Int64, _ body: (CarrierEvent) 
         return s
     }
 
+    @Test func workersRunTenNiceLevelsBelowTheDaemonByDefault() {
+        var s = CarrierSettings()
+        #expect(s.effectiveWorkerNice(daemonNice: 0) == 10)
+        #expect(s.effectiveWorkerNice(daemonNice: -5) == 5)
+        #expect(s.effectiveWorkerNice(daemonNice: 15) == 19, "capped at the lowest priority")
+        s.workerNice = 3
+        #expect(s.effectiveWorkerNice(daemonNice: 15) == 3, "a configured value is taken as it is")
+    }
+
+    /// Threads of this process at nice `value`, from /proc/self/task/*/stat (field 19).
+    func threadsAtNice(_ value: Int32) -> Int {
+        guard let dir = opendir("/proc/self/task") else { return -1 }
+        defer { closedir(dir) }
+        var count = 0
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.first?.isNumber == true, let f = fopen("/proc/self/task/\(name)/stat", "r") else { continue }
+            var line = [CChar](repeating: 0, count: 1024)
+            _ = fgets(&line, Int32(line.count), f)
+            fclose(f)
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            // After the ")" closing the thread name: state is field 3, nice field 19.
+            guard let close = text.lastIndex(of: ")") else { continue }
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            if fields.count > 16, Int32(fields[16]) == value { count += 1 }
+        }
+        return count
+    }
+
+    @Test func startReportsTheNiceValueEveryWorkerTook() {
+        // Raising a nice value needs no privilege; pick one no other thread of the test runner has.
+        var settings = fastSettings()
+        settings.workers = 3
+        settings.workerNice = 17
+        let before = threadsAtNice(17)
+        let pool = CarrierPool(settings: settings) {}
+        let report = pool.start()
+        defer { pool.stop() }
+        #expect(report == CarrierPool.WorkerNiceReport(requested: 17, refusedErrno: nil))
+        // start() returns after every worker has set its value.
+        #expect(threadsAtNice(17) == before + 3)
+    }
+
     @Test func everySubmissionIsTakenAndFinishedExactlyOnce() {
         let rings = Atomic<Int>(0)
         let pool = CarrierPool(settings: fastSettings(capacity: 4)) { rings.add(1, ordering: .relaxed) }

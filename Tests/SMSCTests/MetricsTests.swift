@@ -62,6 +62,7 @@ import Carrier
             let short = ShortBytes(truncating: text)
             let excerpt = CarrierExcerpt(packed: short.packedWords, count: short.count)
             #expect(excerpt.bytes == text, "length \(length)")
+            #expect(excerpt.prefixed(by: "Re: ") == Array("Re: ".utf8) + text, "length \(length)")
         }
     }
 }

@@ -15,8 +15,8 @@ import Carrier
                destTon: UInt8 = 1, destNpi: UInt8 = 1, esmClass: UInt8 = 0, schedule: String = "", validity: String = "",
                coding: UInt8 = 1, message: [UInt8] = Array("hello".utf8), tlvs: [UInt8] = [],
                registered: UInt8 = 1) -> SubmitCheck {
-        var s = Array(source.utf8), d = Array(destination.utf8), sc = Array(schedule.utf8), v = Array(validity.utf8)
-        var m = message, t = tlvs
+        let s = Array(source.utf8), d = Array(destination.utf8), sc = Array(schedule.utf8), v = Array(validity.utf8)
+        let m = message, t = tlvs
         return s.withUnsafeBytes { sp in d.withUnsafeBytes { dp in sc.withUnsafeBytes { scp in v.withUnsafeBytes { vp in
             m.withUnsafeBytes { mp in t.withUnsafeBytes { tp in
                 let f = SubmitFields(sourceAddrTon: TON(rawValue: sourceTon), sourceAddrNpi: NPI(rawValue: sourceNpi),

@@ -64,12 +64,12 @@ class DaemonFactory:
                  delivery=None, carrier=None, extra=None, config_text=None,
                  use_config: bool = True, args=(), plaintext: bool = False, data_dir=True,
                  name: str | None = None, allow_errors=(), start: bool = True,
-                 workdir: Path | None = None) -> harness.Daemon:
+                 workdir: Path | None = None, wrapper=()) -> harness.Daemon:
         """accounts/server/timeouts/auth/messages/delivery/carrier feed harness.make_config; `config_text` (a string, or
         a callable taking the data dir) replaces it; use_config=False runs with flags only."""
         workdir = workdir or self.workdir()
         daemon = harness.Daemon(self.binary, workdir, args=args, data_dir=data_dir,
-                                name=name or f"smppd[{workdir.name}]", allow_errors=allow_errors)
+                                name=name or f"smppd[{workdir.name}]", allow_errors=allow_errors, wrapper=wrapper)
         if use_config:
             if config_text is None:
                 config_text = harness.make_config(daemon.data_dir or workdir / "var", server=server,

@@ -144,8 +144,10 @@ class Daemon:
 
     def __init__(self, binary: str, workdir: Path, *, config: str | None = None, args=(),
                  data_dir: Path | None | bool = True, name: str = "smppd",
-                 allow_errors=(), env: dict | None = None):
+                 allow_errors=(), env: dict | None = None, wrapper=()):
         self.binary = binary
+        # A command the daemon runs under (e.g. setpriv), or none.
+        self.wrapper = list(wrapper)
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.workdir / "smppd.toml"
@@ -171,7 +173,7 @@ class Daemon:
 
     # lifecycle ----------------------------------------------------------------------------
     def command(self) -> list[str]:
-        cmd = [self.binary]
+        cmd = [*self.wrapper, self.binary]
         if self.config_text is not None:
             self.config_path.write_text(self.config_text)
             cmd += ["--config", str(self.config_path)]

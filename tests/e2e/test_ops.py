@@ -1,6 +1,8 @@
 """Operations: --help and bad config (C-OPS-1), SIGHUP reload and the admin listener
 (C-OPS-2), 500 concurrent binds, and a client that never reads (C-ERR-3)."""
 
+import errno
+import os
 import threading
 import time
 
@@ -228,22 +230,61 @@ def test_c_err_3_client_that_never_reads_does_not_grow_memory(smppd):
         after.enquire_link()
 
 
+# The nice value this test process (and so a daemon it starts) runs at.
+BASE_NICE = os.nice(0)
+
+
+def has_cap_sys_nice() -> bool:
+    """Whether this process may lower nice values (CAP_SYS_NICE, bit 23 of CapEff)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return bool(int(line.split()[1], 16) >> 23 & 1)
+    return False
+
+
+def thread_nices(pid: int) -> dict[int, int]:
+    """Nice value of each thread of process `pid`, from /proc/PID/task/*/stat (field 19)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        out[int(task.name)] = int(fields[16])
+    return out
+
+
 def test_carrier_worker_nice_applies_to_the_worker_threads_only(smppd):
-    """carrier.worker-nice: the carrier's worker threads run at that nice value (read from
-    /proc/PID/task/*/stat), the loop thread keeps the daemon's."""
+    """carrier.worker-nice: the carrier's worker threads run at that nice value, the loop
+    thread keeps the daemon's. The workers have set it by the time the daemon listens."""
     d = smppd(carrier={"worker-nice": 7, "workers": 2})
-
-    def nices():
-        out = {}
-        for task in Path(f"/proc/{d.pid}/task").iterdir():
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            out[int(task.name)] = int(fields[16])   # stat field 19: nice
-        return out
-
-    # Each worker sets its own nice value as it starts: wait (bounded) for both.
-    deadline = time.monotonic() + 5
-    while sorted(nices().values()).count(7) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    seen = nices()
+    seen = thread_nices(d.pid)
     assert sorted(seen.values()).count(7) == 2, f"expected the two workers at nice 7: {seen}"
-    assert seen[d.pid] == 0, seen   # the main (loop) thread
+    assert seen[d.pid] == BASE_NICE, seen   # the main (loop) thread
+
+
+def test_carrier_workers_run_ten_nice_levels_below_the_daemon_by_default(smppd):
+    """Without carrier.worker-nice the workers run 10 nice levels below the daemon (at most
+    19), so on shared cores the loop thread that answers submit_sm wins the CPU."""
+    d = smppd(carrier={"workers": 3}, wrapper=["nice", "-n", "4"])
+    seen = thread_nices(d.pid)
+    assert seen[d.pid] == BASE_NICE + 4, seen   # the loop thread keeps the daemon's value
+    workers = min(BASE_NICE + 14, 19)
+    assert sorted(seen.values()).count(workers) == 3, f"expected the three workers at nice {workers}: {seen}"
+    high = smppd(carrier={"workers": 2}, wrapper=["nice", "-n", "15"])
+    assert sorted(thread_nices(high.pid).values()).count(19) == 2, "15 + 10 is capped at 19"
+
+
+def test_carrier_worker_nice_the_os_refuses_is_reported_and_the_daemon_serves(smppd):
+    """A worker-nice below the daemon's needs CAP_SYS_NICE: without it smppd logs
+    event=worker-nice-refused (naming the value and errno), the workers keep the daemon's value,
+    and the daemon serves as usual."""
+    # Without CAP_SYS_NICE: an unprivileged user (or a container's root) has none; a root with
+    # it drops it from the bounding set, which the exec'd daemon's capabilities then lack.
+    wrapper = ["setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice"] if has_cap_sys_nice() else []
+    d = smppd(accounts=[ACME], carrier={"worker-nice": -5, "workers": 2}, wrapper=wrapper)
+    event = d.wait_for_event("worker-nice-refused")
+    assert event["nice"] == "-5" and event["errno"] == str(errno.EACCES), event
+    assert "CAP_SYS_NICE" in event["hint"], event
+    seen = thread_nices(d.pid)
+    assert set(seen.values()) == {BASE_NICE}, f"every thread at the daemon's nice value: {seen}"
+    with d.connect() as c:
+        c.bind_ok("transceiver", "acme", "secret")
+        c.enquire_link()

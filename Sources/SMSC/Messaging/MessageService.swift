@@ -89,7 +89,13 @@ final class MessageService {
         carrier = CarrierPool(settings: settings.carrier, doorbell: { [doorbell] in doorbell.ring() })
         relay.service = self
         updateAccounts(accounts)   // also hands the carrier the background MO rates
-        carrier.start()
+        let nice = carrier.start()
+        if let code = nice.refusedErrno {
+            logger.warning("worker-nice-refused", metadata: [
+                "nice": "\(nice.requested)", "errno": "\(code)",
+                "hint": "carrier.worker-nice below the daemon's nice value needs CAP_SYS_NICE; the workers keep the daemon's",
+            ])
+        }
         loop.addBeforeSleepHook { [weak self] in self?.beforeSleep() }
         housekeeping = LoopTimer(loop: loop) { [unowned self] in self.sweep() }
         housekeeping.schedule(after: .milliseconds(100))
