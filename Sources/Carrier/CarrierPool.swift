@@ -142,19 +142,22 @@ public final class CarrierPool: @unchecked Sendable {
         wakeup.deallocate()
     }
 
-    /// What start() did about the workers' nice value.
-    public struct WorkerNiceReport: Sendable, Equatable {
-        /// The value the workers asked for (CarrierSettings.effectiveWorkerNice).
-        public var requested: Int32
-        /// errno of a worker whose setpriority failed, or nil when all got `requested`. Lowering
-        /// a nice value needs CAP_SYS_NICE (EACCES); such a worker keeps the daemon's value.
-        public var refusedErrno: Int32?
+    /// What start() did: the threads it started and the nice value they took.
+    public struct StartReport: Sendable, Equatable {
+        /// The nice value the workers asked for (CarrierSettings.effectiveWorkerNice).
+        public var requestedNice: Int32
+        /// errno of a worker whose setpriority failed, or nil when all got `requestedNice`.
+        /// Lowering a nice value needs CAP_SYS_NICE (EACCES); such a worker keeps the daemon's.
+        public var niceRefusedErrno: Int32?
+        /// Workers running, and pthread_create's error for those that are not (nil: all are).
+        public var workersStarted: Int
+        public var threadError: Int32?
     }
 
     /// Starts `settings.workers` threads. Worker 0 also makes the background MO traffic.
-    /// Returns once every worker has set its nice value, and reports how that went.
+    /// Returns once every worker started has set its nice value, and reports how that went.
     @discardableResult
-    public func start() -> WorkerNiceReport {
+    public func start() -> StartReport {
         // Linux applies PRIO_PROCESS with who = 0 to the calling thread only: this is the
         // daemon's (the loop thread's) value, which new threads inherit.
         Glibc.errno = 0
@@ -165,6 +168,8 @@ public final class CarrierPool: @unchecked Sendable {
         sem_init(started, 0, 0)
         defer { sem_destroy(started); started.deallocate() }
         let refused = Atomic<Int32>(0)
+        var running = 0
+        var threadError: Int32? = nil
         for index in 0..<count {
             // Called once by the worker, with setpriority's errno (0: done); it must not be
             // called again, as `started` is gone once this function returns.
@@ -174,19 +179,26 @@ public final class CarrierPool: @unchecked Sendable {
             }
             let box = Unmanaged.passRetained(WorkerStart(pool: self, index: index, nice: nice, reportNice: report))
             var tid = pthread_t()
-            pthread_create(&tid, nil, { raw in
+            let error = pthread_create(&tid, nil, { raw in
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
                 let failed = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, start.nice) != 0
                 start.reportNice(failed ? Glibc.errno : 0)
                 start.pool.runWorker(index: start.index)
                 return nil
             }, box.toOpaque())
+            guard error == 0 else {
+                box.release()   // no thread took it
+                threadError = error
+                continue
+            }
             threads.append(tid)
+            running += 1
         }
         // Threads start within microseconds; EINTR only restarts the wait.
-        for _ in 0..<count { while sem_wait(started) != 0 {} }
+        for _ in 0..<running { while sem_wait(started) != 0 {} }
         let code = refused.load(ordering: .relaxed)
-        return WorkerNiceReport(requested: nice, refusedErrno: code == 0 ? nil : code)
+        return StartReport(requestedNice: nice, niceRefusedErrno: code == 0 ? nil : code,
+                           workersStarted: running, threadError: threadError)
     }
 
     private final class WorkerStart {

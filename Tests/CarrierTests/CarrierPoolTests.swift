@@ -61,7 +61,7 @@ func drain(_ pool: CarrierPool, until deadlineMs: Int64, _ body: (CarrierEvent) 
         let pool = CarrierPool(settings: settings) {}
         let report = pool.start()
         defer { pool.stop() }
-        #expect(report == CarrierPool.WorkerNiceReport(requested: 17, refusedErrno: nil))
+        #expect(report == CarrierPool.StartReport(requestedNice: 17, niceRefusedErrno: nil, workersStarted: 3, threadError: nil))
         // start() returns after every worker has set its value.
         #expect(threadsAtNice(17) == before + 3)
     }

@@ -89,10 +89,16 @@ final class MessageService {
         carrier = CarrierPool(settings: settings.carrier, doorbell: { [doorbell] in doorbell.ring() })
         relay.service = self
         updateAccounts(accounts)   // also hands the carrier the background MO rates
-        let nice = carrier.start()
-        if let code = nice.refusedErrno {
+        let started = carrier.start()
+        if let code = started.threadError {
+            // Without workers no message would ever get its outcome: say so loudly.
+            logger.error("carrier-workers-missing", metadata: [
+                "started": "\(started.workersStarted)", "configured": "\(settings.carrier.workers)", "errno": "\(code)",
+            ])
+        }
+        if let code = started.niceRefusedErrno {
             logger.warning("worker-nice-refused", metadata: [
-                "nice": "\(nice.requested)", "errno": "\(code)",
+                "nice": "\(started.requestedNice)", "errno": "\(code)",
                 "hint": "carrier.worker-nice below the daemon's nice value needs CAP_SYS_NICE; the workers keep the daemon's",
             ])
         }
