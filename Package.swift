@@ -86,7 +86,7 @@ var package = Package(
         ),
         .testTarget(name: "SMPPTests", dependencies: ["SMPP"]),
         .testTarget(name: "QueuesTests", dependencies: ["Queues"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "SMPP"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "SMPP", "Carrier"]),   // Carrier: SplitMix64
         .testTarget(name: "CarrierTests", dependencies: ["Carrier", "SMPP"]),
         .testTarget(name: "AdminTests", dependencies: ["Admin", "Reactor"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),

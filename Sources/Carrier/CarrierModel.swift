@@ -30,9 +30,9 @@ public struct CarrierSettings: Sendable {
     /// answers every submit_sm; the workers' work can wait a few milliseconds. On a machine
     /// whose cores the daemon shares (a client load-testing it on the same box), the scheduler
     /// then gives the loop thread the CPU when both want it: at half the batch-16 peak on two
-    /// cores, p99 submit_sm_resp latency halved (~0.93 → ~0.48 ms, medians of 6) for ~3 % fewer
-    /// receipts/s and ~20 % fewer mo-auto-reply MOs/s at peak (perf/RESULTS.md). With idle
-    /// cores nice values change nothing.
+    /// cores, p99 submit_sm_resp latency went from 0.93 to 0.48 ms in a same-run A/B (medians of
+    /// 6; 0.93 to 0.77 ms in the six record runs) for ~3 % fewer receipts/s and ~20 % fewer
+    /// mo-auto-reply MOs/s at peak (perf/RESULTS.md). With idle cores nice values change nothing.
     public static let defaultWorkerNiceOffset: Int32 = 10
 
     /// The nice value the workers ask for, given the daemon's own: the configured one, or

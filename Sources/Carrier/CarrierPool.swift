@@ -147,11 +147,19 @@ public final class CarrierPool: @unchecked Sendable {
         /// The nice value the workers asked for (CarrierSettings.effectiveWorkerNice).
         public var requestedNice: Int32
         /// errno of a worker whose setpriority failed, or nil when all got `requestedNice`.
-        /// Lowering a nice value needs CAP_SYS_NICE (EACCES); such a worker keeps the daemon's.
+        /// Lowering a nice value needs CAP_SYS_NICE or a high enough RLIMIT_NICE (else EACCES);
+        /// such a worker keeps the daemon's.
         public var niceRefusedErrno: Int32?
         /// Workers running, and pthread_create's error for those that are not (nil: all are).
         public var workersStarted: Int
         public var threadError: Int32?
+
+        public init(requestedNice: Int32, niceRefusedErrno: Int32?, workersStarted: Int, threadError: Int32?) {
+            self.requestedNice = requestedNice
+            self.niceRefusedErrno = niceRefusedErrno
+            self.workersStarted = workersStarted
+            self.threadError = threadError
+        }
     }
 
     /// Starts `settings.workers` threads. Worker 0 also makes the background MO traffic.
@@ -165,19 +173,21 @@ public final class CarrierPool: @unchecked Sendable {
         let nice = model.settings.effectiveWorkerNice(daemonNice: Glibc.errno == 0 ? own : 0)
         let count = max(model.settings.workers, 1)
         let started = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-        sem_init(started, 0, 0)
+        precondition(sem_init(started, 0, 0) == 0, "sem_init: errno \(errno)")   // fails only for bad arguments
         defer { sem_destroy(started); started.deallocate() }
         let refused = Atomic<Int32>(0)
         var running = 0
         var threadError: Int32? = nil
-        for index in 0..<count {
+        for _ in 0..<count {
             // Called once by the worker, with setpriority's errno (0: done); it must not be
             // called again, as `started` is gone once this function returns.
             let report: (Int32) -> Void = { code in
                 if code != 0 { refused.store(code, ordering: .relaxed) }
                 sem_post(started)
             }
-            let box = Unmanaged.passRetained(WorkerStart(pool: self, index: index, nice: nice, reportNice: report))
+            // `running` as the index: should a thread fail to start, worker 0 (which also makes
+            // the background MO traffic) still exists.
+            let box = Unmanaged.passRetained(WorkerStart(pool: self, index: running, nice: nice, reportNice: report))
             var tid = pthread_t()
             let error = pthread_create(&tid, nil, { raw in
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
@@ -195,7 +205,7 @@ public final class CarrierPool: @unchecked Sendable {
             running += 1
         }
         // Threads start within microseconds; EINTR only restarts the wait.
-        for _ in 0..<running { while sem_wait(started) != 0 {} }
+        for _ in 0..<running { while sem_wait(started) != 0 && errno == EINTR {} }
         let code = refused.load(ordering: .relaxed)
         return StartReport(requestedNice: nice, niceRefusedErrno: code == 0 ? nil : code,
                            workersStarted: running, threadError: threadError)

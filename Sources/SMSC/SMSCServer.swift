@@ -64,6 +64,12 @@ public final class SMSCServer {
 
     public var sessionCount: Int { sessions.count }
 
+    /// Carrier worker threads running, and the pthread_create errno of those that are not
+    /// (nil: all started). With none, no message would ever get an outcome.
+    public var carrierWorkersRunning: (count: Int, error: Int32?) {
+        (messages.carrierStart.workersStarted, messages.carrierStart.threadError)
+    }
+
     /// Bound sessions by mode, for /metrics.
     var boundSessionsByMode: [BindMode: Int] {
         var out: [BindMode: Int] = [:]

@@ -156,7 +156,7 @@ let configKeys: [ConfigKey] = [
         if case .int(let n) = v { c.messaging.queueMaxAgeMs = try millisecondsInt("delivery.queue-max-age-ms", n) } },
     ConfigKey(name: "carrier.workers", kind: .integer, help: "carrier worker threads (default 2)") { c, v throws(ConfigError) in
         if case .int(let n) = v { c.messaging.carrier.workers = try positive("carrier.workers", n, max: 64) } },
-    ConfigKey(name: "carrier.worker-nice", kind: .integer, help: "nice value of the carrier worker threads, -20…19 (default: the daemon's + 10, at most 19: on shared cores the loop thread that answers submit_sm wins the CPU); set it to the daemon's value (e.g. 0) for more MO auto-reply throughput on few cores; below the daemon's needs CAP_SYS_NICE") { c, v throws(ConfigError) in
+    ConfigKey(name: "carrier.worker-nice", kind: .integer, help: "nice value of the carrier worker threads, -20…19 (default: the daemon's + 10, at most 19: on shared cores the loop thread that answers submit_sm wins the CPU); set it to the daemon's value (e.g. 0) for more MO auto-reply throughput on few cores; 19 can starve the carrier at peak (ESME_RMSGQFUL); below the daemon's needs CAP_SYS_NICE or RLIMIT_NICE") { c, v throws(ConfigError) in
         if case .int(let n) = v {
             guard (-20...19).contains(n) else { throw ConfigError(key: "carrier.worker-nice", problem: "must be between -20 and 19, got \(n)") }
             c.messaging.carrier.workerNice = Int32(n)

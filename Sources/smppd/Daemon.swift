@@ -74,6 +74,10 @@ enum Daemon {
 
         let loop = try EventLoop()
         let server = SMSCServer(loop: loop, settings: config.smsc, messaging: config.messaging, accounts: accounts, logger: logger)
+        let workers = server.carrierWorkersRunning
+        guard workers.count > 0 else {
+            throw ReactorError.system(call: "pthread_create (carrier workers)", errno: workers.error ?? 0)
+        }
         var adminServer: AdminServer? = nil
         // Signals first: a test (or systemd) may signal as soon as it sees the listening line.
         var signals: [SignalWatcher] = []

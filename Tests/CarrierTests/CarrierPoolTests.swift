@@ -53,17 +53,20 @@ func drain(_ pool: CarrierPool, until deadlineMs: Int64, _ body: (CarrierEvent) 
     }
 
     @Test func startReportsTheNiceValueEveryWorkerTook() {
-        // Raising a nice value needs no privilege; pick one no other thread of the test runner has.
+        // Raising a nice value needs no privilege. Own + 5: no other thread of the test runner
+        // has it (the other tests' pools run at own + 10), unless the cap at 19 merges them.
+        let own = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        let value = min(own + 5, 19)
         var settings = fastSettings()
         settings.workers = 3
-        settings.workerNice = 17
-        let before = threadsAtNice(17)
+        settings.workerNice = value
+        let before = threadsAtNice(value)
         let pool = CarrierPool(settings: settings) {}
         let report = pool.start()
         defer { pool.stop() }
-        #expect(report == CarrierPool.StartReport(requestedNice: 17, niceRefusedErrno: nil, workersStarted: 3, threadError: nil))
+        #expect(report == CarrierPool.StartReport(requestedNice: value, niceRefusedErrno: nil, workersStarted: 3, threadError: nil))
         // start() returns after every worker has set its value.
-        #expect(threadsAtNice(17) == before + 3)
+        if own <= 13 { #expect(threadsAtNice(value) == before + 3) }
     }
 
     @Test func everySubmissionIsTakenAndFinishedExactlyOnce() {

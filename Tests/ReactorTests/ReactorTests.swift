@@ -615,14 +615,20 @@ extension ReactorTests {
         let server = try TestServer(tls: nil)
         server.start()
         defer { server.stop() }
-        // A port nobody listens on: bind one, read its number, close it.
-        let closedPort = server.sync { s -> UInt16 in
-            let l = try? Listener(loop: s.loop, endpoint: Endpoint(host: "127.0.0.1", port: 0), tls: nil,
-                                  options: ConnectionOptions()) { _ in }
-            let port = l?.boundEndpoint.port ?? 1
-            l?.close()
-            return port
+        // A port nobody listens on: a socket bound to it but never listening holds it for the
+        // test (a closed one could be handed to a test running in parallel), and refuses.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(holder >= 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) == 0 && getsockname(holder, $0, &length) == 0 }
         }
+        #expect(bound)
+        let closedPort = UInt16(bigEndian: address.sin_port)
         server.onLoop { s in
             Connector.connect(loop: s.loop, to: Endpoint(host: "127.0.0.1", port: closedPort), tls: nil) { result in
                 switch result {

@@ -89,23 +89,27 @@ final class MessageService {
         carrier = CarrierPool(settings: settings.carrier, doorbell: { [doorbell] in doorbell.ring() })
         relay.service = self
         updateAccounts(accounts)   // also hands the carrier the background MO rates
-        let started = carrier.start()
-        if let code = started.threadError {
-            // Without workers no message would ever get its outcome: say so loudly.
+        carrierStart = carrier.start()
+        if let code = carrierStart.threadError {
+            // Fewer workers than configured: the carrier is slower. None at all: the daemon
+            // refuses to start (Daemon checks carrierWorkersRunning).
             logger.error("carrier-workers-missing", metadata: [
-                "started": "\(started.workersStarted)", "configured": "\(settings.carrier.workers)", "errno": "\(code)",
+                "started": "\(carrierStart.workersStarted)", "configured": "\(settings.carrier.workers)", "errno": "\(code)",
             ])
         }
-        if let code = started.niceRefusedErrno {
+        if let code = carrierStart.niceRefusedErrno {
             logger.warning("worker-nice-refused", metadata: [
-                "nice": "\(started.requestedNice)", "errno": "\(code)",
-                "hint": "carrier.worker-nice below the daemon's nice value needs CAP_SYS_NICE; the workers keep the daemon's",
+                "nice": "\(carrierStart.requestedNice)", "errno": "\(code)",
+                "hint": "the OS refused the carrier workers' nice value (a value below the daemon's needs CAP_SYS_NICE or RLIMIT_NICE); they keep the daemon's",
             ])
         }
         loop.addBeforeSleepHook { [weak self] in self?.beforeSleep() }
         housekeeping = LoopTimer(loop: loop) { [unowned self] in self.sweep() }
         housekeeping.schedule(after: .milliseconds(100))
     }
+    /// What starting the carrier's worker threads gave (set in init, once they are started).
+    private(set) var carrierStart = CarrierPool.StartReport(requestedNice: 0, niceRefusedErrno: nil, workersStarted: 0, threadError: nil)
+
     /// The doorbell's way to self (see init); loop thread only.
     private final class DrainRelay {
         weak var service: MessageService?
