@@ -213,7 +213,8 @@ def test_decode_deliver_sm_receipt_hex():
     assert d.tlvs[smpp.TLV_NETWORK_ERROR_CODE] == b"\x03\x00\x00"
     import msgkit
     r = msgkit.check_receipt(d, message_id="a1", stat="DELIVRD", original_source="+12125550100",
-                             original_dest="16465551234", text="hi")
+                             original_dest="16465551234", text="hi",
+                             submitted_near=msgkit.parse_receipt_date("2611270101"))
     assert (r.dlvrd, r.err) == ("001", "000")
     # our own encoder makes the same bytes
     tl = bytes.fromhex("001e0003613100" "0427000102" "04230003030000")

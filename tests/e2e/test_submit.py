@@ -107,7 +107,7 @@ ACCEPTED = [
     ("src-second-number-no-plus", dict(source_addr=ACME_OTHER.lstrip("+"))),
     ("src-default", dict(source_addr=ACME_DEFAULT)),
     ("validity-relative", dict(validity_period="000001000000000R")),
-    ("validity-absolute", dict(validity_period="301231235959000+")),
+    ("validity-absolute", dict(validity_period=msgkit.absolute_time_in(days=30))),
     ("dcs-00", dict(data_coding=0x00)),
     ("dcs-01", dict(data_coding=0x01)),
     ("dcs-03-latin1-160", dict(data_coding=0x03, sm=b"\xe9" * 160)),
