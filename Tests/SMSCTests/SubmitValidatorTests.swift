@@ -142,4 +142,24 @@ import Carrier
         let d = SMPPTime.absolute(unixMs: 951_782_400_000)
         #expect(String(decoding: d, as: UTF8.self) == "000229000000000+")
     }
+
+    /// Dates break at month and year ends: the last second of a year and the first of the next
+    /// are one second apart in both directions of the §7.1.1 format, whatever today is.
+    @Test func smppTimeAcrossAYearBoundary() {
+        let lastSecond: Int64 = 1_798_761_599_000   // 2026-12-31 23:59:59 UTC
+        #expect(String(decoding: SMPPTime.absolute(unixMs: lastSecond), as: UTF8.self) == "261231235959000+")
+        #expect(String(decoding: SMPPTime.absolute(unixMs: lastSecond + 1_000), as: UTF8.self) == "270101000000000+")
+        func deadline(_ text: String, now: Int64 = 0) -> Int64? {
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBytes { SMPPTime.deadline(BytesView(unsafeBorrowing: $0), nowMs: now) }
+        }
+        #expect(deadline("261231235959000+") == lastSecond)
+        #expect(deadline("270101000000000+") == lastSecond + 1_000)
+        // An offset moves a local time across the boundary: 00:30 on 1 January at UTC+1 (4
+        // quarter hours) is 23:30 on 31 December UTC.
+        #expect(deadline("270101003000004+") == lastSecond + 1_000 - 30 * 60_000)
+        // A relative validity counts seconds from now, across the boundary too.
+        #expect(deadline("000000000010000R", now: lastSecond) == lastSecond + 10_000)
+        #expect(deadline("270229000000000+") == nil)   // 2027 is not a leap year
+    }
 }
