@@ -40,8 +40,12 @@ var package = Package(
         .target(name: "SMPP", swiftSettings: common),
         // Bounded lock-free queues between the loop thread and the workers.
         .target(name: "Queues", swiftSettings: common),
-        // Message records, states, pending deliveries: pure loop-thread logic, no I/O.
-        .target(name: "Store", dependencies: ["SMPP", "CIntrinsics"], swiftSettings: common),
+        // The write-ahead log: segments, CRC32C-framed batches, the writer thread, recovery's
+        // scan. Knows bytes and files, not messages.
+        .target(name: "Journal", dependencies: ["Queues", "CIntrinsics"], swiftSettings: common),
+        // Message records, states, pending deliveries (loop-thread logic), and their journal
+        // entries and replay (Durable/).
+        .target(name: "Store", dependencies: ["SMPP", "CIntrinsics", "Journal"], swiftSettings: common),
         // libev + OpenSSL + sockets + rings: knows bytes, not SMPP.
         .target(name: "Reactor", dependencies: ["CShims", "Queues"], swiftSettings: common),
         // The worker pool that plays the carrier: latency, outcomes, MO (CONTRACT §8).
@@ -51,7 +55,7 @@ var package = Package(
         // The loop-thread domain: sessions, binds, accounts, messaging.
         .target(
             name: "SMSC",
-            dependencies: ["SMPP", "Reactor", "Queues", "CShims", "Store", "Carrier", "Admin",
+            dependencies: ["SMPP", "Reactor", "Queues", "CShims", "Store", "Journal", "Carrier", "Admin",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: common
         ),
@@ -59,7 +63,7 @@ var package = Package(
         .executableTarget(
             name: "smppd",
             dependencies: [
-                "SMSC", "Reactor", "SMPP", "Admin", "Store",
+                "SMSC", "Reactor", "SMPP", "Admin", "Store", "Journal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,7 +90,8 @@ var package = Package(
         ),
         .testTarget(name: "SMPPTests", dependencies: ["SMPP"]),
         .testTarget(name: "QueuesTests", dependencies: ["Queues"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "SMPP", "Carrier"]),   // Carrier: SplitMix64
+        .testTarget(name: "JournalTests", dependencies: ["Journal"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "SMPP", "Carrier", "Journal"]),   // Carrier: SplitMix64
         .testTarget(name: "CarrierTests", dependencies: ["Carrier", "SMPP"]),
         .testTarget(name: "AdminTests", dependencies: ["Admin", "Reactor"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),

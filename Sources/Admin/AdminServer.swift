@@ -20,6 +20,9 @@ public struct AdminResponse: Sendable {
     public var status: Int
     public var contentType: String
     public var body: [UInt8]
+    /// The journal batch that must be durable before this answer leaves (0: none): a 2xx
+    /// that reports a change is a promise about what a restart will find.
+    public var durableBatch: UInt64 = 0
 
     public init(status: Int, contentType: String, body: [UInt8]) {
         self.status = status
@@ -65,6 +68,9 @@ public final class AdminServer: @unchecked Sendable {
     // the HTTP thread; `handler`, `daemon` and `stop()` belong to the loop thread.
     public private(set) var boundEndpoint: Endpoint
     private let handler: (AdminRequest) -> AdminResponse
+    /// HTTP thread: waits until a journal batch is durable; false when it did not become so
+    /// in time. nil in memory mode.
+    private let waitForDurable: (@Sendable (UInt64, Duration) -> Bool)?
     private let token: [UInt8]?
     private let replyTimeout: Duration
     private let queue = Mutex<[PendingAdminRequest]>([])
@@ -76,8 +82,10 @@ public final class AdminServer: @unchecked Sendable {
     /// Binds `endpoint` (port 0 = any). `token`: when set, every request needs
     /// `Authorization: Bearer <token>` (else 401). `handler` runs on the loop thread.
     public init(loop: EventLoop, endpoint: Endpoint, token: String?, replyTimeout: Duration = .seconds(5),
+                waitForDurable: (@Sendable (UInt64, Duration) -> Bool)? = nil,
                 handler: @escaping (AdminRequest) -> AdminResponse) throws {
         self.handler = handler
+        self.waitForDurable = waitForDurable
         self.token = token.map { Array("Bearer \($0)".utf8) }
         self.replyTimeout = replyTimeout
         boundEndpoint = endpoint
@@ -165,7 +173,11 @@ public final class AdminServer: @unchecked Sendable {
             while sem_wait(pending.done) != 0 && errno == EINTR {}   // the loop holds it: wait for its answer
             break
         }
-        return pending.response ?? .json(503, ["error": "no answer"])
+        guard let response = pending.response else { return .json(503, ["error": "no answer"]) }
+        if response.durableBatch > 0, let waitForDurable, !waitForDurable(response.durableBatch, replyTimeout) {
+            return .json(503, ["error": "the change is not on disk yet (the message store is slow or failing); it may still take effect"])
+        }
+        return response
     }
 
     // MARK: Loop thread

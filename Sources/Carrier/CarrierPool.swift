@@ -310,7 +310,11 @@ public final class CarrierPool: @unchecked Sendable {
             var emitted = 0
             var lastTaken: UInt64 = 0
             while taken < 4096, let s = submissions.tryPop() {
-                model.plan(s, random: &random) { e in
+                // A message's draws depend only on the seed and its id, not on which worker
+                // took it or what came before: a message handed back after a restart meets
+                // the same fate (C-DATA-1).
+                var draws = SplitMix64(seed: model.settings.seed ^ (s.messageID &* 0x9E37_79B9_7F4A_7C15))
+                model.plan(s, random: &draws) { e in
                     // The store tells "forwarded" itself: by the hold deadline in the record, or,
                     // without a hold, by hasTaken(messageID:).
                     if case .forwarded = e.kind { return }

@@ -70,6 +70,13 @@ public final class Connection {
     var registryIndex = -1
     var isQueuedForRead = false
     var isQueuedForFlush = false
+    var isWaitingAtGate = false
+
+    // The flush gate (OutputGate.swift), when the loop has one: bytes written and sent since
+    // the connection opened, and which of the unsent ones wait for a durable batch.
+    private var bytesWritten = 0
+    private var bytesSent = 0
+    private var held = HeldOutput()
 
     convenience init?(loop: EventLoop, fd: Int32, tls: TLSServerContext?, options: ConnectionOptions) {
         guard let stream = TLSStream(fd: fd, context: tls) else { return nil }
@@ -134,6 +141,11 @@ public final class Connection {
         let written = output.withUnsafeWritableBytes { free in body(free) }
         precondition(written >= 0 && written <= output.writableBytes, "write body returned \(written), beyond the reserved space")
         guard written > 0 else { return true }
+        if let gate = loop.outputGate, gate.nextWrite != 0 {
+            if gate.nextWrite > gate.released { held.hold(from: bytesWritten, until: gate.nextWrite) }
+            gate.nextWrite = 0
+        }
+        bytesWritten &+= written
         output.commitWrite(written)
         loop.scheduleFlush(self)
         return true
@@ -352,13 +364,27 @@ public final class Connection {
         }
     }
 
-    /// Writes the output ring until it is empty or the socket would block.
+    /// How many of the output ring's bytes may leave now: all of them, or those before the
+    /// first range the gate still holds (then the gate flushes this connection again when it
+    /// releases that range's batch).
+    private func sendableBytes() -> Int {
+        guard !held.isEmpty, let gate = loop.outputGate else { return output.readableBytes }
+        guard let start = held.firstHeldStart(released: gate.released) else { return output.readableBytes }
+        gate.wait(self)
+        return start &- bytesSent
+    }
+
+    /// Writes the output ring until it is empty (or up to the bytes the gate holds), or the
+    /// socket would block.
     private func flush0() {
         writeWantsRead = false
         writeBlocked = false
         while !output.isEmpty {
-            switch stream.write(from: output) {
-            case .bytes:
+            let sendable = sendableBytes()
+            guard sendable > 0 else { return }
+            switch stream.write(from: output, limit: sendable) {
+            case let .bytes(n):
+                bytesSent &+= n
                 lastActivityMilliseconds = loop.nowMilliseconds
             case .wantWrite:
                 writeBlocked = true
@@ -413,6 +439,7 @@ public final class Connection {
             stream.close()
             input.consume(input.readableBytes)
             output.consume(output.readableBytes)
+            held.removeAll()
             input.releaseMemoryIfEmpty()
             output.releaseMemoryIfEmpty()
             timer = nil

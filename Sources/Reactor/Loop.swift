@@ -65,6 +65,12 @@ public final class EventLoop {
         ev_break(raw, Int32(SHIM_EVBREAK_ALL))
     }
 
+    /// The flush gate (OutputGate.swift): nil unless a durable store holds output until its
+    /// commits are durable. Set before connections open.
+    public var outputGate: OutputGate? {
+        didSet { outputGate?.attach(to: self) }
+    }
+
     /// The loop's cached time (ev_now) in milliseconds; updated once per iteration.
     public var nowMilliseconds: Int64 { Int64(ev_now(raw) * 1000) }
 

@@ -1,6 +1,7 @@
 // The loop-thread domain: every session, the account list, bind checks and the failure limiter,
 // the listeners, graceful shutdown and reload. Loop thread only (the daemon builds it on the
 // thread that then calls loop.run()).
+import Journal
 import Logging
 import Reactor
 import SMPP
@@ -63,6 +64,18 @@ public final class SMSCServer {
     }
 
     public var sessionCount: Int { sessions.count }
+
+    /// Durable mode (C-DATA-1): replays the journal and keeps every later change in it. Call
+    /// before listen(). Throws when the journal is corrupt or unreadable.
+    public func openDurableStore(_ configuration: JournalConfiguration) throws -> JournalRecoverySummary {
+        try messages.openJournal(configuration)
+    }
+
+    /// For the admin HTTP thread: waits until a journal batch is durable (nil in memory mode).
+    public var durableWaiter: (@Sendable (UInt64, Duration) -> Bool)? {
+        guard let writer = messages.durable?.journal.writer else { return nil }
+        return { batch, timeout in writer.waitUntilDurable(batch, timeout: timeout) }
+    }
 
     /// Carrier worker threads running, and the pthread_create errno of those that are not
     /// (nil: all started). With none, no message would ever get an outcome.

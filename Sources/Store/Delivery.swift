@@ -16,6 +16,8 @@ public struct Delivery<Payload> {
     public let attempt: Int
     /// Loop time the item was queued.
     public let enqueuedAt: Int64
+    /// The journal batch that must be durable before it is sent (durable mode; 0: none).
+    public let commit: UInt64
 }
 
 extension Delivery: Sendable where Payload: Sendable {}

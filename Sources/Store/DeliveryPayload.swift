@@ -14,9 +14,13 @@ public struct MobileOriginatedMessage: Hashable, Sendable {
     /// short_message (or message_payload) bytes, UDH included when esm_class says so.
     public var shortMessage: [UInt8]
     public var esmClass: UInt8
+    /// The MO's number ("mo-<id>" in the admin API), unique across restarts: the durable
+    /// journal names an MO by it when it is acknowledged.
+    public var id: UInt64
 
     public init(source: StoredAddress, destination: StoredAddress, dataCoding: DataCoding,
-                shortMessage: [UInt8], esmClass: UInt8 = 0x00) {
+                shortMessage: [UInt8], esmClass: UInt8 = 0x00, id: UInt64 = 0) {
+        self.id = id
         self.source = source
         self.destination = destination
         self.dataCoding = dataCoding

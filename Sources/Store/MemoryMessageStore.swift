@@ -144,18 +144,29 @@ public final class MemoryMessageStore: MessageStore {
         }
     }
 
+    /// What a carrier outcome did to its record: whether it moved (else the transition table
+    /// refused or ignored it: cancelled meanwhile, already final), the fields a journal
+    /// records, and the record itself only when a receipt (or ACCEPTD notice) is due.
+    public struct AppliedOutcome: Sendable {
+        public var moved: Bool
+        public var isForwarded: Bool
+        public var finalTime: Int64?
+        public var errorCode: UInt16
+        public var receipt: MessageRecord?
+        static let ignored = AppliedOutcome(moved: false, isForwarded: false, finalTime: nil, errorCode: 0, receipt: nil)
+    }
+
     /// `finish` for the carrier's outcomes, at full rate: the record is copied out only when
-    /// its receipt (or ACCEPTD notice) is due, else nil; nil too when the transition table
-    /// refused or ignored the outcome (cancelled meanwhile, already final). Most messages ask
-    /// for no receipt, and copying every record out (141 bytes) was 3.5 % of the loop thread
-    /// in perf.
-    public func finishReturningReceipt(_ id: MessageID, state: MessageState, errorCode: UInt16, now: Int64) -> MessageRecord? {
-        guard let slot = slotByID[id.rawValue] else { return nil }
-        guard case .move(let status) = apply(.outcome(state), to: slot, now: now, errorCode: errorCode) else { return nil }
+    /// its receipt is due. Most messages ask for no receipt, and copying every record out
+    /// (141 bytes) showed in the loop thread's profile.
+    public func finishReturningReceipt(_ id: MessageID, state: MessageState, errorCode: UInt16, now: Int64) -> AppliedOutcome {
+        guard let slot = slotByID[id.rawValue] else { return .ignored }
+        guard case .move(let status) = apply(.outcome(state), to: slot, now: now, errorCode: errorCode) else { return .ignored }
         if status.state.isFinal { statistics.finished += 1 }
-        // Field by field: a method call on the record copied all of it (twice, in callgrind).
+        // Field by field: a method call on the record copied all of it.
         let wanted = MessageRecord.wantsReceiptNotice(registeredDelivery: slots[slot].record.registeredDelivery, for: state)
-        return wanted ? slots[slot].record : nil
+        return AppliedOutcome(moved: true, isForwarded: slots[slot].record.isForwarded, finalTime: slots[slot].record.finalTime,
+                              errorCode: slots[slot].record.errorCode, receipt: wanted ? slots[slot].record : nil)
     }
 
     /// Starts loading `id`'s index bucket, for an update soon (a hint: nothing waits for it).
@@ -195,6 +206,77 @@ public final class MemoryMessageStore: MessageStore {
     }
 
     public func commit() {}
+
+    // MARK: Recovery and compaction (the durable store's journal, Durable/)
+
+    /// Recovery: puts `record` back as the journal last saw it, state and all (an upsert: a
+    /// later copy of a record already here replaces its fields). At capacity the oldest final
+    /// record makes room, as at insert; false when every record is live.
+    @discardableResult
+    public func restore(_ record: MessageRecord) -> Bool {
+        if let slot = slotByID[record.id.rawValue] {
+            restoreStatus(slot: slot, state: record.state, isForwarded: record.isForwarded,
+                          finalTime: record.finalTime, errorCode: record.errorCode)
+            return true
+        }
+        if slotByID.count >= configuration.capacity {
+            guard let oldest = finals.removeFirst() else { return false }
+            remove(slot: oldest)
+            statistics.evicted += 1
+        }
+        let slot = slots.allocate(Slot(record: record))
+        _ = slotByID.insert(record.id.rawValue, slot: slot)
+        if Int(slot) == generations.count { generations.append(0) }
+        if record.state.isFinal {
+            generations[Int(slot)] &+= 1
+            finals.append(slot)
+        } else {
+            liveRecords += 1
+            deadlines.push(Deadline(time: record.validityDeadline ?? .max, slot: slot, generation: generations[Int(slot)]))
+        }
+        statistics.inserted += 1
+        return true
+    }
+
+    /// Recovery: a logged state change of `id`, applied as logged (the log is the truth; the
+    /// transition table judged it when it happened). False for an id no longer held.
+    @discardableResult
+    public func restoreStatus(_ id: MessageID, state: MessageState, isForwarded: Bool, finalTime: Int64?, errorCode: UInt16) -> Bool {
+        guard let slot = slotByID[id.rawValue] else { return false }
+        restoreStatus(slot: slot, state: state, isForwarded: isForwarded, finalTime: finalTime, errorCode: errorCode)
+        return true
+    }
+
+    private func restoreStatus(slot: UInt32, state: MessageState, isForwarded: Bool, finalTime: Int64?, errorCode: UInt16) {
+        let wasFinal = slots[slot].record.state.isFinal
+        slots[slot].record.state = state
+        slots[slot].record.isForwarded = isForwarded
+        slots[slot].record.finalTime = finalTime
+        slots[slot].record.errorCode = errorCode
+        if state.isFinal && !wasFinal {
+            liveRecords -= 1
+            generations[Int(slot)] &+= 1
+            finals.append(slot)
+            compactDeadlinesIfStale()
+        }
+    }
+
+    /// Compaction: hands up to `limit` stored records to `body`, in slot order from `cursor`;
+    /// returns the cursor to continue from, nil once every slot has been visited. Records
+    /// added or changed meanwhile are in the journal after the pass began, so a pass spread
+    /// over many loop turns still copies every record it must.
+    public func forEachRecord(from cursor: Int, limit: Int, _ body: (MessageRecord) -> Void) -> Int? {
+        var slot = cursor
+        var visited = 0
+        let end = slots.createdCount
+        while slot < end && visited < limit {
+            let record = slots[UInt32(slot)].record
+            if slotByID[record.id.rawValue] == UInt32(slot) { body(record) }
+            slot += 1
+            visited += 1
+        }
+        return slot < end ? slot : nil
+    }
 
     // MARK: The one place a record's state changes
 

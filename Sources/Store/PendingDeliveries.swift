@@ -36,6 +36,7 @@ public final class PendingDeliveries<Payload> {
         let token: UInt64
         let queue: Int
         let enqueuedAt: Int64
+        let commit: UInt64
         var attempts: Int
         var place: Place
     }
@@ -85,7 +86,9 @@ public final class PendingDeliveries<Payload> {
     /// Queues `payload` for `account`'s receivers. Never drops silently: past the count
     /// bound it drops, counts and hands back the oldest ready item (else the next retry due;
     /// when every item is in flight, the new one).
-    public func enqueue(_ payload: Payload, for account: ShortBytes, now: Int64) -> EnqueueResult<Payload> {
+    /// `commit`: the journal batch that holds the change the item reports (durable mode), so
+    /// that it is not sent before that batch is on disk; 0 for none.
+    public func enqueue(_ payload: Payload, for account: ShortBytes, now: Int64, commit: UInt64 = 0) -> EnqueueResult<Payload> {
         let q = queueIndex(creating: account)
         var dropped: Payload?
         if queues[q].count >= configuration.maximumCountPerAccount {
@@ -98,7 +101,7 @@ public final class PendingDeliveries<Payload> {
         }
         let token = nextToken
         nextToken += 1
-        let slot = entries.allocate(Entry(payload: payload, token: token, queue: q, enqueuedAt: now, attempts: 0, place: .ready))
+        let slot = entries.allocate(Entry(payload: payload, token: token, queue: q, enqueuedAt: now, commit: commit, attempts: 0, place: .ready))
         _ = slotByToken.insert(token, slot: slot)
         queues[q].ready.push(token)
         queues[q].count += 1
@@ -122,7 +125,7 @@ public final class PendingDeliveries<Payload> {
         entries[slot].place = .inFlight(holder: holder, index: index)
         let entry = entries[slot]
         return Delivery(token: DeliveryToken(rawValue: token), payload: entry.payload,
-                        attempt: entry.attempts, enqueuedAt: entry.enqueuedAt)
+                        attempt: entry.attempts, enqueuedAt: entry.enqueuedAt, commit: entry.commit)
     }
 
     /// When the next delayed retry of `account` falls due (for a timer); nil if none.
@@ -146,6 +149,25 @@ public final class PendingDeliveries<Payload> {
         _ = removeEntry(token.rawValue)
         statistics.acknowledged += 1
         return true
+    }
+
+    /// `ack`, handing back what was delivered (a journal records which item is done); nil if
+    /// the token is not in flight.
+    public func acknowledge(_ token: DeliveryToken) -> Payload? {
+        guard let slot = slotByToken[token.rawValue], case .inFlight = entries[slot].place else { return nil }
+        leaveInFlight(slot)
+        statistics.acknowledged += 1
+        return removeEntry(token.rawValue).payload
+    }
+
+    /// Every item held, waiting or in flight, oldest first, with its account (compaction
+    /// copies them; O(n log n)).
+    public func forEachItem(_ body: (ShortBytes, Payload) -> Void) {
+        var held: [(token: UInt64, slot: UInt32)] = []
+        held.reserveCapacity(slotByToken.count)
+        slotByToken.forEach { token, slot in held.append((token, slot)) }
+        held.sort { $0.token < $1.token }
+        for h in held { body(queues[entries[h.slot].queue].account, entries[h.slot].payload) }
     }
 
     /// deliver_sm failed (C-DLV-3): retried after backoff, or dropped when permanent, out of

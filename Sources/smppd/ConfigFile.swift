@@ -37,8 +37,8 @@ enum ConfigFile {
                 }
                 continue
             }
-            guard ["server", "timeouts", "auth", "messages", "delivery", "carrier"].contains(section) else {
-                throw ConfigError(key: section, problem: "unknown section or key (known: [server], [timeouts], [auth], [messages], [delivery], [carrier], [[account]])")
+            guard ["server", "store", "timeouts", "auth", "messages", "delivery", "carrier"].contains(section) else {
+                throw ConfigError(key: section, problem: "unknown section or key (known: [server], [store], [timeouts], [auth], [messages], [delivery], [carrier], [[account]])")
             }
             guard let table = value.table else {
                 throw ConfigError(key: section, problem: "must be a table ([\(section)])")

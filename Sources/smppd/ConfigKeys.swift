@@ -1,5 +1,6 @@
 // The one table of configuration keys: the TOML reader, `--help` and every error message come
 // from it, so they cannot disagree (ksmppd's smpp_server_cfg.def idea). Main thread only.
+import Journal
 import SMSC
 import Store
 
@@ -10,6 +11,9 @@ struct DaemonConfig {
     var admin = "127.0.0.1:8775"
     var dataDir = "./var"
     var memory = false
+    /// [store]: what survives a power loss, and the journal's segment size.
+    var storeFsync = "always"
+    var storeSegmentMB = 64
     var tlsCert: String? = nil
     var tlsKey: String? = nil
     var logLevel = "info"
@@ -78,8 +82,17 @@ let configKeys: [ConfigKey] = [
         if case .string(let s) = v { c.admin = s } },
     ConfigKey(name: "server.data-dir", kind: .string, help: "directory for the generated certificate, demo password and durable state (default ./var)") { c, v in
         if case .string(let s) = v { c.dataDir = s } },
-    ConfigKey(name: "server.memory", kind: .boolean, help: "keep message state in memory only (load tests)") { c, v in
+    ConfigKey(name: "server.memory", kind: .boolean, help: "keep message state in memory only: nothing survives a restart (load tests; default false: durable journal in data-dir)") { c, v in
         if case .bool(let b) = v { c.memory = b } },
+    ConfigKey(name: "store.fsync", kind: .string, help: "what an OK survives: \"always\" (also a power loss; default), \"everysec\" (kill -9; power loss may take the last second), \"never\" (kill -9; the OS syncs)") { c, v throws(ConfigError) in
+        if case .string(let s) = v {
+            guard FsyncPolicy(rawValue: s) != nil else {
+                throw ConfigError(key: "store.fsync", problem: "must be \"always\", \"everysec\" or \"never\", got \"\(s)\"")
+            }
+            c.storeFsync = s
+        } },
+    ConfigKey(name: "store.segment-mb", kind: .integer, help: "size of one journal segment file, pre-allocated (default 64)") { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.storeSegmentMB = try positive("store.segment-mb", n, max: 4096) } },
     ConfigKey(name: "server.tls-cert", kind: .string, help: "PEM certificate (chain) file; empty = generated self-signed") { c, v in
         if case .string(let s) = v { c.tlsCert = s.isEmpty ? nil : s } },
     ConfigKey(name: "server.tls-key", kind: .string, help: "PEM private key file") { c, v in

@@ -5,9 +5,11 @@ import Glibc
 #endif
 
 import Admin
+import Journal
 import Logging
 import Reactor
 import SMSC
+import Store
 
 enum Daemon {
     /// Exit codes from sysexits.h, so scripts can tell a config mistake from a crash.
@@ -68,15 +70,17 @@ enum Daemon {
         let tls = try tlsContext(config, logger: logger)
         var accounts = config.accounts + flagAccounts
         if accounts.isEmpty { accounts = [try demoAccount(dataDir: config.dataDir, logger: logger)] }
-        if config.memory {
-            logger.notice("memory-mode", metadata: ["note": "message state is kept in memory only and lost on exit"])
-        }
-
         let loop = try EventLoop()
         let server = SMSCServer(loop: loop, settings: config.smsc, messaging: config.messaging, accounts: accounts, logger: logger)
         let workers = server.carrierWorkersRunning
         guard workers.count > 0 else {
             throw ReactorError.system(call: "pthread_create (carrier workers)", errno: workers.error ?? 0)
+        }
+        if config.memory {
+            logger.notice("memory-mode", metadata: [
+                "note": "message state is kept in memory only: every message, receipt and MO is lost on exit or kill -9"])
+        } else {
+            try openStore(server: server, config: config, logger: logger)
         }
         var adminServer: AdminServer? = nil
         // Signals first: a test (or systemd) may signal as soon as it sees the listening line.
@@ -94,7 +98,8 @@ enum Daemon {
             reload(options: options, server: server, logger: logger)
         })
         // The TLS listener's line comes last: once it is logged, everything is up.
-        let admin = try AdminServer(loop: loop, endpoint: adminEndpoint, token: config.adminToken) { request in
+        let admin = try AdminServer(loop: loop, endpoint: adminEndpoint, token: config.adminToken,
+                                    waitForDurable: server.durableWaiter) { request in
             server.handleAdmin(request)
         }
         adminServer = admin
@@ -143,6 +148,33 @@ enum Daemon {
 
     /// The demo account used when no account is configured: password generated once, stored in
     /// the data directory (mode 0600) and printed only on the start that created it.
+    /// Durable mode: replays the journal in <data-dir>/journal and starts its writer. A corrupt
+    /// batch that is not the torn tail stops start-up (exit 70) naming file and offset.
+    private static func openStore(server: SMSCServer, config: DaemonConfig, logger: Logger) throws {
+        // RLIMIT_FSIZE turns a write past the limit into SIGXFSZ, which would kill the daemon;
+        // ignored, the write fails with EFBIG and the journal treats it as a full disk.
+        signal(SIGXFSZ, SIG_IGN)
+        let directory = config.dataDir + "/journal"
+        let journal = JournalConfiguration(directory: directory, fsync: FsyncPolicy(rawValue: config.storeFsync) ?? .always,
+                                           segmentBytes: config.storeSegmentMB << 20)
+        let summary: JournalRecoverySummary
+        do {
+            summary = try server.openDurableStore(journal)
+        } catch let e as JournalCorruption {
+            throw StoreStartError(problem: "corrupt journal: \(e). Records after it cannot be trusted; to start anyway, keep a copy of the file, then cut it at that offset (truncate -s \(e.offset) \(e.path)) and restart: what was written after the offset is lost")
+        } catch let e as StoreLogDecodingError {
+            throw StoreStartError(problem: "journal entry does not decode: \(e) (written by another version?)")
+        }
+        var metadata: Logger.Metadata = [
+            "dir": "\(directory)", "fsync": "\(journal.fsync.rawValue)", "records": "\(summary.records)",
+            "live": "\(summary.liveRecords)", "pending_receipts": "\(summary.pendingReceipts)", "pending_mo": "\(summary.pendingMO)",
+            "bytes": "\(summary.bytes)", "segments": "\(summary.segments)", "ms": "\(summary.milliseconds)",
+        ]
+        if summary.receiptsWithoutRecord > 0 { metadata["receipts_without_record"] = "\(summary.receiptsWithoutRecord)" }
+        if let tail = summary.truncatedTail { metadata["torn_tail_cut"] = "\(tail)" }
+        logger.info("store-recovered", metadata: metadata)
+    }
+
     private static func demoAccount(dataDir: String, logger: Logger) throws -> Account {
         let path = dataDir + "/demo-password"
         if let stored = readTextFile(path)?.split(whereSeparator: \.isNewline).first, !stored.isEmpty {
@@ -160,4 +192,10 @@ enum Daemon {
 /// 127.0.0.0/8, ::1 and localhost: admin addresses that need no token.
 func isLoopback(_ host: String) -> Bool {
     host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+}
+
+/// Durable mode could not start: the journal is unreadable or corrupt (exit 70).
+struct StoreStartError: Error, CustomStringConvertible {
+    var problem: String
+    var description: String { "store: \(problem)" }
 }

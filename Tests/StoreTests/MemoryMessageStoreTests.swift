@@ -40,19 +40,23 @@ import SMPP
     func outcomesReturnTheRecordOnlyWhenAReceiptIsDue_C_SUB_8(registered: UInt8, state: MessageState, wanted: Bool) {
         let store = MemoryMessageStore()
         store.mustInsert(makeRecord(id, registeredDelivery: registered))
-        let returned = store.finishReturningReceipt(id, state: state, errorCode: 7, now: testNow + 5)
+        let applied = store.finishReturningReceipt(id, state: state, errorCode: 7, now: testNow + 5)
+        let returned = applied.receipt
+        #expect(applied.moved)
         #expect((returned != nil) == wanted)
         let stored = store.record(id)!
         #expect(stored.state == state, "the outcome is applied whether or not a receipt is due")
+        #expect(applied.finalTime == stored.finalTime && applied.errorCode == stored.errorCode
+                 && applied.isForwarded == stored.isForwarded, "the journal's fields are the stored ones")
         if let returned { #expect(returned == stored) }
         #expect(stored.wantsReceiptNotice(for: state) == wanted)
         #expect(store.statistics.finished == (state.isFinal ? 1 : 0))
         // A refused outcome (already final) returns nothing and changes nothing.
         if state.isFinal {
-            #expect(store.finishReturningReceipt(id, state: .rejected, errorCode: 0, now: testNow + 6) == nil)
+            #expect(!store.finishReturningReceipt(id, state: .rejected, errorCode: 0, now: testNow + 6).moved)
             #expect(store.record(id)!.state == state)
         }
-        #expect(store.finishReturningReceipt(MessageID(rawValue: 0x9999), state: state, errorCode: 0, now: testNow) == nil)
+        #expect(!store.finishReturningReceipt(MessageID(rawValue: 0x9999), state: state, errorCode: 0, now: testNow).moved)
     }
 
     @Test func cancelBeforeForwardedDeletes_C_MGT_2() {

@@ -98,9 +98,10 @@ final class TLSStream {
     /// them: OpenSSL cuts records, PARTIAL_WRITE returns after the ones that fit) and consumes
     /// what was written. A retry after WANT_WRITE passes at least the same bytes, as OpenSSL
     /// requires, because the ring only grows at its end until those bytes are consumed.
-    func write(from ring: RingBuffer) -> Step {
+    /// `limit`: send at most that many (bytes after it are held back by the flush gate).
+    func write(from ring: RingBuffer, limit: Int = .max) -> Step {
         let step: Step = ring.withUnsafeReadableBytes { pending in
-            let count = min(pending.count, Int(Int32.max))
+            let count = min(pending.count, limit, Int(Int32.max))
             guard count > 0 else { return .bytes(0) }
             guard let ssl else {
                 switch Sys.write(fd, from: pending.baseAddress!, count: count) {

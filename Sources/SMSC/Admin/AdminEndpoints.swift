@@ -62,9 +62,13 @@ extension SMSCServer {
         guard bytes.count <= 254 else {
             return .json(400, ["error": "text longer than one short_message (254 octets)", "field": "text"])
         }
-        let id = messages.injectMO(account: account, source: StoredAddress(src.digits), destination: StoredAddress(dst.digits),
-                                   coding: coding, text: bytes)
-        return .json(202, ["id": id])
+        guard let id = messages.injectMO(account: account, source: StoredAddress(src.digits), destination: StoredAddress(dst.digits),
+                                         coding: coding, text: bytes) else {
+            return .json(503, ["error": "the message store cannot write (see event=store-error in the log); nothing was queued"])
+        }
+        var response = AdminResponse.json(202, ["id": id])
+        response.durableBatch = messages.requiredJournalBatch   // 202 only once the MO is on disk
+        return response
     }
 
     private func forceState(id: String, body: [UInt8]) -> AdminResponse {
@@ -84,8 +88,14 @@ extension SMSCServer {
             default: return .json(400, ["error": "err must be 3 digits", "field": "err"])
             }
         }
+        if messages.journalIsFailing {
+            return .json(503, ["error": "the message store cannot write (see event=store-error in the log); nothing was changed"])
+        }
         switch messages.force(id, state: state, errorCode: errorCode) {
-        case .done(let r): return .json(200, ["id": id, "state": r.state.stat])
+        case .done(let r):
+            var response = AdminResponse.json(200, ["id": id, "state": r.state.stat])
+            response.durableBatch = messages.requiredJournalBatch   // answered once the state is on disk
+            return response
         case .notFound: return .json(404, ["error": "unknown message_id", "field": "message_id"])
         case .alreadyFinal: return .json(409, ["error": "already final"])
         }
@@ -119,6 +129,21 @@ extension SMSCServer {
         p.gauge("smppd_credits_remaining", help: "Credits left, by account (unlimited accounts omitted).",
                 samples: accounts.compactMap { a in messages.creditsLeft(a.systemID).map { ([("system_id", a.systemID)], Double($0)) } })
         p.gauge("smppd_messages_stored", help: "Message records in the store.", samples: [([], Double(messages.store.count))])
+        if let journal = messages.journalMetrics {
+            p.gauge("smppd_store_journal_bytes", help: "Bytes the journal's segments take on disk (pre-allocated).",
+                    samples: [([], Double(journal.bytes))])
+            p.gauge("smppd_store_journal_segments", help: "Journal segment files.", samples: [([], Double(journal.segments))])
+            p.counter("smppd_store_batches_total", help: "Batches (group commits) handed to the journal writer.",
+                      samples: [([], Double(journal.batches))])
+            p.counter("smppd_store_syncs_total", help: "fdatasync calls made by the journal writer.", samples: [([], Double(journal.syncs))])
+            p.counter("smppd_store_compactions_total", help: "Compaction passes completed.", samples: [([], Double(journal.compactions))])
+            p.counter("smppd_store_errors_total", help: "Journal writes or syncs that failed (each is retried until it succeeds).",
+                      samples: [([], Double(journal.errors))])
+            p.gauge("smppd_store_failing", help: "1 while the journal cannot write (new messages are refused).",
+                    samples: [([], journal.failing ? 1 : 0)])
+            p.gauge("smppd_store_output_waiting", help: "Connections whose output waits for a commit.",
+                    samples: [([], Double(journal.waitingConnections))])
+        }
         return p.text
     }
 }

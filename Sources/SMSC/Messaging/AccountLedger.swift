@@ -5,7 +5,7 @@
 struct AccountLedger {
     /// nil = unlimited.
     private(set) var creditsLeft: Int?
-    private var configuredCredits: Int?
+    private(set) var configuredCredits: Int?
     private let ratePerSecond: Double
     private var tokens: Double
     private var lastRefillMs: Int64
@@ -42,5 +42,12 @@ struct AccountLedger {
 
     mutating func charge(_ n: Int) {
         if let c = creditsLeft { creditsLeft = c - n }
+    }
+
+    /// Recovery: the credits left that the journal recorded, if they count down from the
+    /// number configured now (a changed setting starts afresh, as a reload does).
+    mutating func restore(left: Int?, countedFrom configured: Int?) {
+        guard configured == configuredCredits, configuredCredits != nil else { return }
+        creditsLeft = left
     }
 }

@@ -34,6 +34,8 @@ final class AccountRuntime {
     /// The system_id as the store keeps it (made once here, not per submit).
     let systemIDBytes: ShortBytes
     var isActive = true
+    /// Charged since the journal last recorded its credits (durable mode).
+    var creditsUnjournaled = false
 
     init(ledger: AccountLedger, index: UInt32, systemIDBytes: ShortBytes) {
         self.ledger = ledger
@@ -48,14 +50,14 @@ final class MessageService {
     private(set) var settings: MessagingSettings
     let store: MemoryMessageStore
     let deliveries: DeliveryQueue
-    private var ids: MessageIDGenerator
+    var ids: MessageIDGenerator
     /// A `let`: as an implicitly unwrapped var it cost a retain and a release per access, two
     /// per submit_sm (callgrind).
-    private let carrier: CarrierPool
+    let carrier: CarrierPool
     private let carrierDoorbell: Doorbell
     private let model: CarrierModel
     let metrics: Metrics
-    private var runtimes: [String: AccountRuntime] = [:]
+    private(set) var runtimes: [String: AccountRuntime] = [:]
     private var accountsByIndex: [UInt32: Account] = [:]
     private var nextAccountIndex: UInt32 = 0
     private var housekeeping: LoopTimer!
@@ -66,7 +68,9 @@ final class MessageService {
         var cursor = 0
     }
     private var receivers: [ShortBytes: ReceiverGroup] = [:]
-    private var nextMOID: UInt64 = 1
+    var nextMOID: UInt64 = 1
+    /// Durable mode's journal and flush gate (MessageService+Journal.swift); nil in memory mode.
+    var durable: DurableState?
 
     init(loop: EventLoop, settings: MessagingSettings, accounts: [Account], logger: Logger, metrics: Metrics) {
         self.loop = loop
@@ -80,6 +84,7 @@ final class MessageService {
             retry: RetryPolicy(initialBackoffMillis: settings.retryInitialMs, maximumBackoffMillis: settings.retryMaxMs,
                                maximumAttempts: settings.deliveryMaxAttempts)))
         ids = MessageIDGenerator(startUnixMillis: realtimeMillis())
+        // (durable mode replaces it in openJournal, with the journal's largest id as floor)
         model = CarrierModel(settings: settings.carrier)
         // The pool rings the doorbell, and the doorbell calls drainCarrier on self, which does
         // not exist until every property is set: it goes through a relay pointed at self below.
@@ -122,7 +127,11 @@ final class MessageService {
     /// the cached value lags by at most one iteration (~1-2 ms under full load).
     var now: Int64 { loop.nowMilliseconds }
 
-    func stop() { carrier.stop(); housekeeping.cancel() }
+    func stop() {
+        carrier.stop()
+        housekeeping.cancel()
+        closeJournal()
+    }
 
     // MARK: Accounts
 
@@ -172,6 +181,8 @@ final class MessageService {
     /// Validates, charges and stores one message and hands it to the carrier.
     func submit(_ fields: SubmitFields, account bound: BoundAccount) -> SubmitOutcome {
         let t = now
+        // A journal that cannot write: nothing new is acknowledged until it can again.
+        if let durable, durable.journal.failureErrno != 0 { return .refused(.ESME_RSYSERR) }
         let v: ValidatedSubmit
         switch SubmitValidator.validate(fields, rules: bound.sourceRules, nowMs: t) {
         case .valid(let ok): v = ok
@@ -190,11 +201,13 @@ final class MessageService {
         guard carrier.submissionQueueDepth < carrier.submissionCapacity else { return .refused(.ESME_RMSGQFUL) }
         let id = ids.next()
         let hold = model.holdMs(forDestination: v.destinationNumber)
+        // The store's clamp, applied here too, so the journal records the deadline it keeps.
+        let longest = t + settings.maxValidityMs
         let record = MessageRecord(
             id: id, systemID: rt.systemIDBytes, source: v.source, destination: v.destination,
             dataCoding: v.coding, registeredDelivery: v.registeredDelivery, receiptText: v.receiptText,
-            submitTime: t, validityDeadline: v.validityDeadlineMs, forwardDeadline: hold > 0 ? t + hold : .max,
-            concatenation: v.concatenation)
+            submitTime: t, validityDeadline: min(v.validityDeadlineMs ?? longest, longest),
+            forwardDeadline: hold > 0 ? t + hold : .max, concatenation: v.concatenation)
         switch store.insert(record) {
         case .inserted: break
         case .full, .duplicateID: return .refused(.ESME_RMSGQFUL)
@@ -208,6 +221,14 @@ final class MessageService {
             return .refused(.ESME_RMSGQFUL)
         }
         rt.ledger.charge(v.segments)
+        if let durable {
+            durable.journal.insert(record, credits: v.segments)
+            durable.gate.require(durable.journal.openSequence)
+            if !rt.creditsUnjournaled && rt.ledger.creditsLeft != nil {
+                rt.creditsUnjournaled = true
+                durable.chargedAccounts.append(rt)
+            }
+        }
         return .accepted(id)
     }
 
@@ -225,6 +246,7 @@ final class MessageService {
         switch store.cancel(id, systemID: ShortBytes(truncating: account.systemID.utf8), now: now,
                             carrierHasTaken: carrier.hasTaken(messageID: id.rawValue)) {
         case .cancelled(let record):
+            journalStatus(of: record, receiptQueued: record.wantsReceiptNotice(for: .deleted))
             receiptIfWanted(record, state: .deleted)
             return .ESME_ROK
         default:
@@ -238,6 +260,7 @@ final class MessageService {
         guard let id = MessageID(parsing: idText, format: settings.idFormat), store.record(id) != nil else { return .notFound }
         switch store.finish(id, state: state, errorCode: errorCode, now: now) {
         case .finished(let r), .updated(let r):
+            journalStatus(of: r, receiptQueued: r.wantsReceiptNotice(for: state))
             receiptIfWanted(r, state: state)
             return .done(r)
         case .notFound: return .notFound
@@ -245,12 +268,16 @@ final class MessageService {
         }
     }
 
-    /// Admin: an MO for `account` (C-SIM-3). Returns the MO's id.
-    func injectMO(account: Account, source: StoredAddress, destination: StoredAddress, coding: DataCoding, text: [UInt8]) -> String {
-        let mo = MobileOriginatedMessage(source: source, destination: destination, dataCoding: coding, shortMessage: text)
-        enqueue(.mobileOriginated(mo), for: account.systemID)
+    /// Admin: an MO for `account` (C-SIM-3). Returns the MO's id; nil when the journal cannot
+    /// write (nothing was queued).
+    func injectMO(account: Account, source: StoredAddress, destination: StoredAddress, coding: DataCoding, text: [UInt8]) -> String? {
+        if let durable, durable.journal.failureErrno != 0 { return nil }
         let id = nextMOID
         nextMOID += 1
+        let mo = MobileOriginatedMessage(source: source, destination: destination, dataCoding: coding, shortMessage: text, id: id)
+        let key = ShortBytes(truncating: account.systemID.utf8)
+        journalMO(mo, account: key)
+        enqueue(.mobileOriginated(mo), forAccount: key)
         return "mo-\(id)"
     }
 
@@ -301,21 +328,30 @@ final class MessageService {
         for o in pendingOutcomes { store.prefetchIndexEntry(o.id) }
         for o in pendingOutcomes { store.prefetchRecord(o.id) }
         for o in pendingOutcomes {
-            // nil: no receipt wanted, or cancelled meanwhile / already final (refused).
-            if let r = store.finishReturningReceipt(o.id, state: o.state, errorCode: o.errorCode, now: t) {
-                enqueue(.receipt(r), forAccount: r.systemID)
+            // Not moved: cancelled meanwhile, or already final (refused). No receipt: not wanted.
+            let applied = store.finishReturningReceipt(o.id, state: o.state, errorCode: o.errorCode, now: t)
+            guard applied.moved else { continue }
+            if let durable {
+                durable.journal.status(o.id, state: o.state, isForwarded: applied.isForwarded, finalTime: applied.finalTime,
+                                       errorCode: applied.errorCode, receiptQueued: applied.receipt != nil)
+                durable.gate.require(durable.journal.openSequence)
             }
+            if let r = applied.receipt { enqueue(.receipt(r), forAccount: r.systemID) }
         }
         pendingOutcomes.removeAll(keepingCapacity: true)
     }
 
     private func handle(_ mo: CarrierMO) {
         guard let account = accountsByIndex[mo.accountIndex] else { return }
+        let id = nextMOID
+        nextMOID += 1
         let m = MobileOriginatedMessage(
             source: StoredAddress(ShortBytes(truncating: String(mo.source).utf8)),
             destination: StoredAddress(ShortBytes(truncating: String(mo.destination).utf8)),
-            dataCoding: DataCoding(rawValue: mo.dataCoding), shortMessage: mo.text)
-        enqueue(.mobileOriginated(m), for: account.systemID)
+            dataCoding: DataCoding(rawValue: mo.dataCoding), shortMessage: mo.text, id: id)
+        let key = ShortBytes(truncating: account.systemID.utf8)
+        journalMO(m, account: key)
+        enqueue(.mobileOriginated(m), forAccount: key)
     }
 
     private func receiptIfWanted(_ r: MessageRecord, state: MessageState) {
@@ -323,18 +359,16 @@ final class MessageService {
         enqueue(.receipt(r), forAccount: r.systemID)
     }
 
-    private func enqueue(_ payload: DeliveryPayload, for systemID: String) {
-        enqueue(payload, forAccount: ShortBytes(truncating: systemID.utf8))
-    }
-
     /// Queues one deliver_sm for the account and offers it at once. Keyed by the stored
     /// system_id bytes, so the receipt path makes no String.
-    private func enqueue(_ payload: DeliveryPayload, forAccount key: ShortBytes) {
-        switch deliveries.enqueue(payload, for: key, now: now) {
+    func enqueue(_ payload: DeliveryPayload, forAccount key: ShortBytes) {
+        switch deliveries.enqueue(payload, for: key, now: now, commit: durable?.gate.required ?? 0) {
         case .queued: break
-        case .queuedDroppingOldest:
+        case .queuedDroppingOldest(_, let dropped):
+            durable?.journal.deliveryDone(dropped)
             logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full-oldest"])
         case .droppedNewest:
+            durable?.journal.deliveryDone(payload)
             logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
         }
         pump(key)
@@ -353,7 +387,8 @@ final class MessageService {
     func receiverGone(_ s: Session, systemID: String) {
         let key = ShortBytes(truncating: systemID.utf8)
         receivers[key]?.sessions.removeAll { $0 === s }
-        let returned = deliveries.requeue(holder: s.id, now: now) { [logger] _, reason in
+        let returned = deliveries.requeue(holder: s.id, now: now) { [logger, durable] payload, reason in
+            durable?.journal.deliveryDone(payload)
             logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)"])
         }
         if returned > 0 { pump(key) }
@@ -378,7 +413,9 @@ final class MessageService {
             }
             idle = 0
             if !s.sendDeliver(d, idFormat: settings.idFormat) {
-                _ = deliveries.nack(d.token, .temporary, now: t)
+                if case .dropped(let payload, _) = deliveries.nack(d.token, .temporary, now: t) {
+                    durable?.journal.deliveryDone(payload)
+                }
                 idle += 1
             }
         }
@@ -389,11 +426,12 @@ final class MessageService {
     func deliveryAnswered(_ token: DeliveryToken, status: CommandStatus?, account: BoundAccount, submitTime: Int64?) {
         let t = now
         if status == .ESME_ROK {
-            _ = deliveries.ack(token)
+            if let payload = deliveries.acknowledge(token) { durable?.journal.deliveryDone(payload) }
             if let st = submitTime { metrics.observeReceiptLatency(seconds: Double(t - st) / 1000) }
         } else {
             let temporary = status == nil || Self.temporaryStatuses.contains(status!)
-            if case .dropped(_, let reason) = deliveries.nack(token, temporary ? .temporary : .permanent, now: t) {
+            if case .dropped(let payload, let reason) = deliveries.nack(token, temporary ? .temporary : .permanent, now: t) {
+                durable?.journal.deliveryDone(payload)
                 logger.info("deliver-dropped", metadata: ["system_id": "\(account.value.systemID)", "reason": "\(reason)",
                                                           "status": "\(status?.name ?? "timeout")"])
             }
@@ -409,17 +447,23 @@ final class MessageService {
     /// past retention. Purging a little every iteration instead of 10,000 every 100 ms keeps
     /// each pause short (the 100 ms sweep still catches up when the loop is idle).
     private func beforeSleep() {
+        journalTurnWork()   // recovered messages to the carrier, compaction: before the wake-up
         carrier.wakeWorkersIfNeeded()
         _ = store.purge(olderThan: now - settings.retentionMs, limit: Self.purgePerIteration)
+        sealJournalTurn()   // last: the turn's changes go to the writer before output is flushed
     }
 
     static let purgePerIteration = 64
 
     private func sweep() {
         let t = now
-        _ = store.expire(now: t, limit: 10_000) { record in receiptIfWanted(record, state: .expired) }
+        _ = store.expire(now: t, limit: 10_000) { record in
+            journalStatus(of: record, receiptQueued: record.wantsReceiptNotice(for: .expired))
+            receiptIfWanted(record, state: .expired)
+        }
         _ = store.purge(olderThan: t - settings.retentionMs, limit: 10_000)
-        _ = deliveries.expire(now: t) { [logger] _, reason in
+        _ = deliveries.expire(now: t) { [logger, durable] payload, reason in
+            durable?.journal.deliveryDone(payload)
             logger.warning("deliver-dropped", metadata: ["reason": "\(reason)"])
         }
         for key in receivers.keys where deliveries.hasDue(for: key, now: t) {

@@ -50,6 +50,7 @@ extension Session {
         case .refused(let status):
             sendStatusResponse(to: header, status)
         case .accepted(let id):
+            messages.holdNextResponse()   // durable mode: an OK leaves once its message is on disk
             withIDText(id) { view in
                 if header.commandID == .data_sm {
                     write { DataSMResp(sequenceNumber: header.sequenceNumber, messageID: view).encode(into: $0) }
@@ -99,6 +100,7 @@ extension Session {
         guard let id = firstID else {
             return sendStatusResponse(to: header, firstRefusal ?? .ESME_RINVNUMDESTS)
         }
+        messages.holdNextResponse()
         withIDText(id) { view in
             unsuccess.withUnsafeBytes { raw in
                 let list = UnsuccessSMEList(count: unsuccessCount, bytes: BytesView(unsafeBorrowing: raw))
@@ -127,6 +129,7 @@ extension Session {
     func cancel(_ p: CancelSMPDU, header: PDUHeader) {
         guard let account else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
         let status = messages.cancel(p.messageID, account: account)
+        if status == .ESME_ROK { messages.holdNextResponse() }
         write { CancelSMResp(sequenceNumber: header.sequenceNumber, status: status).encode(into: $0) }
     }
 
@@ -144,6 +147,8 @@ extension Session {
     /// variable fields are composed in one stack buffer (no heap allocation per deliver_sm).
     func sendDeliver(_ d: Delivery<DeliveryPayload>, idFormat: MessageIDFormat) -> Bool {
         let seq = takeSequenceNumber()
+        // Durable mode: a receipt leaves once the state it reports is on disk (an MO, once it is).
+        messages.holdNextWrite(until: d.commit)
         var ok = false
         var submitTime: Int64? = nil
         switch d.payload {

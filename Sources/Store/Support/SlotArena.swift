@@ -36,6 +36,8 @@ struct SlotArena<Value>: ~Copyable {
 
     /// Slots ever created (allocated or free).
     var capacity: Int { chunks.count * Self.chunkSlots }
+    /// Slots ever created (allocated now or released and holding a stale value).
+    var createdCount: Int { Int(created) }
     var freeListCapacity: Int { free.capacity }
 
     /// Stores `value` in a free slot (or a new one) and returns the slot.

@@ -1,0 +1,71 @@
+// JournalFrame: how one batch sits in a segment.
+//
+//   [u32 length][u32 crc32c][u64 sequence][entries ...]
+//    ^ header   ^ of the `length` bytes after the header (sequence + entries)
+//
+// Little-endian. A batch is written whole or torn, never interleaved with another, and its
+// CRC covers all of it, so a batch is the unit of atomicity: recovery keeps whole batches.
+// A length of 0 where a header should be is the end of the segment's records (segments are
+// pre-allocated, so the rest reads as zeros).
+
+import CIntrinsics
+
+public enum JournalFrame {
+    /// Bytes before the entries: length, crc, sequence.
+    public static let headerBytes = 16
+    /// The part of the header outside the CRC (length, crc).
+    static let prefixBytes = 8
+    /// A length beyond this is not a length: corruption (a batch is a loop turn's changes).
+    public static let maximumBodyBytes = 1 << 30
+
+    /// An empty batch buffer: the header's room reserved, entries to be appended after it.
+    public static func emptyBatch(sequence: UInt64, reservingCapacity capacity: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(capacity)
+        reset(&bytes, sequence: sequence)
+        return bytes
+    }
+
+    /// Empties `bytes` (keeping its capacity) into a new batch with `sequence`.
+    public static func reset(_ bytes: inout [UInt8], sequence: UInt64) {
+        bytes.removeAll(keepingCapacity: true)
+        for _ in 0..<prefixBytes { bytes.append(0) }
+        var s = sequence.littleEndian
+        withUnsafeBytes(of: &s) { bytes.append(contentsOf: $0) }
+    }
+
+    /// The sequence number written into a batch buffer.
+    public static func sequence(of bytes: [UInt8]) -> UInt64 {
+        var s: UInt64 = 0
+        for i in 0..<8 { s |= UInt64(bytes[prefixBytes + i]) << (8 * UInt64(i)) }
+        return s
+    }
+
+    /// True when the buffer holds no entries.
+    public static func isEmpty(_ bytes: [UInt8]) -> Bool { bytes.count <= headerBytes }
+
+    /// Fills in length and CRC (the writer thread does this, off the loop).
+    static func seal(_ bytes: inout [UInt8]) {
+        let length = UInt32(bytes.count - prefixBytes)
+        let crc = bytes.withUnsafeBytes { raw in
+            smppd_crc32c(0, raw.baseAddress! + prefixBytes, raw.count - prefixBytes)
+        }
+        for i in 0..<4 {
+            bytes[i] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(i)))
+            bytes[4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i)))
+        }
+    }
+
+    /// CRC32C of `count` bytes at `offset` of `bytes`.
+    static func checksum(_ bytes: [UInt8], offset: Int, count: Int) -> UInt32 {
+        bytes.withUnsafeBytes { raw in smppd_crc32c(0, raw.baseAddress! + offset, count) }
+    }
+
+    static func loadUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+    }
+
+    static func loadUInt64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
+        UInt64(loadUInt32(bytes, at: offset)) | UInt64(loadUInt32(bytes, at: offset + 4)) << 32
+    }
+}

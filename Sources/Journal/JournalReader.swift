@@ -1,0 +1,94 @@
+// JournalReader: recovery's one pass over the segments, oldest first, handing each intact
+// batch to the caller in order. A torn tail — a bad batch in the newest segment with nothing
+// but zeros after it, as a crash in the middle of a write leaves — is cut off and reported.
+// Anything else that does not check out (a bad CRC with records after it, a sequence number
+// going backwards) is corruption: recovery stops and names the file and offset, because
+// skipping it would silently lose what was acknowledged after it.
+
+/// A batch that does not check out and is not the torn tail.
+public struct JournalCorruption: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let offset: Int
+    public let reason: String
+    public var description: String { "\(path) at offset \(offset): \(reason)" }
+}
+
+/// What recovery found in the journal.
+public struct JournalScan: Sendable {
+    public var segments = 0
+    public var batches = 0
+    /// Bytes of intact batches.
+    public var bytes = 0
+    /// The newest intact batch's sequence number (0: none).
+    public var lastSequence: UInt64 = 0
+    /// Where a torn tail was cut off, if one was.
+    public var truncatedTail: (path: String, offset: Int, bytes: Int)?
+    public init() {}
+}
+
+public enum JournalReader {
+    /// Hands each intact batch to `batch` in log order: its sequence number, and the buffer
+    /// holding it with the range of its entries. Cuts a torn tail off the newest segment.
+    /// Makes the journal's directory if it does not exist yet (a first start).
+    public static func prepare(directory: String) throws(JournalIOError) {
+        try SegmentFiles.makeDirectory(directory)
+    }
+
+    public static func replay(directory: String,
+                              _ batch: (_ sequence: UInt64, _ bytes: [UInt8], _ entries: Range<Int>) throws -> Void) throws -> JournalScan {
+        var scan = JournalScan()
+        let segments = try SegmentFiles.list(directory)
+        for (index, segment) in segments.enumerated() {
+            let bytes = try SegmentFiles.readAll(segment.path)
+            scan.segments += 1
+            var offset = 0
+            while offset + JournalFrame.prefixBytes <= bytes.count {
+                let length = Int(JournalFrame.loadUInt32(bytes, at: offset))
+                let problem: String
+                if length == 0 {
+                    if allZero(bytes, from: offset) { break }   // the end of this segment's batches
+                    problem = "zero length followed by data"
+                } else if length < 8 || length > JournalFrame.maximumBodyBytes {
+                    problem = "impossible batch length \(length)"
+                } else if offset + JournalFrame.prefixBytes + length > bytes.count {
+                    problem = "batch of \(length) bytes runs past the end of the file"
+                } else if JournalFrame.checksum(bytes, offset: offset + JournalFrame.prefixBytes, count: length)
+                            != JournalFrame.loadUInt32(bytes, at: offset + 4) {
+                    problem = "CRC32C mismatch"
+                } else {
+                    let sequence = JournalFrame.loadUInt64(bytes, at: offset + JournalFrame.prefixBytes)
+                    guard sequence > scan.lastSequence, sequence >= segment.first else {
+                        throw JournalCorruption(path: segment.path, offset: offset,
+                                                reason: "batch \(sequence) after batch \(scan.lastSequence)")
+                    }
+                    let end = offset + JournalFrame.prefixBytes + length
+                    try batch(sequence, bytes, (offset + JournalFrame.headerBytes)..<end)
+                    scan.batches += 1
+                    scan.bytes += end - offset
+                    scan.lastSequence = sequence
+                    offset = end
+                    continue
+                }
+                // A bad batch: the torn tail if it is the newest segment's last bytes.
+                let plausibleEnd = length >= 8 && length <= JournalFrame.maximumBodyBytes
+                    ? min(offset + JournalFrame.prefixBytes + length, bytes.count) : offset + JournalFrame.prefixBytes
+                if index == segments.count - 1 && allZero(bytes, from: plausibleEnd) {
+                    try SegmentFiles.truncate(segment.path, at: offset)
+                    scan.truncatedTail = (segment.path, offset, bytes.count - offset)
+                    break
+                }
+                throw JournalCorruption(path: segment.path, offset: offset, reason: problem)
+            }
+        }
+        return scan
+    }
+
+    private static func allZero(_ bytes: [UInt8], from start: Int) -> Bool {
+        var i = start
+        while i < bytes.count {
+            if bytes[i] != 0 { return false }
+            i += 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,319 @@
+// JournalWriter: the one thread that writes the journal (group commit). The loop thread seals
+// each turn's changes into a batch and pushes it here through a lock-free queue; this thread
+// writes everything that has accumulated (one pwrite per batch, into a pre-allocated
+// segment), syncs per the fsync policy, publishes "durable through batch N" in an atomic and
+// calls `notify` (the loop's doorbell). A sync therefore covers every batch that arrived
+// while the previous one ran, so batches grow with load. Used buffers go back to the loop
+// through a second queue, so a steady state allocates nothing.
+//
+// Failures (a full disk, EFBIG under RLIMIT_FSIZE, EIO): the batch that failed is kept and
+// retried every `retryInterval` until it goes through, in order, before any later one; the
+// errno stays visible to the loop (`failureErrno`), which refuses new work meanwhile. Nothing
+// is reported durable that is not written (and, with `always`, synced).
+//
+// Unsafe code (allow-listed): the pthread start box (Unmanaged) and the semaphore. Invariants:
+// the box is retained exactly once for the thread that takes it; the semaphore lives until
+// deinit, after the thread is joined.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Queues
+import Synchronization
+
+/// What survives a power loss (Redis's appendfsync meanings). All three survive kill -9:
+/// a batch is reported durable only once written to the OS.
+public enum FsyncPolicy: String, Sendable, CaseIterable {
+    /// Each group commit is fdatasync'ed before it is reported durable.
+    case always
+    /// Reported durable once written; synced about once a second.
+    case everysec
+    /// Reported durable once written; the OS syncs when it likes.
+    case never
+}
+
+public struct JournalConfiguration: Sendable {
+    public var directory: String
+    public var fsync: FsyncPolicy
+    /// A new segment's pre-allocated size.
+    public var segmentBytes: Int
+    public init(directory: String, fsync: FsyncPolicy = .always, segmentBytes: Int = 64 << 20) {
+        self.directory = directory
+        self.fsync = fsync
+        self.segmentBytes = segmentBytes
+    }
+}
+
+public final class JournalWriter: @unchecked Sendable {
+    // @unchecked Sendable: the loop and the writer share only the queues and atomics below;
+    // the `writer*` fields are the writer thread's alone once start() returns; `lastError`
+    // is behind a Mutex.
+
+    /// One sealed batch and what to do around it.
+    struct Item: Sendable {
+        var bytes: [UInt8]
+        var sequence: UInt64
+        /// Start a new segment with this batch (a compaction pass begins).
+        var startsSegment: Bool
+        /// Once this batch is durable, remove the segments whose batches all come before this
+        /// sequence number (a compaction pass ended); 0 = none.
+        var removeSegmentsBefore: UInt64
+    }
+
+    public let configuration: JournalConfiguration
+    private let incoming = BoundedQueue<Item>(capacity: 4096)
+    private let recycled = BoundedQueue<[UInt8]>(capacity: 64)
+    private let durable = Atomic<UInt64>(0)
+    private let failure = Atomic<Int32>(0)
+    private let failureCount = Atomic<Int>(0)
+    private let diskBytes = Atomic<Int>(0)
+    private let segmentCount = Atomic<Int>(0)
+    private let syncs = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let lastError = Mutex<JournalIOError?>(nil)
+    private let wakeup = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    private let notify: @Sendable () -> Void
+    private var thread: pthread_t?
+
+    // The writer thread's own.
+    private var writerSegments: [(first: UInt64, path: String, size: Int)] = []
+    private var writerFD: Int32 = -1
+    private var writerOffset = 0
+    private var writerUnsynced = false
+    private var writerLastSyncMs: Int64 = 0
+
+    /// Retry pause after a failed write or sync.
+    static let retryIntervalMs: Int64 = 100
+
+    /// `notify` is called on the writer thread after each advance of `durableSequence` and
+    /// after each change of `failureErrno`.
+    public init(configuration: JournalConfiguration, notify: @escaping @Sendable () -> Void) {
+        self.configuration = configuration
+        self.notify = notify
+        precondition(sem_init(wakeup, 0, 0) == 0, "sem_init: errno \(errno)")
+    }
+
+    deinit {
+        stop()
+        sem_destroy(wakeup)
+        wakeup.deallocate()
+    }
+
+    /// Opens a new segment for batches from `firstSequence` on (the batches recovery read stay
+    /// in their segments) and starts the thread. `durableSequence` starts at firstSequence - 1.
+    public func start(firstSequence: UInt64) throws(JournalIOError) {
+        try SegmentFiles.makeDirectory(configuration.directory)
+        for s in try SegmentFiles.list(configuration.directory) {
+            var st = stat()
+            let size = stat(s.path, &st) == 0 ? Int(st.st_size) : 0
+            writerSegments.append((s.first, s.path, size))
+        }
+        try openSegment(firstSequence: firstSequence, atLeast: 0)
+        durable.store(firstSequence - 1, ordering: .releasing)
+        let box = Unmanaged.passRetained(self)
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, nil, { raw in
+            let writer = Unmanaged<JournalWriter>.fromOpaque(raw!).takeRetainedValue()
+            writer.run()
+            return nil
+        }, box.toOpaque())
+        guard rc == 0 else {
+            box.release()
+            throw JournalIOError(call: "pthread_create", path: configuration.directory, errno: rc)
+        }
+        thread = tid
+    }
+
+    /// Writes what is queued, syncs it and ends the thread (shutdown). Idempotent.
+    public func stop() {
+        guard let tid = thread else { return }
+        thread = nil
+        stopping.store(true, ordering: .releasing)
+        sem_post(wakeup)
+        pthread_join(tid, nil)
+    }
+
+    // MARK: The loop's side
+
+    /// Hands a sealed batch to the writer. Spins only if 4096 batches are already waiting
+    /// (the disk is that far behind); the loop must not drop an acknowledged change.
+    public func submit(_ bytes: [UInt8], startsSegment: Bool = false, removeSegmentsBefore: UInt64 = 0) {
+        var item = Item(bytes: bytes, sequence: JournalFrame.sequence(of: bytes), startsSegment: startsSegment,
+                        removeSegmentsBefore: removeSegmentsBefore)
+        while let back = incoming.tryPush(item) {
+            item = back
+            sem_post(wakeup)
+            sched_yield()
+        }
+        sem_post(wakeup)
+    }
+
+    /// Any thread: waits (polling every 0.2 ms) until batch `sequence` is durable; false if it
+    /// is not within `timeout`. For the admin API's few requests, not for the hot path.
+    public func waitUntilDurable(_ sequence: UInt64, timeout: Duration) -> Bool {
+        let (s, atto) = timeout.components
+        let deadline = nowMs() + Int64(s) * 1000 + Int64(atto / 1_000_000_000_000_000)
+        while durableSequence < sequence {
+            if nowMs() >= deadline { return false }
+            usleep(200)
+        }
+        return true
+    }
+
+    /// A used buffer to fill with the next batch, if the writer has one back.
+    public func takeBuffer() -> [UInt8]? { recycled.tryPop() }
+
+    /// Every batch up to this one is durable (per the policy).
+    public var durableSequence: UInt64 { durable.load(ordering: .acquiring) }
+    /// errno of the write or sync that is failing now; 0 when writes go through.
+    public var failureErrno: Int32 { failure.load(ordering: .acquiring) }
+    /// Failed writes and syncs since start.
+    public var failures: Int { failureCount.load(ordering: .relaxed) }
+    /// The failing call, for the log.
+    public var failureDescription: String? { lastError.withLock { $0?.description } }
+    /// Bytes the segments take on disk (pre-allocated sizes).
+    public var bytesOnDisk: Int { diskBytes.load(ordering: .relaxed) }
+    public var segments: Int { segmentCount.load(ordering: .relaxed) }
+    /// fdatasync calls made.
+    public var syncCount: Int { syncs.load(ordering: .relaxed) }
+    /// Batches handed over and not yet taken by the writer.
+    public var queuedBatches: Int { incoming.count }
+
+    // MARK: The writer thread
+
+    private func run() {
+        var stuck: Item? = nil
+        var writtenThrough = durable.load(ordering: .relaxed)
+        var written: [[UInt8]] = []
+        var pendingRemovals: [UInt64] = []
+        while true {
+            while written.count < 64, var item = stuck ?? incoming.tryPop() {
+                stuck = nil
+                do {
+                    try write(&item)
+                } catch {
+                    fail(error)
+                    stuck = item
+                    break
+                }
+                writtenThrough = item.sequence
+                if item.removeSegmentsBefore > 0 { pendingRemovals.append(item.removeSegmentsBefore) }
+                written.append(item.bytes)
+            }
+            if writtenThrough > durable.load(ordering: .relaxed) {
+                if configuration.fsync == .always {
+                    do { try syncNow() } catch { fail(error); pause(); continue }
+                }
+                durable.store(writtenThrough, ordering: .releasing)
+                for b in written { _ = recycled.tryPush(b) }
+                written.removeAll(keepingCapacity: true)
+                if stuck == nil { recover() }
+                notify()
+                for before in pendingRemovals { removeSegments(before: before) }
+                pendingRemovals.removeAll()
+                continue
+            }
+            if stuck != nil { pause(); continue }
+            if configuration.fsync == .everysec && writerUnsynced && nowMs() - writerLastSyncMs >= 1000 {
+                do { try syncNow() } catch { fail(error) }
+            }
+            if stopping.load(ordering: .acquiring) && incoming.count == 0 {
+                if configuration.fsync != .never { try? syncNow() }
+                close(writerFD)
+                writerFD = -1
+                return
+            }
+            wait(ms: configuration.fsync == .everysec ? 1000 : 5000)
+        }
+    }
+
+    /// Seals (length, CRC) and writes one batch where the current segment ends, starting a
+    /// new segment first when asked to or when it does not fit.
+    private func write(_ item: inout Item) throws(JournalIOError) {
+        JournalFrame.seal(&item.bytes)
+        let size = item.bytes.count
+        if (item.startsSegment && writerOffset > 0) || writerOffset + size > writerSegments.last!.size {
+            try openSegment(firstSequence: item.sequence, atLeast: size)
+        }
+        try SegmentFiles.write(writerFD, item.bytes, at: writerOffset, path: writerSegments.last!.path)
+        writerOffset += size
+        writerUnsynced = true
+    }
+
+    /// Closes the current segment (synced, unless the policy is `never`) and starts a new one.
+    private func openSegment(firstSequence: UInt64, atLeast bytes: Int) throws(JournalIOError) {
+        let path = configuration.directory + "/" + SegmentFiles.name(firstSequence: firstSequence)
+        let size = max(configuration.segmentBytes, bytes + JournalFrame.headerBytes)
+        if writerFD >= 0, configuration.fsync != .never, writerUnsynced {
+            try syncNow()
+        }
+        let fd = try SegmentFiles.create(path, size: size)
+        if writerFD >= 0 { close(writerFD) }
+        writerFD = fd
+        writerOffset = 0
+        writerSegments.removeAll { $0.path == path }
+        writerSegments.append((firstSequence, path, size))
+        publishDiskUse()
+    }
+
+    private func syncNow() throws(JournalIOError) {
+        guard writerFD >= 0 else { return }
+        try SegmentFiles.sync(writerFD, path: writerSegments.last!.path)
+        syncs.add(1, ordering: .relaxed)
+        writerUnsynced = false
+        writerLastSyncMs = nowMs()
+    }
+
+    /// Removes every segment, except the current one, whose batches all precede `sequence`.
+    private func removeSegments(before sequence: UInt64) {
+        var kept: [(first: UInt64, path: String, size: Int)] = []
+        for (i, s) in writerSegments.enumerated() {
+            let isCurrent = i == writerSegments.count - 1
+            let next = isCurrent ? UInt64.max : writerSegments[i + 1].first
+            if !isCurrent && next <= sequence {
+                SegmentFiles.remove(s.path)
+            } else {
+                kept.append(s)
+            }
+        }
+        if kept.count != writerSegments.count {
+            writerSegments = kept
+            SegmentFiles.syncDirectory(of: kept.last!.path)
+            publishDiskUse()
+        }
+    }
+
+    private func publishDiskUse() {
+        diskBytes.store(writerSegments.reduce(0) { $0 + $1.size }, ordering: .relaxed)
+        segmentCount.store(writerSegments.count, ordering: .relaxed)
+    }
+
+    private func fail(_ error: JournalIOError) {
+        failureCount.add(1, ordering: .relaxed)
+        lastError.withLock { $0 = error }
+        if failure.exchange(error.errno == 0 ? EIO : error.errno, ordering: .acquiringAndReleasing) == 0 { notify() }
+    }
+
+    private func recover() {
+        if failure.exchange(0, ordering: .acquiringAndReleasing) != 0 { notify() }
+    }
+
+    private func pause() {
+        wait(ms: Self.retryIntervalMs)
+    }
+
+    private func wait(ms: Int64) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let ns = Int64(ts.tv_nsec) + (ms % 1000) * 1_000_000
+        ts.tv_sec += Int(ms / 1000) + Int(ns / 1_000_000_000)
+        ts.tv_nsec = Int(ns % 1_000_000_000)
+        while sem_timedwait(wakeup, &ts) != 0 && errno == EINTR {}
+    }
+
+    private func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,293 @@
+// Durable mode (C-DATA-1): the messaging service's journal. Every change that a response
+// acknowledges is staged in the StoreJournal as it happens; once per loop turn the batch is
+// sealed and handed to the writer thread; the OutputGate holds each connection's output
+// until the batch it depends on is durable. At start, the journal is replayed into the
+// in-memory store: pending receipts and MO are queued again, messages that were with the
+// carrier and not final go back to it, credits and id floors are restored.
+//
+// Where each piece of state survives a kill -9: in the journal's segments under
+// <data-dir>/journal (records, states, pending deliveries, credits, id floors). Rates,
+// sessions and in-flight deliver_sm windows are not kept (a restart starts them afresh).
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Carrier
+import Journal
+import Logging
+import Reactor
+import SMPP
+import Store
+
+/// Durable mode's moving parts, owned by the MessageService (loop thread).
+final class DurableState {
+    let journal: StoreJournal
+    let gate: OutputGate
+    /// Rung by the writer thread when batches become durable or its health changes.
+    let doorbell: Doorbell
+    /// Accounts charged since their credits were last journaled (flushed each turn).
+    var chargedAccounts: [AccountRuntime] = []
+    /// Recovered messages not final yet, to hand back to the carrier as its queue has room.
+    var carrierBacklog: [MessageID] = []
+    var backlogIndex = 0
+    /// The compaction pass in progress: the next slot to copy (nil: none running).
+    var compactionCursor: Int?
+    var compactions = 0
+    /// The writer's errno last seen by the loop (0: healthy): to log a failure once and its end.
+    var failureSeen: Int32 = 0
+    var storeErrors = 0
+    let segmentBytes: Int
+
+    init(journal: StoreJournal, gate: OutputGate, segmentBytes: Int, doorbell: Doorbell) {
+        self.journal = journal
+        self.gate = gate
+        self.doorbell = doorbell
+        self.segmentBytes = segmentBytes
+    }
+}
+
+/// What recovery found, for the start-up log line.
+public struct JournalRecoverySummary: Sendable {
+    public var records: Int
+    public var liveRecords: Int
+    public var pendingReceipts: Int
+    public var pendingMO: Int
+    public var receiptsWithoutRecord: Int
+    public var bytes: Int
+    public var segments: Int
+    public var milliseconds: Int64
+    public var truncatedTail: String?
+}
+
+extension MessageService {
+    /// Replays the journal in `configuration.directory` and turns durable mode on. Call once,
+    /// before any session is accepted. Throws JournalCorruption (a bad batch that is not the
+    /// tail), StoreLogDecodingError or JournalIOError; the daemon then refuses to start.
+    func openJournal(_ configuration: JournalConfiguration) throws -> JournalRecoverySummary {
+        precondition(durable == nil, "the journal is open already")
+        let started = monotonicMillis()
+        let recovered = try StoreRecovery.recover(directory: configuration.directory, into: store)
+        // Id floors: never reissue an id, even with the clock stepped back.
+        if recovered.lastMessageID > 0 {
+            ids = MessageIDGenerator(startUnixMillis: realtimeMillis(), floor: MessageID(rawValue: recovered.lastMessageID))
+        }
+        nextMOID = max(nextMOID, recovered.lastMOID + 1)
+        for (account, credits) in recovered.credits {
+            runtimes[account.description]?.ledger.restore(left: credits.left, countedFrom: credits.configured)
+        }
+
+        let gate = OutputGate()
+        let doorbell = Doorbell(loop: loop) { [weak self] in self?.journalAdvanced() }
+        let writer = JournalWriter(configuration: configuration, notify: { [doorbell] in doorbell.ring() })
+        let state = DurableState(journal: StoreJournal(writer: writer, nextSequence: recovered.scan.lastSequence + 1),
+                                 gate: gate, segmentBytes: configuration.segmentBytes, doorbell: doorbell)
+        try writer.start(firstSequence: recovered.scan.lastSequence + 1)
+        loop.outputGate = gate
+        durable = state
+        // The counters go first into the new journal: the floors hold even if every record
+        // that carried them is compacted away.
+        state.journal.counters(lastMessageID: recovered.lastMessageID, lastMOID: nextMOID - 1)
+
+        var receiptsWithoutRecord = 0
+        for (id, receiptState) in recovered.pendingReceipts {
+            guard var record = store.record(id) else {
+                // Purged or evicted before its receipt was acknowledged: nothing to say it with.
+                receiptsWithoutRecord += 1
+                state.journal.receiptDone(id, state: receiptState)
+                continue
+            }
+            record.state = receiptState
+            enqueue(.receipt(record), forAccount: record.systemID)
+        }
+        for (account, message) in recovered.pendingMO {
+            enqueue(.mobileOriginated(message), forAccount: account)
+        }
+        var live = 0
+        _ = store.forEachRecord(from: 0, limit: .max) { record in
+            guard !record.state.isFinal else { return }
+            live += 1
+            state.carrierBacklog.append(record.id)
+        }
+        return JournalRecoverySummary(
+            records: store.count, liveRecords: live, pendingReceipts: recovered.pendingReceipts.count - receiptsWithoutRecord,
+            pendingMO: recovered.pendingMO.count, receiptsWithoutRecord: receiptsWithoutRecord, bytes: recovered.scan.bytes,
+            segments: recovered.scan.segments, milliseconds: monotonicMillis() - started,
+            truncatedTail: recovered.scan.truncatedTail.map { "\($0.path) at \($0.offset) (\($0.bytes) bytes)" })
+    }
+
+    /// Shutdown: what is staged is sealed, written and synced before the writer stops.
+    func closeJournal() {
+        guard let durable else { return }
+        flushChargedCredits(durable)
+        durable.journal.seal()
+        durable.journal.writer.stop()
+        durable.gate.release(through: durable.journal.durableSequence)
+    }
+
+    // MARK: Staging helpers
+
+    func journalStatus(of record: MessageRecord, receiptQueued: Bool) {
+        guard let durable else { return }
+        durable.journal.status(of: record, receiptQueued: receiptQueued)
+        durable.gate.require(durable.journal.openSequence)
+    }
+
+    func journalMO(_ message: MobileOriginatedMessage, account: ShortBytes) {
+        guard let durable else { return }
+        durable.journal.mo(message, account: account)
+        durable.gate.require(durable.journal.openSequence)
+    }
+
+    /// True while the journal cannot write (durable mode only).
+    var journalIsFailing: Bool { (durable?.journal.failureErrno ?? 0) != 0 }
+
+    /// Figures for /metrics; nil in memory mode.
+    var journalMetrics: (bytes: Int, segments: Int, batches: Int, syncs: Int, compactions: Int, errors: Int, failing: Bool,
+                         waitingConnections: Int)? {
+        guard let d = durable else { return nil }
+        let w = d.journal.writer
+        return (w.bytesOnDisk, w.segments, d.journal.sealedBatches, w.syncCount, d.compactions, w.failures,
+                w.failureErrno != 0, d.gate.waitingCount)
+    }
+
+    /// Durable mode: the next PDU written (the response being encoded) leaves only once every
+    /// change staged so far is durable. For responses that acknowledge a change.
+    @inline(__always)
+    func holdNextResponse() {
+        guard let durable else { return }
+        durable.gate.holdNextWrite(until: durable.gate.required)
+    }
+
+    /// Durable mode: the next PDU written leaves only once batch `commit` is durable.
+    @inline(__always)
+    func holdNextWrite(until commit: UInt64) {
+        guard commit != 0, let durable else { return }
+        durable.gate.holdNextWrite(until: commit)
+    }
+
+    /// The batch a response written now depends on (0 in memory mode): the admin API waits
+    /// for it before answering.
+    var requiredJournalBatch: UInt64 { durable?.gate.required ?? 0 }
+
+    // MARK: Turns
+
+    /// Before sleep: hand recovered messages back to the carrier while its queue has room,
+    /// and run a step of compaction.
+    func journalTurnWork() {
+        guard let durable else { return }
+        feedCarrierBacklog(durable)
+        compactionStep(durable)
+    }
+
+    /// Last thing before the loop sleeps: the turn's credits, then the batch to the writer.
+    func sealJournalTurn() {
+        guard let durable else { return }
+        flushChargedCredits(durable)
+        durable.journal.seal()
+    }
+
+    private func flushChargedCredits(_ durable: DurableState) {
+        guard !durable.chargedAccounts.isEmpty else { return }
+        for rt in durable.chargedAccounts {
+            durable.journal.credits(account: rt.systemIDBytes, configured: rt.ledger.configuredCredits, left: rt.ledger.creditsLeft)
+            rt.creditsUnjournaled = false
+        }
+        durable.chargedAccounts.removeAll(keepingCapacity: true)
+    }
+
+    /// The writer moved: release the output waiting for what is now durable, and note a
+    /// failure starting or ending.
+    private func journalAdvanced() {
+        guard let durable else { return }
+        durable.gate.release(through: durable.journal.durableSequence)
+        let errno = durable.journal.failureErrno
+        guard errno != durable.failureSeen else { return }
+        if errno != 0 {
+            durable.storeErrors += 1
+            logger.error("store-error", metadata: [
+                "error": "\(durable.journal.writer.failureDescription ?? "errno \(errno)")",
+                "effect": "new submit_sm/data_sm/submit_multi refused with ESME_RSYSERR until writes succeed again; acknowledged messages are kept",
+            ])
+        } else {
+            logger.notice("store-recovered", metadata: ["note": "journal writes succeed again; accepting messages"])
+        }
+        durable.failureSeen = errno
+    }
+
+    /// Recovered messages that were not final go back to the carrier, which draws the same
+    /// fate for them (its draw depends only on the seed and the message id).
+    private func feedCarrierBacklog(_ durable: DurableState) {
+        while durable.backlogIndex < durable.carrierBacklog.count,
+              carrier.submissionQueueDepth < carrier.submissionCapacity / 2 {
+            let id = durable.carrierBacklog[durable.backlogIndex]
+            durable.backlogIndex += 1
+            guard let r = store.record(id), !r.state.isFinal,
+                  let rt = runtimes[r.systemID.description],
+                  let source = E164.parse(r.source.digits.description), let destination = E164.parse(r.destination.digits.description)
+            else { continue }
+            let words = r.receiptText.packedWords
+            let submission = CarrierSubmission(messageID: id.rawValue, accountIndex: rt.index, source: source.number,
+                                               destination: destination.number, submitTimeMs: r.submitTime,
+                                               validityDeadlineMs: r.validityDeadline ?? 0,
+                                               excerpt: CarrierExcerpt(packed: (words.low, words.middle, words.high),
+                                                                       count: r.receiptText.count))
+            if !carrier.trySubmit(submission) {
+                durable.backlogIndex -= 1
+                break
+            }
+        }
+        if durable.backlogIndex == durable.carrierBacklog.count && !durable.carrierBacklog.isEmpty {
+            durable.carrierBacklog = []
+            durable.backlogIndex = 0
+        }
+    }
+
+    // MARK: Compaction
+
+    /// Records copied per loop turn: a pass over a million records takes a few hundred turns
+    /// and each turn's share stays well under a millisecond.
+    static let compactionRecordsPerTurn = 2_048
+
+    /// Starts a pass when the segments hold much more than the live state would take, copies a
+    /// step's worth of records, and ends the pass with the deliveries, ledgers and floors.
+    private func compactionStep(_ durable: DurableState) {
+        let journal = durable.journal
+        if durable.compactionCursor == nil {
+            // ~200 bytes a record, ~100 a pending delivery; a pass starts past twice that and
+            // three segments, so small stores keep a few segments and large ones about 2-3x.
+            let live = store.count * 200 + deliveries.count * 100
+            let onDisk = journal.writer.bytesOnDisk
+            guard onDisk > max(2 * live, 0) + 2 * durable.segmentBytes, journal.writer.segments >= 3 else { return }
+            journal.beginCompaction()
+            durable.compactionCursor = 0
+        }
+        guard let cursor = durable.compactionCursor else { return }
+        let next = store.forEachRecord(from: cursor, limit: Self.compactionRecordsPerTurn) { record in
+            journal.snapshot(record)
+        }
+        durable.gate.require(journal.openSequence)
+        if let next {
+            durable.compactionCursor = next
+            return
+        }
+        deliveries.forEachItem { account, payload in
+            switch payload {
+            case .receipt(let r): journal.receiptQueued(r.id, state: r.state)
+            case .mobileOriginated(let m): journal.mo(m, account: account)
+            }
+        }
+        for rt in runtimes.values where rt.ledger.creditsLeft != nil {
+            journal.credits(account: rt.systemIDBytes, configured: rt.ledger.configuredCredits, left: rt.ledger.creditsLeft)
+        }
+        journal.counters(lastMessageID: ids.lastIssued?.rawValue ?? 0, lastMOID: nextMOID - 1)
+        journal.endCompaction()
+        durable.compactionCursor = nil
+        durable.compactions += 1
+    }
+}
+
+func monotonicMillis() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}

@@ -1,0 +1,169 @@
+// StoreJournal: the durable store's loop-thread side. Every change the message store, the
+// delivery queues and the credit ledgers make is staged here as an entry (StoreLogEntry.swift)
+// in the open batch; once per loop turn, before output is flushed, `seal()` hands the batch
+// to the JournalWriter thread (group commit). Batches are numbered; what a response promises
+// is in the batch `openSequence` names when the response is written, and the Reactor's
+// OutputGate holds the response until `durableSequence` reaches it.
+//
+// Compaction: a pass copies the live state (every stored record, every pending delivery,
+// the ledgers and id floors) into the journal a few thousand records per turn, starting a new
+// segment; once the pass's last batch is durable the segments before its first are removed.
+// Disk use stays within (pass trigger) + (one pass) of the live set.
+//
+// Loop thread only.
+
+import Journal
+import SMPP
+
+public final class StoreJournal {
+    public let writer: JournalWriter
+    private var batch: [UInt8]
+    /// The batch entries are staged into now.
+    public private(set) var openSequence: UInt64
+    /// Entries staged into the open batch.
+    public private(set) var openEntries = 0
+    /// Batches and entries handed to the writer since start (metrics).
+    public private(set) var sealedBatches = 0
+    public private(set) var stagedEntries = 0
+    private var startsSegment = false
+    private var removeSegmentsBefore: UInt64 = 0
+    static let batchCapacity = 256 * 1024
+
+    /// `nextSequence`: one past the last batch recovery read.
+    public init(writer: JournalWriter, nextSequence: UInt64) {
+        self.writer = writer
+        openSequence = nextSequence
+        batch = JournalFrame.emptyBatch(sequence: nextSequence, reservingCapacity: Self.batchCapacity)
+    }
+
+    public var durableSequence: UInt64 { writer.durableSequence }
+    /// errno of the failing write or sync (0: healthy). New work is refused while non-zero.
+    public var failureErrno: Int32 { writer.failureErrno }
+
+    // MARK: Staging
+
+    public func insert(_ record: MessageRecord, credits: Int) {
+        begin(.insert)
+        StoreLogEncoder.record(&batch, record)
+        StoreLogEncoder.u16(&batch, UInt16(clamping: credits))
+    }
+
+    public func status(_ id: MessageID, state: MessageState, isForwarded: Bool, finalTime: Int64?, errorCode: UInt16,
+                       receiptQueued: Bool) {
+        begin(.status)
+        StoreLogEncoder.u64(&batch, id.rawValue)
+        StoreLogEncoder.u8(&batch, state.rawValue)
+        StoreLogEncoder.u8(&batch, (isForwarded ? 1 : 0) | (receiptQueued ? 2 : 0))
+        StoreLogEncoder.i64(&batch, finalTime ?? .min)
+        StoreLogEncoder.u16(&batch, errorCode)
+    }
+
+    public func status(of record: MessageRecord, receiptQueued: Bool) {
+        status(record.id, state: record.state, isForwarded: record.isForwarded, finalTime: record.finalTime,
+               errorCode: record.errorCode, receiptQueued: receiptQueued)
+    }
+
+    public func receiptDone(_ id: MessageID, state: MessageState) {
+        begin(.receiptDone)
+        StoreLogEncoder.u64(&batch, id.rawValue)
+        StoreLogEncoder.u8(&batch, state.rawValue)
+    }
+
+    public func mo(_ message: MobileOriginatedMessage, account: ShortBytes) {
+        begin(.mo)
+        StoreLogEncoder.u64(&batch, message.id)
+        StoreLogEncoder.short(&batch, account)
+        StoreLogEncoder.address(&batch, message.source)
+        StoreLogEncoder.address(&batch, message.destination)
+        StoreLogEncoder.u8(&batch, message.dataCoding.rawValue)
+        StoreLogEncoder.u8(&batch, message.esmClass)
+        StoreLogEncoder.u32(&batch, UInt32(message.shortMessage.count))
+        batch.append(contentsOf: message.shortMessage)
+    }
+
+    public func moDone(_ id: UInt64) {
+        begin(.moDone)
+        StoreLogEncoder.u64(&batch, id)
+    }
+
+    /// Done with one delivery (acknowledged, or dropped for good): not to be sent again.
+    public func deliveryDone(_ payload: DeliveryPayload) {
+        switch payload {
+        case .receipt(let r): receiptDone(r.id, state: r.state)
+        case .mobileOriginated(let m): moDone(m.id)
+        }
+    }
+
+    /// An account's credits left, counted down from `configured` (nil: unlimited).
+    public func credits(account: ShortBytes, configured: Int?, left: Int?) {
+        begin(.credits)
+        StoreLogEncoder.short(&batch, account)
+        StoreLogEncoder.i64(&batch, configured.map(Int64.init) ?? .min)
+        StoreLogEncoder.i64(&batch, left.map(Int64.init) ?? .min)
+    }
+
+    public func counters(lastMessageID: UInt64, lastMOID: UInt64) {
+        begin(.counters)
+        StoreLogEncoder.u64(&batch, lastMessageID)
+        StoreLogEncoder.u64(&batch, lastMOID)
+    }
+
+    public func snapshot(_ record: MessageRecord) {
+        begin(.snapshot)
+        StoreLogEncoder.record(&batch, record)
+    }
+
+    public func receiptQueued(_ id: MessageID, state: MessageState) {
+        begin(.receiptQueued)
+        StoreLogEncoder.u64(&batch, id.rawValue)
+        StoreLogEncoder.u8(&batch, state.rawValue)
+    }
+
+    @inline(__always) private func begin(_ kind: StoreLogKind) {
+        batch.append(kind.rawValue)
+        openEntries += 1
+    }
+
+    // MARK: Turns
+
+    /// Hands the open batch to the writer if it holds anything, and opens the next. Returns
+    /// the sequence number sealed, or nil when there was nothing to seal.
+    @discardableResult
+    public func seal() -> UInt64? {
+        guard openEntries > 0 else { return nil }
+        let sealed = openSequence
+        let next = writer.takeBuffer() ?? JournalFrame.emptyBatch(sequence: 0, reservingCapacity: Self.batchCapacity)
+        let full = batch
+        batch = next
+        openSequence += 1
+        JournalFrame.reset(&batch, sequence: openSequence)
+        writer.submit(full, startsSegment: startsSegment, removeSegmentsBefore: removeSegmentsBefore)
+        stagedEntries += openEntries
+        sealedBatches += 1
+        openEntries = 0
+        startsSegment = false
+        removeSegmentsBefore = 0
+        return sealed
+    }
+
+    // MARK: Compaction
+
+    /// The first batch of the pass in progress (0: none).
+    public private(set) var compactionStart: UInt64 = 0
+
+    /// Begins a pass: the open batch starts a new segment, and everything from it on is kept.
+    public func beginCompaction() {
+        precondition(compactionStart == 0, "a compaction pass is already running")
+        compactionStart = openSequence
+        startsSegment = true
+        if openEntries == 0 { counters(lastMessageID: 0, lastMOID: 0) }   // so the batch exists
+    }
+
+    /// Ends the pass: once the open batch is durable, the segments before the pass go.
+    public func endCompaction() {
+        precondition(compactionStart != 0, "no compaction pass is running")
+        removeSegmentsBefore = compactionStart
+        compactionStart = 0
+        if openEntries == 0 { counters(lastMessageID: 0, lastMOID: 0) }
+    }
+}

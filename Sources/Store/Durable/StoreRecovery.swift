@@ -1,0 +1,106 @@
+// StoreRecovery: start-up's replay of the journal into a MemoryMessageStore, and what else
+// the journal knew: the deliveries still pending (receipts and MO not acknowledged), the
+// accounts' credits and the id floors. The caller (the messaging service) queues the
+// deliveries again, hands the records that are not final back to the carrier and opens the
+// journal for new batches after the last one read.
+
+import Journal
+import SMPP
+
+public struct RecoveredStore {
+    /// What the segment scan found (segments, batches, bytes, a torn tail cut off).
+    public var scan = JournalScan()
+    /// Receipts queued and not acknowledged or dropped, in the order they were queued: the
+    /// record's id and the state the receipt reports.
+    public var pendingReceipts: [(id: MessageID, state: MessageState)] = []
+    /// MO queued and not acknowledged or dropped, in order, with the account they are for.
+    public var pendingMO: [(account: ShortBytes, message: MobileOriginatedMessage)] = []
+    /// Each account's credits left and the configured number they count down from (nil:
+    /// unlimited), as last written.
+    public var credits: [ShortBytes: (configured: Int?, left: Int?)] = [:]
+    /// The largest message id and MO id the journal has seen (the generators' floors).
+    public var lastMessageID: UInt64 = 0
+    public var lastMOID: UInt64 = 0
+    /// Records replayed (inserts and compaction copies) and records that no longer fit.
+    public var recordsReplayed = 0
+    public var recordsNotRestored = 0
+}
+
+public enum StoreRecovery {
+    /// Replays every batch of the journal in `directory` into `store` (empty, configured as
+    /// it will run). Throws JournalCorruption / StoreLogDecodingError for a batch that does
+    /// not check out (not the torn tail), JournalIOError when a file cannot be read.
+    public static func recover(directory: String, into store: MemoryMessageStore) throws -> RecoveredStore {
+        var out = RecoveredStore()
+        // Pending work keyed so that a later "done" finds it; the value orders it.
+        var receipts: [UInt64: Int] = [:]          // id << 8 | state -> order
+        var receiptList: [(id: MessageID, state: MessageState, live: Bool)] = []
+        var mos: [UInt64: Int] = [:]
+        var moList: [(account: ShortBytes, message: MobileOriginatedMessage, live: Bool)] = []
+        func queueReceipt(_ id: MessageID, _ state: MessageState) {
+            let key = id.rawValue << 8 | UInt64(state.rawValue)
+            guard receipts[key] == nil else { return }
+            receipts[key] = receiptList.count
+            receiptList.append((id, state, true))
+        }
+        try JournalReader.prepare(directory: directory)
+        out.scan = try JournalReader.replay(directory: directory) { sequence, bytes, range in
+            var c = StoreLogCursor(bytes: bytes, range: range)
+            while !c.isAtEnd {
+                let at = c.offset
+                let raw = try c.u8()
+                guard let kind = StoreLogKind(rawValue: raw) else {
+                    throw StoreLogDecodingError(offset: at, reason: "unknown entry kind \(raw) in batch \(sequence)")
+                }
+                switch kind {
+                case .insert, .snapshot:
+                    let record = try c.record()
+                    if kind == .insert { _ = try c.u16() }   // the credits it cost: in the ledger entries
+                    if store.restore(record) { out.recordsReplayed += 1 } else { out.recordsNotRestored += 1 }
+                    out.lastMessageID = max(out.lastMessageID, record.id.rawValue)
+                case .status:
+                    let id = MessageID(rawValue: try c.u64())
+                    let state = try c.state()
+                    let flags = try c.u8()
+                    let final = try c.i64()
+                    let errorCode = try c.u16()
+                    store.restoreStatus(id, state: state, isForwarded: flags & 1 != 0, finalTime: final == .min ? nil : final,
+                                        errorCode: errorCode)
+                    if flags & 2 != 0 { queueReceipt(id, state) }
+                case .receiptQueued:
+                    let id = MessageID(rawValue: try c.u64())
+                    queueReceipt(id, try c.state())
+                case .receiptDone:
+                    let id = MessageID(rawValue: try c.u64())
+                    let state = try c.state()
+                    if let i = receipts.removeValue(forKey: id.rawValue << 8 | UInt64(state.rawValue)) { receiptList[i].live = false }
+                case .mo:
+                    let moID = try c.u64()
+                    let account = try c.short()
+                    let source = try c.address(), destination = try c.address()
+                    let coding = DataCoding(rawValue: try c.u8())
+                    let esm = try c.u8()
+                    let count = Int(try c.u32())
+                    let text = try c.bytes(count: count)
+                    out.lastMOID = max(out.lastMOID, moID)
+                    guard mos[moID] == nil else { break }
+                    mos[moID] = moList.count
+                    moList.append((account, MobileOriginatedMessage(source: source, destination: destination, dataCoding: coding,
+                                                                    shortMessage: text, esmClass: esm, id: moID), true))
+                case .moDone:
+                    if let i = mos.removeValue(forKey: try c.u64()) { moList[i].live = false }
+                case .credits:
+                    let account = try c.short()
+                    let configured = try c.i64(), left = try c.i64()
+                    out.credits[account] = (configured == .min ? nil : Int(configured), left == .min ? nil : Int(left))
+                case .counters:
+                    out.lastMessageID = max(out.lastMessageID, try c.u64())
+                    out.lastMOID = max(out.lastMOID, try c.u64())
+                }
+            }
+        }
+        out.pendingReceipts = receiptList.filter(\.live).map { ($0.id, $0.state) }
+        out.pendingMO = moList.filter(\.live).map { ($0.account, $0.message) }
+        return out
+    }
+}
