@@ -1,5 +1,5 @@
-// The admin HTTP endpoints (docs/messaging.md "Admin HTTP"): /metrics, MO injection and forced
-// message states. The Admin module moves requests to the loop thread; everything here runs on
+// The admin HTTP endpoints (docs/admin-openapi.yaml): routing, /metrics, MO injection and
+// forced message states; the JSON reads are in AdminReads.swift. The Admin module moves requests to the loop thread; everything here runs on
 // it and may touch sessions, the store and the metrics directly.
 import Admin
 import SMPP
@@ -9,14 +9,35 @@ extension SMSCServer {
     /// Answers one admin request (loop thread).
     public func handleAdmin(_ request: AdminRequest) -> AdminResponse {
         switch AdminRoute.match(method: request.method, path: request.path) {
+        case .statusPage:
+            return .text(200, AdminStatusPage.html, contentType: "text/html; charset=utf-8")
+        case .health:
+            return .json(200, .object([("status", .string("ok"))]))
+        case .ready:
+            return readiness()
         case .metrics:
             return .text(200, metricsText())
+        case .openAPI:
+            return .text(200, AdminOpenAPI.yaml, contentType: "application/yaml; charset=utf-8")
+        case .stats:
+            return .json(200, statsJSON())
+        case .sessions:
+            return .json(200, sessionsJSON())
+        case .accounts:
+            return .json(200, accountsJSON())
+        case .message(let id):
+            guard let r = messages.adminRecord(id) else {
+                return .json(404, ["error": "unknown message_id", "field": "message_id"])
+            }
+            return .json(200, messageJSON(r))
         case .injectMO:
             return injectMO(request.body)
         case .messageState(let id):
             return forceState(id: id, body: request.body)
-        case .methodNotAllowed:
-            return .json(405, ["error": "method not allowed"])
+        case .methodNotAllowed(let allow):
+            var r = AdminResponse.json(405, ["error": "method not allowed; this path takes \(allow)"])
+            r.allow = allow
+            return r
         case .notFound:
             return .json(404, ["error": "no such endpoint"])
         }
@@ -62,8 +83,11 @@ extension SMSCServer {
         guard bytes.count <= 254 else {
             return .json(400, ["error": "text longer than one short_message (254 octets)", "field": "text"])
         }
-        let id = messages.injectMO(account: account, source: StoredAddress(src.digits), destination: StoredAddress(dst.digits),
-                                   coding: coding, text: bytes)
+        guard let id = messages.injectMO(account: account, source: StoredAddress(src.digits), destination: StoredAddress(dst.digits),
+                                         coding: coding, text: bytes) else {
+            return .json(503, ["error": "not queued: the account's deliver_sm queue is full (delivery.queue-max)",
+                               "reason": "queue-full"])
+        }
         return .json(202, ["id": id])
     }
 
@@ -119,6 +143,13 @@ extension SMSCServer {
         p.gauge("smppd_credits_remaining", help: "Credits left, by account (unlimited accounts omitted).",
                 samples: accounts.compactMap { a in messages.creditsLeft(a.systemID).map { ([("system_id", a.systemID)], Double($0)) } })
         p.gauge("smppd_messages_stored", help: "Message records in the store.", samples: [([], Double(messages.store.count))])
+        p.counter("smppd_deliver_sm_sent_total", help: "deliver_sm written, by kind.",
+                  samples: [([("kind", "receipt")], Double(metrics.receiptsSent)), ([("kind", "mo")], Double(metrics.moSent))])
+        p.counter("smppd_error_responses_total", help: "Responses sent with a non-zero command_status.",
+                  samples: [([], Double(metrics.errorResponses))])
+        p.counter("smppd_accept_exhausted_total",
+                  help: "accept() failures for lack of file descriptors (EMFILE, ENFILE) or memory, by errno.",
+                  samples: ["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"].map { ([("errno", $0)], Double(metrics.acceptExhausted[$0, default: 0])) })
         return p.text
     }
 }

@@ -245,10 +245,11 @@ final class MessageService {
         }
     }
 
-    /// Admin: an MO for `account` (C-SIM-3). Returns the MO's id.
-    func injectMO(account: Account, source: StoredAddress, destination: StoredAddress, coding: DataCoding, text: [UInt8]) -> String {
+    /// Admin: an MO for `account` (C-SIM-3). Returns the MO's id, or nil when the account's
+    /// deliver_sm queue was full and the MO was not queued.
+    func injectMO(account: Account, source: StoredAddress, destination: StoredAddress, coding: DataCoding, text: [UInt8]) -> String? {
         let mo = MobileOriginatedMessage(source: source, destination: destination, dataCoding: coding, shortMessage: text)
-        enqueue(.mobileOriginated(mo), for: account.systemID)
+        guard enqueue(.mobileOriginated(mo), for: account.systemID) else { return nil }
         let id = nextMOID
         nextMOID += 1
         return "mo-\(id)"
@@ -323,21 +324,26 @@ final class MessageService {
         enqueue(.receipt(r), forAccount: r.systemID)
     }
 
-    private func enqueue(_ payload: DeliveryPayload, for systemID: String) {
+    @discardableResult
+    private func enqueue(_ payload: DeliveryPayload, for systemID: String) -> Bool {
         enqueue(payload, forAccount: ShortBytes(truncating: systemID.utf8))
     }
 
     /// Queues one deliver_sm for the account and offers it at once. Keyed by the stored
-    /// system_id bytes, so the receipt path makes no String.
-    private func enqueue(_ payload: DeliveryPayload, forAccount key: ShortBytes) {
+    /// system_id bytes, so the receipt path makes no String. False: not queued (queue full).
+    @discardableResult
+    private func enqueue(_ payload: DeliveryPayload, forAccount key: ShortBytes) -> Bool {
+        var queued = true
         switch deliveries.enqueue(payload, for: key, now: now) {
         case .queued: break
         case .queuedDroppingOldest:
             logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full-oldest"])
         case .droppedNewest:
             logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
+            queued = false
         }
         pump(key)
+        return queued
     }
 
     // MARK: deliver_sm routing (C-BIND-5, C-DLV-3..5)
