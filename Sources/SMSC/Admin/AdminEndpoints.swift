@@ -43,11 +43,25 @@ extension SMSCServer {
         }
     }
 
+    /// The body's object, or the 400 answer: not JSON, or a key the endpoint does not take
+    /// (a misspelt optional field would otherwise be ignored without a word).
+    private func parseBody(_ body: [UInt8], keys: Set<String>) -> Result<[String: JSONValue], AdminFailure> {
+        switch AdminJSON.parseObject(body) {
+        case .success(let o):
+            if let unknown = o.keys.sorted().first(where: { !keys.contains($0) }) {
+                return .failure(AdminFailure(.json(400, ["error": "unknown field (known: \(keys.sorted().joined(separator: ", ")))",
+                                                         "field": unknown])))
+            }
+            return .success(o)
+        case .failure(let e): return .failure(AdminFailure(.json(400, ["error": "\(e)", "field": "body"])))
+        }
+    }
+
     private func injectMO(_ body: [UInt8]) -> AdminResponse {
         let object: [String: JSONValue]
-        switch AdminJSON.parseObject(body) {
+        switch parseBody(body, keys: ["system_id", "source", "destination", "text", "data_coding"]) {
         case .success(let o): object = o
-        case .failure(let e): return .json(400, ["error": "\(e)", "field": "body"])
+        case .failure(let f): return f.response
         }
         guard case .string(let systemID)? = object["system_id"] else {
             return .json(400, ["error": "system_id is required (a string)", "field": "system_id"])
@@ -93,9 +107,9 @@ extension SMSCServer {
 
     private func forceState(id: String, body: [UInt8]) -> AdminResponse {
         let object: [String: JSONValue]
-        switch AdminJSON.parseObject(body) {
+        switch parseBody(body, keys: ["state", "err"]) {
         case .success(let o): object = o
-        case .failure(let e): return .json(400, ["error": "\(e)", "field": "body"])
+        case .failure(let f): return f.response
         }
         guard case .string(let stat)? = object["state"], let state = MessageState(stat: stat), state != .enroute else {
             return .json(400, ["error": "state must be one of DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD", "field": "state"])
@@ -103,7 +117,7 @@ extension SMSCServer {
         var errorCode: UInt16 = 0
         if let e = object["err"] {
             switch e {
-            case .string(let s) where s.count == 3 && UInt16(s) != nil: errorCode = UInt16(s)!
+            case .string(let s) where s.utf8.count == 3 && s.utf8.allSatisfy({ (0x30...0x39).contains($0) }): errorCode = UInt16(s)!
             case .number(let n) where n >= 0 && n <= 999 && n == n.rounded(): errorCode = UInt16(n)
             default: return .json(400, ["error": "err must be 3 digits", "field": "err"])
             }
@@ -152,4 +166,10 @@ extension SMSCServer {
                   samples: ["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"].map { ([("errno", $0)], Double(metrics.acceptExhausted[$0, default: 0])) })
         return p.text
     }
+}
+
+/// A finished error answer carried through a Result.
+struct AdminFailure: Error {
+    let response: AdminResponse
+    init(_ response: AdminResponse) { self.response = response }
 }

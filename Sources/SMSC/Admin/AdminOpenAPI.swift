@@ -161,10 +161,13 @@ paths:
             schema:
               type: object
               required: [state]
+              additionalProperties: false
               properties:
                 state:
+                  description: A receipt `stat:` word or the v3.4 state name (either case)
                   type: string
-                  enum: [DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD]
+                  enum: [DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD,
+                         DELIVERED, UNDELIVERABLE, REJECTED, ACCEPTED]
                 err:
                   description: The receipt's `err:` field, three digits (default 000)
                   anyOf:
@@ -225,6 +228,7 @@ paths:
             schema:
               type: object
               required: [system_id, source, text]
+              additionalProperties: false
               properties:
                 system_id:
                   type: string
@@ -234,9 +238,14 @@ paths:
                   description: Default the account's default number
                   $ref: "#/components/schemas/E164"
                 text:
-                  description: One short_message (at most 254 octets once encoded)
+                  description: |
+                    One short_message: at most 254 octets once encoded, so 254 characters of
+                    ASCII or Latin-1, or 127 of UCS-2 (a character outside the BMP counts twice there)
                   type: string
-                  maxLength: 60
+                  anyOf:
+                    - pattern: "^[\\x00-\\xFF]*$"
+                      maxLength: 254
+                    - maxLength: 127
                 data_coding:
                   description: Default the narrowest of ASCII (1), Latin-1 (3) and UCS-2 (8) that writes the text
                   type: integer
@@ -260,6 +269,19 @@ paths:
                     properties:
                       text:
                         pattern: "^[\\x00-\\xFF]*$"
+                - if:
+                    required: [data_coding]
+                    properties:
+                      data_coding:
+                        const: 8
+                  then:
+                    properties:
+                      text:
+                        maxLength: 127
+            example:
+              system_id: demo
+              source: "+15551234567"
+              text: hi there
       responses:
         "202":
           description: Queued
