@@ -18,7 +18,7 @@ import pytest
 import harness
 import msgkit
 import smpp
-from msgkit import ACME, ORDINARY
+from msgkit import ACME, ORDINARY, dest
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "admin-status-page.html"
@@ -42,7 +42,9 @@ def run_chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
 
 
 class Traffic(threading.Thread):
-    """submit_sm one after another (each waits for its response) until stopped or MAX_SUBMITS."""
+    """submit_sm one after another (each waits for its response) on a transceiver, receipts
+    asked for and answered, every 25th to a number the carrier refuses (errors/s), until
+    stopped or MAX_SUBMITS."""
 
     def __init__(self, d: harness.Daemon):
         super().__init__(daemon=True)
@@ -54,10 +56,15 @@ class Traffic(threading.Thread):
     def run(self):
         try:
             with self.d.connect() as c:
-                c.bind_ok("transmitter", "acme", "secret")
+                c.bind_ok("transceiver", "acme", "secret")
                 while not self.stop.is_set() and self.sent < MAX_SUBMITS:
-                    c.submit_ok(ORDINARY, b"status page traffic")
+                    if self.sent % 25 == 24:
+                        assert c.submit(dest(9996), b"refused").status == smpp.ESME_RSUBMITFAIL
+                    else:
+                        c.submit_ok(ORDINARY, b"status page traffic", registered_delivery=1)
                     self.sent += 1
+                    while any(p.command_id == smpp.DELIVER_SM for p in c.unsolicited):
+                        c.next_deliver(1)   # answers the receipt
                     self.stop.wait(0.002)   # pace it: the browser needs the CPU too
         except BaseException as exc:   # reported by the test
             self.error = exc
@@ -113,7 +120,9 @@ def test_status_page_in_headless_chromium_shows_session_and_rate(smppd, tmp_path
             traffic.stop.set()
             traffic.join(timeout=30)
         assert traffic.error is None, traffic.error
-        while rx.readable_soon(0.05):   # receipts were not asked for; answer anything that came
+        for _ in range(MAX_SUBMITS):   # the receiver's share of the receipts, answered
+            if not rx.readable_soon(0.05):
+                break
             rx.next_deliver(1)
     assert dom_run.returncode == 0, dom_run.stderr[-3000:]
     (ARTIFACTS / "status-page.html").write_text(dom_run.stdout)
@@ -123,6 +132,7 @@ def test_status_page_in_headless_chromium_shows_session_and_rate(smppd, tmp_path
     ids = [row.get("data-system-id") for row in dom.session_rows]
     assert ids.count("acme") >= 2, f"session rows {dom.session_rows}"
     assert dom.rates.get("submits", 0) > 0, f"rates in the DOM: {dom.rates}"
+    assert "ESME_RSUBMITFAIL" in dom_run.stdout, "the refused submits are not among the last errors"
     assert set(dom.rates) == {"submits", "receipts", "mo", "errors"}, dom.rates
     assert shot_run.returncode == 0 and shot.exists() and shot.stat().st_size > 10_000, shot_run.stderr[-3000:]
 

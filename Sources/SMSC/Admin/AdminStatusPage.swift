@@ -86,7 +86,7 @@ enum AdminStatusPage {
     </table>
   </section>
   <section class="wide">
-    <h2>Last errors</h2>
+    <h2>Last errors (newest first)</h2>
     <table id="errors">
       <thead><tr><th>time</th><th>command</th><th>status</th><th>system_id</th><th>peer</th></tr></thead>
       <tbody><tr><td colspan="5" class="empty">none</td></tr></tbody>
@@ -168,6 +168,8 @@ function drawPlot(series) {
   g.strokeStyle = "#dfe3ea"; g.beginPath(); g.moveTo(0, h - 0.5); g.lineTo(w, h - 0.5); g.stroke();
   if (samples.length < 2) return;
   const now = samples[samples.length - 1].t;
+  // The x axis spans what has been seen, up to five minutes: a fresh page fills it at once.
+  const span = Math.max(1000, Math.min(KEEP_MS, now - samples[0].t));
   const points = [];
   for (let i = 1; i < samples.length; i++) {
     const a = samples[i - 1], b = samples[i];
@@ -181,14 +183,15 @@ function drawPlot(series) {
   g.lineWidth = 1.5;
   g.beginPath();
   points.forEach(([t, v], i) => {
-    const x = w - ((now - t) / KEEP_MS) * w, y = h - 2 - (v / max) * (h - 6);
+    const x = w - ((now - t) / span) * w, y = h - 2 - (v / max) * (h - 6);
     if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
   });
   g.stroke();
   if (points.length) {
-    g.lineTo(w, h); g.lineTo(w - ((now - points[0][0]) / KEEP_MS) * w, h); g.closePath(); g.fill();
+    g.lineTo(w, h); g.lineTo(w - ((now - points[0][0]) / span) * w, h); g.closePath(); g.fill();
   }
-  g.fillStyle = "#6b7585"; g.font = "10px system-ui, sans-serif"; g.fillText("max " + fmtRate(max) + "/s", 4, 11);
+  g.fillStyle = "#6b7585"; g.font = "10px system-ui, sans-serif";
+  g.fillText("max " + fmtRate(max) + "/s · last " + Math.round(span / 1000) + " s", 4, 11);
 }
 
 function showStats(s) {
@@ -209,7 +212,7 @@ function showStats(s) {
   $("q-store").textContent = s.store.kind + ", " + s.store.records + " of " + s.store.capacity + " records";
   $("q-connections").textContent = s.connections + " (" + s.sessions_bound + " bound)";
   $("q-exhausted").textContent = s.accept_exhausted_total;
-  fill($("errors").tBodies[0], s.last_errors.map((e) => {
+  fill($("errors").tBodies[0], s.last_errors.slice(0, 10).map((e) => {
     const tr = document.createElement("tr");
     cell(tr, since(e.time_ms)); cell(tr, e.command); cell(tr, e.status, "status"); cell(tr, e.system_id); cell(tr, e.peer);
     return tr;
