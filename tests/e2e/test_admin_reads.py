@@ -147,3 +147,13 @@ def test_c_sim_3_mo_not_queued_is_503(smppd):
         assert r.status == 503, r
         assert r.json()["reason"] == "queue-full", r
         d.wait_for_event("deliver-dropped", reason="queue-full")
+
+
+def test_ops_unknown_body_field_is_400_naming_it(daemon):
+    """A field the endpoint does not take (a misspelt optional one, say) is refused with 400
+    naming it, instead of being ignored."""
+    r = msgkit.admin(daemon, "POST", "/v1/mo", {"system_id": "acme", "source": "+447700900123", "text": "x",
+                                                "destinaton": "+12125550100"})
+    assert r.status == 400 and r.json()["field"] == "destinaton", r
+    r = msgkit.admin(daemon, "POST", "/v1/messages/nosuch/state", {"state": "DELIVRD", "error": "001"})
+    assert r.status == 400 and r.json()["field"] == "error", r
