@@ -61,10 +61,12 @@ void shim_mhd_stop(struct MHD_Daemon *d) {
     }
 }
 
-int shim_mhd_respond(struct MHD_Connection *c, unsigned status, const char *content_type, const void *body, size_t length) {
+int shim_mhd_respond(struct MHD_Connection *c, unsigned status, const char *content_type, const char *allow,
+                     const void *body, size_t length) {
     struct MHD_Response *r = MHD_create_response_from_buffer(length, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r) return 0;
     MHD_add_response_header(r, "Content-Type", content_type);
+    if (allow) MHD_add_response_header(r, "Allow", allow);
     enum MHD_Result ok = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ok == MHD_YES;

@@ -18,7 +18,10 @@ Server CPU comes from /proc/PID/stat (utime+stime of every thread) over the clie
 "server CPU s / 1M PDUs" is the fair figure on 2 cores, where client and server compete.
 
 Usage: perf/bench.sh [--runs 3] [--scale 1.0] [--only NAME[,NAME]] [--json FILE]
-(--scale multiplies every count; 0.1 for a quick look.)"""
+(--scale multiplies every count; 0.1 for a quick look.) With --json, each scenario's latency
+distribution (smppbench --hgrm, HdrHistogram text format, milliseconds) of its median run is kept
+next to it as FILE-STEM.SCENARIO.SERVER.hgrm (one per client when two run at once), for the
+HdrHistogram plotter."""
 
 import argparse
 import json
@@ -92,27 +95,31 @@ def start_smppd(work: str, name: str, extra_carrier: str = ""):
                  re.compile(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls")), d
 
 
-def bench_cmd(port: int, args, out: str):
+def bench_cmd(port: int, args, out: str, hgrm: str):
     return [os.path.join(REL, "smppbench"), "--host", "127.0.0.1", "--port", str(port), "--system-id", "bench",
-            "--password", "bench", "--insecure", "--json", out] + args
+            "--password", "bench", "--insecure", "--json", out, "--hgrm", hgrm] + args
 
 
 def run_clients(port: int, pid: int, arg_sets):
     """Runs one smppbench per argument list at once; returns their JSON reports and the
     server's CPU seconds and wall seconds over the whole set."""
     outs = [tempfile.mktemp(suffix=".json") for _ in arg_sets]
+    hgrms = [o[:-len(".json")] + ".hgrm" for o in outs]
     cpu0, t0 = cpu_seconds(pid), time.monotonic()
-    procs = [subprocess.Popen(bench_cmd(port, a, o), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-             for a, o in zip(arg_sets, outs)]
+    procs = [subprocess.Popen(bench_cmd(port, a, o, h), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for a, o, h in zip(arg_sets, outs, hgrms)]
     for p in procs:
         _, err = p.communicate(timeout=600)
         if p.returncode != 0:
             sys.stderr.write(f"smppbench exited {p.returncode}: {err[-2000:]}\n")
     cpu, wall = cpu_seconds(pid) - cpu0, time.monotonic() - t0
     reports = []
-    for o in outs:
+    for o, h in zip(outs, hgrms):
         reports.append(json.load(open(o)))
         os.unlink(o)
+        if os.path.exists(h):
+            reports[-1]["hgrm"] = open(h).read()
+            os.unlink(h)
     return reports, cpu, wall
 
 
@@ -131,7 +138,21 @@ def one_run(port, pid, args, clients=1):
         "receipts_pending": sum(r.get("receipts_pending", 0) for r in reports),
         "cpu_s_per_million": cpu / pdus * 1e6 if pdus else 0,
         "cpu_pct": 100 * cpu / wall if wall > 0 else 0,
-    }
+    }, [r.get("hgrm", "") for r in reports]
+
+
+def keep_hgrms(json_path, name, server, runs, hgrms):
+    """Writes the latency distributions of the scenario's median run next to the JSON."""
+    if not json_path:
+        return
+    order = sorted(range(len(runs)), key=lambda i: runs[i]["submit_per_s"])
+    median = order[len(order) // 2]
+    stem = os.path.splitext(json_path)[0]
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", server).strip("-")
+    for i, text in enumerate(hgrms[median]):
+        suffix = f".client{i + 1}" if len(hgrms[median]) > 1 else ""
+        with open(f"{stem}.{name}.{slug}{suffix}.hgrm", "w") as f:
+            f.write(text)
 
 
 def median_row(name, server, runs):
@@ -162,7 +183,9 @@ def main():
             return None
         for target in targets:
             p, pid = servers[target]
-            runs = [one_run(p, pid, args, clients) for _ in range(a.runs)]
+            results = [one_run(p, pid, args, clients) for _ in range(a.runs)]
+            runs = [r for r, _ in results]
+            keep_hgrms(a.json, name, target, runs, [h for _, h in results])
             rows.append(median_row(name, target, runs))
             sys.stderr.write(f"{name} {target}: {rows[-1]['runs']}\n")
         return rows[-len(targets)]
@@ -174,7 +197,7 @@ def main():
         # for the memory. The warm-up rates are printed, not counted.
         for target in ["smppd", "ceiling"]:
             p, pid = servers[target]
-            warmups[target] = round(one_run(p, pid, BATCH16 + ["--count", n(4_200_000)])["submit_per_s"])
+            warmups[target] = round(one_run(p, pid, BATCH16 + ["--count", n(4_200_000)])[0]["submit_per_s"])
         sys.stderr.write(f"warm-up (not counted): {warmups}\n")
         r1 = scenario("batch1_w100_c4", BATCH1 + ["--count", n(600_000)], ["smppd", "ceiling"])
         r16 = scenario("batch16_w256_c4", BATCH16 + ["--count", n(2_000_000)], ["smppd", "ceiling"])

@@ -80,8 +80,10 @@ typedef int (*shim_mhd_handler)(void *ctx, struct MHD_Connection *c, const char 
 struct MHD_Daemon *shim_mhd_start(const char *host, uint16_t port, shim_mhd_handler handler, void *ctx);
 uint16_t shim_mhd_bound_port(struct MHD_Daemon *d);
 void shim_mhd_stop(struct MHD_Daemon *d);
-/* Queues a response (body copied) with a Content-Type; 1 on success. */
-int shim_mhd_respond(struct MHD_Connection *c, unsigned status, const char *content_type, const void *body, size_t length);
+/* Queues a response (body copied) with a Content-Type and, unless NULL, an Allow header
+ * (405 answers); 1 on success. */
+int shim_mhd_respond(struct MHD_Connection *c, unsigned status, const char *content_type, const char *allow,
+                     const void *body, size_t length);
 /* A request header's value, or NULL. */
 const char *shim_mhd_header(struct MHD_Connection *c, const char *name);
 

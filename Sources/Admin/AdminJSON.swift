@@ -166,28 +166,47 @@ public enum AdminJSON {
     }
 }
 
-/// The admin endpoints, matched from method and path.
+/// The admin endpoints, matched from method and path (docs/admin-openapi.yaml lists them).
 public enum AdminRoute: Equatable {
+    case statusPage
+    case health
+    case ready
     case metrics
+    case openAPI
+    case stats
+    case sessions
+    case accounts
     case injectMO
+    case message(id: String)
     case messageState(id: String)
-    case methodNotAllowed
+    /// The path exists but takes other methods (the Allow header's value).
+    case methodNotAllowed(allow: String)
     case notFound
 
     public static func match(method: String, path rawPath: String) -> AdminRoute {
-        let path = rawPath.split(separator: "?", maxSplits: 1).first.map(String.init) ?? rawPath
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        switch parts.count {
-        case 1 where parts[0] == "metrics":
-            return method == "GET" ? .metrics : .methodNotAllowed
-        case 2 where parts == ["v1", "mo"]:
-            return method == "POST" ? .injectMO : .methodNotAllowed
-        case 4 where parts[0] == "v1" && parts[1] == "messages" && parts[3] == "state":
-            guard method == "POST" else { return .methodNotAllowed }
-            return .messageState(id: percentDecoded(parts[2]))
-        default:
-            return .notFound
+        let path = rawPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? rawPath
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        func get(_ route: AdminRoute) -> AdminRoute { method == "GET" ? route : .methodNotAllowed(allow: "GET") }
+        func post(_ route: AdminRoute) -> AdminRoute { method == "POST" ? route : .methodNotAllowed(allow: "POST") }
+        switch parts {
+        case [""]: return get(.statusPage)
+        case ["healthz"]: return get(.health)
+        case ["readyz"]: return get(.ready)
+        case ["metrics"]: return get(.metrics)
+        case ["openapi.yaml"]: return get(.openAPI)
+        case ["v1", "stats"]: return get(.stats)
+        case ["v1", "sessions"]: return get(.sessions)
+        case ["v1", "accounts"]: return get(.accounts)
+        case ["v1", "mo"]: return post(.injectMO)
+        default: break
         }
+        if parts.count == 3, parts[0] == "v1", parts[1] == "messages", !parts[2].isEmpty {
+            return get(.message(id: percentDecoded(parts[2])))
+        }
+        if parts.count == 4, parts[0] == "v1", parts[1] == "messages", !parts[2].isEmpty, parts[3] == "state" {
+            return post(.messageState(id: percentDecoded(parts[2])))
+        }
+        return .notFound
     }
 
     static func percentDecoded(_ s: String) -> String {

@@ -23,11 +23,19 @@ public struct AdminResponse: Sendable {
     /// The journal batch that must be durable before this answer leaves (0: none): a 2xx
     /// that reports a change is a promise about what a restart will find.
     public var durableBatch: UInt64 = 0
+    /// The Allow header of a 405 answer: the methods the path takes.
+    public var allow: String?
 
-    public init(status: Int, contentType: String, body: [UInt8]) {
+    public init(status: Int, contentType: String, body: [UInt8], allow: String? = nil) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.allow = allow
+    }
+
+    /// Any JSON document.
+    public static func json(_ status: Int, _ value: JSONOut) -> AdminResponse {
+        AdminResponse(status: status, contentType: "application/json", body: Array((value.text + "\n").utf8))
     }
 
     /// A flat JSON object of strings.
@@ -139,7 +147,7 @@ public final class AdminServer: @unchecked Sendable {
         let response = respond(c, url: url.map { String(cString: $0) } ?? "/", method: method.map { String(cString: $0) } ?? "GET",
                                buffer: buffer)
         return response.body.withUnsafeBytes { b in
-            shim_mhd_respond(c, UInt32(response.status), response.contentType, b.baseAddress, b.count)
+            shim_mhd_respond(c, UInt32(response.status), response.contentType, response.allow, b.baseAddress, b.count)
         }
     }
 

@@ -13,6 +13,13 @@ public final class Listener {
     private let onAccept: (Connection) -> Void
     private var watcher: IOWatcher?
     private var retryTimer: LoopTimer?
+    /// True from an accept that ran out of descriptors (or memory) until the next success.
+    public private(set) var isExhausted = false
+    /// Called (loop thread) each time accept fails for lack of descriptors or memory, with the
+    /// errno; accepting pauses 100 ms after each, so this runs at most ~10 times a second.
+    public var onExhausted: ((Int32) -> Void)?
+    /// Called on the first accepted connection after an exhaustion.
+    public var onRecovered: (() -> Void)?
 
     /// Binds and starts accepting. `tls` nil makes a plaintext listener (C-TLS-3); port 0 picks
     /// a free port (see boundEndpoint). `onAccept` must set the connection's delegate.
@@ -58,6 +65,10 @@ public final class Listener {
         while fd >= 0 {
             switch Sys.accept(fd) {
             case let .accepted(connectionFD):
+                if isExhausted {
+                    isExhausted = false
+                    onRecovered?()
+                }
                 Sys.setNoDelay(connectionFD)
                 guard let connection = Connection(loop: loop, fd: connectionFD, tls: tls, options: options) else {
                     Sys.close(connectionFD)  // SSL_new failed: out of memory
@@ -69,9 +80,11 @@ public final class Listener {
                 return
             case .skip:
                 continue
-            case .exhausted:
+            case let .exhausted(errno: code):
                 // Out of fds/memory: the socket stays readable, so polling it now would spin.
                 // Pause accepting briefly; pending clients wait in the backlog.
+                isExhausted = true
+                onExhausted?(code)
                 watcher?.stop()
                 let t = retryTimer ?? LoopTimer(loop: loop) { [unowned self] in
                     if self.fd >= 0 { self.watcher?.start() }

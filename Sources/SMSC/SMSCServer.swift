@@ -36,6 +36,8 @@ public final class SMSCServer {
     private var shutdownTimer: LoopTimer?
     private var onShutdownComplete: (() -> Void)?
     let metrics = Metrics()
+    /// accept-exhausted lines: at most one per 10 s (AcceptExhaustion.swift).
+    var acceptExhaustionLog = RateLimitedLog(intervalMs: 10_000)
     /// Messages: store, carrier, deliver_sm routing (CONTRACT §4–§8).
     private(set) var messages: MessageService!
 
@@ -59,6 +61,7 @@ public final class SMSCServer {
         let listener = try Listener(loop: loop, endpoint: spec.endpoint, tls: spec.tls, options: options) { [unowned self] c in
             self.accept(c)
         }
+        watchExhaustion(of: listener)
         listeners.append((listener, spec.tls != nil))
         return listener.boundEndpoint
     }
@@ -89,6 +92,15 @@ public final class SMSCServer {
         for s in sessions.values { if case .bound(let m) = s.phase { out[m, default: 0] += 1 } }
         return out
     }
+
+    /// Every session, bound or not, in the order they connected (admin reads).
+    var sessionList: [Session] { sessions.keys.sorted().compactMap { sessions[$0] } }
+
+    /// Bound sessions of one account.
+    func boundSessions(of systemID: String) -> Int { boundCount[systemID, default: 0] }
+
+    /// Whether SMPP connections are being accepted: a TLS listener is open and no shutdown began.
+    var isAccepting: Bool { !isShuttingDown && listeners.contains { $0.isTLS } }
 
     /// The account list as it is now.
     var accountList: [Account] { accounts.all }

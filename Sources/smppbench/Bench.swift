@@ -340,6 +340,7 @@ final class Bench {
             j += "}\n"
             if !Report.writeJSON(j, to: path) { exitOK = false }
         }
+        if !Report.writeHgrm(h, to: settings.hgrmPath) { exitOK = false }
     }
 
     private func fmt(_ v: Double, _ decimals: Int) -> String { Report.fmt(v, decimals) }

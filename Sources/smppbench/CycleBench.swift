@@ -278,6 +278,7 @@ final class CycleBench: ProbeDriver {
             j += "}\n"
             if !Report.writeJSON(j, to: path) { ok = false }
         }
+        if !Report.writeHgrm(kind == .handshakes ? hs : b, to: settings.hgrmPath) { ok = false }
         return ok
     }
 }

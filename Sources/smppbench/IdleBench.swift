@@ -365,6 +365,7 @@ final class IdleBench: ProbeDriver {
             j += "}\n"
             if !Report.writeJSON(j, to: path) { ok = false }
         }
+        if !Report.writeHgrm(b, to: settings.hgrmPath) { ok = false }
         return ok
     }
 }

@@ -37,6 +37,7 @@ struct SmppBench: ParsableCommand {
     @Option(help: "Message mix in percent: ascii=80,ucs2=10,long=10 (long = 2-part concatenated ASCII).") var mix = "ascii=100"
     @Option(help: "PDUs per write when the window allows (1 = one SSL_write per PDU).") var batch = 1
     @Option(help: "Write the final report as JSON to this file.") var json: String?
+    @Option(help: "Write the latency percentile distribution (submit->resp; handshakes: connect->handshake; binds, idle: bind->resp) in HdrHistogram's text format, values in milliseconds, to this file.") var hgrm: String?
     @Option(help: "Destination address of the submits.") var destination = "447700900001"
     @Option(help: "Seconds to wait for outstanding responses and receipts after the last submit (other modes: for the cycles in progress, or for unbind_resp).") var drain: Double = 30
     @Option(name: .customLong("connect-batch"), help: "idle: at most this many sessions connecting, handshaking or binding at once.") var connectBatch = 200
@@ -88,7 +89,7 @@ struct SmppBench: ParsableCommand {
             connections: connections, window: window, rate: rate,
             duration: duration, count: mode == .idle ? nil : (duration == nil ? (count ?? (mode == .submit ? 10_000 : 1000)) : count),
             bindKind: BenchSettings.bindKind(bind)!, bindName: bind, receipts: receipts, awaitMO: awaitMO,
-            mix: try Mix(parsing: mix), batch: min(batch, window), jsonPath: json,
+            mix: try Mix(parsing: mix), batch: min(batch, window), jsonPath: json, hgrmPath: hgrm,
             destination: destination, drainSeconds: drain,
             measure: mode, connectBatch: connectBatch, enquireLinkSeconds: enquireLink, rampTimeoutSeconds: rampTimeout)
         let ok: Bool
@@ -119,6 +120,8 @@ struct BenchSettings {
     var mix: Mix
     var batch: Int
     var jsonPath: String?
+    /// --hgrm: the measured latency's percentile distribution (HdrHistogram text format).
+    var hgrmPath: String? = nil
     var destination: String
     var drainSeconds: Double
     var measure: Measure = .submit

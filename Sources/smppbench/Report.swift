@@ -76,6 +76,20 @@ enum Report {
     }
 
     /// Writes `json` to `path`; false (after a note) when the file cannot be written.
+    /// `h` (microseconds) as HdrHistogram's outputPercentileDistribution prints it, in
+    /// milliseconds: the .hgrm text the HdrHistogram plotter reads.
+    static func hgrmText(_ h: Histogram<UInt64>) -> String {
+        var out = ""
+        h.outputPercentileDistribution(to: &out, outputValueUnitScalingRatio: 1000)
+        return out
+    }
+
+    /// Writes `--hgrm` when asked for; false when the file cannot be written.
+    static func writeHgrm(_ h: Histogram<UInt64>, to path: String?) -> Bool {
+        guard let path else { return true }
+        return writeJSON(hgrmText(h), to: path)
+    }
+
     static func writeJSON(_ json: String, to path: String) -> Bool {
         guard let f = fopen(path, "w") else {
             note("smppbench: cannot write \(path): \(Sys.describe(errno: errno))")

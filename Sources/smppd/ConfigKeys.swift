@@ -36,13 +36,22 @@ struct ConfigError: Error, CustomStringConvertible {
     var description: String { "config: \(key): \(problem)" }
 }
 
-/// One known key: name, expected kind, help line and how it lands in the config.
+/// One known key: name, expected kind, help line, how to read it back out of a config (its
+/// default is `get(DaemonConfig())`, so `--help` and `print-config` show the real one) and how
+/// it lands in the config.
 struct ConfigKey: Sendable {
     enum Kind: String { case string, integer, boolean, stringArray = "array of strings" }
     let name: String
     let kind: Kind
     let help: String
+    /// nil: the key has no value unless set (its help says what happens then).
+    let get: @Sendable (DaemonConfig) -> ConfigValue?
     let apply: @Sendable (inout DaemonConfig, ConfigValue) throws(ConfigError) -> Void
+}
+
+private func ms(_ d: Duration) -> ConfigValue {
+    let (s, atto) = d.components
+    return .int(Int(s) * 1000 + Int(atto / 1_000_000_000_000_000))
 }
 
 private func milliseconds(_ key: String, _ v: Int) throws(ConfigError) -> Duration {
@@ -74,145 +83,148 @@ private let logLevels = ["trace", "debug", "info", "notice", "warning", "error",
 
 /// Keys of the top-level tables (`[server]`, `[timeouts]`, `[auth]`).
 let configKeys: [ConfigKey] = [
-    ConfigKey(name: "server.listen", kind: .string, help: "HOST:PORT of the TLS SMPP listener (default 127.0.0.1:2775)") { c, v in
+    ConfigKey(name: "server.listen", kind: .string, help: "HOST:PORT of the TLS SMPP listener", get: { c in .string(c.listen) }) { c, v in
         if case .string(let s) = v { c.listen = s } },
-    ConfigKey(name: "server.plaintext-listen", kind: .string, help: "HOST:PORT of a PLAINTEXT SMPP listener for local load tests; empty = off") { c, v in
+    ConfigKey(name: "server.plaintext-listen", kind: .string, help: "HOST:PORT of a PLAINTEXT SMPP listener for local load tests; empty = off", get: { c in .string(c.plaintextListen ?? "") }) { c, v in
         if case .string(let s) = v { c.plaintextListen = s.isEmpty ? nil : s } },
-    ConfigKey(name: "server.admin", kind: .string, help: "HOST:PORT of the admin/metrics HTTP listener (default 127.0.0.1:8775)") { c, v in
+    ConfigKey(name: "server.admin", kind: .string, help: "HOST:PORT of the admin/metrics HTTP listener", get: { c in .string(c.admin) }) { c, v in
         if case .string(let s) = v { c.admin = s } },
-    ConfigKey(name: "server.data-dir", kind: .string, help: "directory for the generated certificate, demo password and durable state (default ./var)") { c, v in
+    ConfigKey(name: "server.data-dir", kind: .string, help: "directory for the generated TLS certificate, the demo password and the message journal (journal/)", get: { c in .string(c.dataDir) }) { c, v in
         if case .string(let s) = v { c.dataDir = s } },
-    ConfigKey(name: "server.memory", kind: .boolean, help: "keep message state in memory only: nothing survives a restart (load tests; default false: durable journal in data-dir)") { c, v in
+    ConfigKey(name: "server.memory", kind: .boolean, help: "keep message state in memory only: nothing survives a restart (load tests); off: the durable journal in data-dir", get: { c in .bool(c.memory) }) { c, v in
         if case .bool(let b) = v { c.memory = b } },
-    ConfigKey(name: "store.fsync", kind: .string, help: "what an OK survives: \"always\" (also a power loss; default), \"everysec\" (kill -9; power loss may take the last second), \"never\" (kill -9; the OS syncs)") { c, v throws(ConfigError) in
+    ConfigKey(name: "server.tls-cert", kind: .string, help: "PEM certificate (chain) file; empty = generated self-signed", get: { c in .string(c.tlsCert ?? "") }) { c, v in
+        if case .string(let s) = v { c.tlsCert = s.isEmpty ? nil : s } },
+    ConfigKey(name: "server.tls-key", kind: .string, help: "PEM private key file", get: { c in .string(c.tlsKey ?? "") }) { c, v in
+        if case .string(let s) = v { c.tlsKey = s.isEmpty ? nil : s } },
+    ConfigKey(name: "server.log-level", kind: .string, help: "trace|debug|info|notice|warning|error|critical", get: { c in .string(c.logLevel) }) { c, v throws(ConfigError) in
+        guard case .string(let s) = v, logLevels.contains(s) else {
+            throw ConfigError(key: "server.log-level", problem: "must be one of \(logLevels.joined(separator: ", "))")
+        }
+        c.logLevel = s },
+    ConfigKey(name: "server.system-id", kind: .string, help: "our system_id in bind responses", get: { c in .string(c.smsc.systemID) }) { c, v throws(ConfigError) in
+        guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= 15 else {
+            throw ConfigError(key: "server.system-id", problem: "must be 1…15 characters")
+        }
+        c.smsc.systemID = s },
+    ConfigKey(name: "server.max-pdu-bytes", kind: .integer, help: "largest PDU accepted, 64…65536 (one with message_payload may be up to 70 KiB)", get: { c in .int(c.smsc.maxPDUBytes) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard n >= 64, n <= 65_536 else { throw ConfigError(key: "server.max-pdu-bytes", problem: "must be 64…65536, got \(n)") }
+            c.smsc.maxPDUBytes = n
+        } },
+    ConfigKey(name: "timeouts.handshake-ms", kind: .integer, help: "TLS handshake timeout", get: { c in ms(c.smsc.handshakeTimeout) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.handshakeTimeout = try milliseconds("timeouts.handshake-ms", n) } },
+    ConfigKey(name: "timeouts.bind-ms", kind: .integer, help: "close connections not bound after this long", get: { c in ms(c.smsc.bindTimeout) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.bindTimeout = try milliseconds("timeouts.bind-ms", n) } },
+    ConfigKey(name: "timeouts.inactivity-ms", kind: .integer, help: "close sessions that sent no PDU for this long", get: { c in ms(c.smsc.inactivityTimeout) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.inactivityTimeout = try milliseconds("timeouts.inactivity-ms", n) } },
+    ConfigKey(name: "timeouts.keepalive-ms", kind: .integer, help: "send enquire_link after this much idle time", get: { c in ms(c.smsc.keepaliveInterval) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.keepaliveInterval = try milliseconds("timeouts.keepalive-ms", n) } },
+    ConfigKey(name: "timeouts.response-ms", kind: .integer, help: "wait this long for answers to our PDUs", get: { c in ms(c.smsc.responseTimeout) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.responseTimeout = try milliseconds("timeouts.response-ms", n) } },
+    ConfigKey(name: "timeouts.shutdown-ms", kind: .integer, help: "on SIGTERM, wait this long for unbind_resp", get: { c in ms(c.smsc.shutdownTimeout) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.shutdownTimeout = try milliseconds("timeouts.shutdown-ms", n) } },
+    ConfigKey(name: "auth.failure-delay-ms", kind: .integer, help: "delay before answering a failed bind", get: { c in ms(c.smsc.bindFailures.failureDelay) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard n >= 0, n <= 60_000 else { throw ConfigError(key: "auth.failure-delay-ms", problem: "must be 0…60000, got \(n)") }
+            c.smsc.bindFailures.failureDelay = .milliseconds(n)
+        } },
+    ConfigKey(name: "auth.max-failures", kind: .integer, help: "failed binds from one IP within failure-window-ms that lock it out", get: { c in .int(c.smsc.bindFailures.maxFailures) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.bindFailures.maxFailures = try positive("auth.max-failures", n, max: 1_000_000) } },
+    ConfigKey(name: "auth.failure-window-ms", kind: .integer, help: "window for counting failed binds", get: { c in ms(c.smsc.bindFailures.window) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.bindFailures.window = try milliseconds("auth.failure-window-ms", n) } },
+    ConfigKey(name: "auth.lockout-ms", kind: .integer, help: "how long a locked-out IP gets ESME_RBINDFAIL", get: { c in ms(c.smsc.bindFailures.lockout) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.smsc.bindFailures.lockout = try milliseconds("auth.lockout-ms", n) } },
+    ConfigKey(name: "server.admin-token", kind: .string, help: "bearer token every admin request must carry; required for a non-loopback admin address", get: { c in .string(c.adminToken ?? "") }) { c, v in
+        if case .string(let s) = v { c.adminToken = s.isEmpty ? nil : s } },
+    ConfigKey(name: "server.message-id-format", kind: .string, help: "hex | upper-hex | decimal", get: { c in .string(c.messaging.idFormat.rawValue) }) { c, v throws(ConfigError) in
+        guard case .string(let s) = v, let f = MessageIDFormat(rawValue: s) else {
+            throw ConfigError(key: "server.message-id-format", problem: "must be hex, upper-hex or decimal")
+        }
+        c.messaging.idFormat = f },
+    ConfigKey(name: "messages.retention-ms", kind: .integer, help: "final records are kept this long for query_sm", get: { c in .int(Int(c.messaging.retentionMs)) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.retentionMs = try millisecondsInt("messages.retention-ms", n) } },
+    ConfigKey(name: "messages.max-records", kind: .integer, help: "message records kept at most; full of live ones → ESME_RMSGQFUL", get: { c in .int(c.messaging.maxRecords) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.maxRecords = try positive("messages.max-records", n, max: 100_000_000) } },
+    ConfigKey(name: "messages.hold-ms", kind: .integer, help: "cancel window of ordinary numbers before they are forwarded", get: { c in .int(Int(c.messaging.carrier.defaultHoldMs)) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard n >= 0, n <= 86_400_000 else { throw ConfigError(key: "messages.hold-ms", problem: "must be 0…86400000") }
+            c.messaging.carrier.defaultHoldMs = Int64(n)
+        } },
+    ConfigKey(name: "messages.max-validity-ms", kind: .integer, help: "validity_period is capped at this", get: { c in .int(Int(c.messaging.maxValidityMs)) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.maxValidityMs = try millisecondsInt("messages.max-validity-ms", n) } },
+    ConfigKey(name: "delivery.window", kind: .integer, help: "unanswered deliver_sm per session", get: { c in .int(c.messaging.deliveryWindow) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.deliveryWindow = try positive("delivery.window", n, max: 65_536) } },
+    ConfigKey(name: "delivery.response-timeout-ms", kind: .integer, help: "no deliver_sm_resp by then: retried later", get: { c in .int(Int(c.messaging.deliveryResponseTimeoutMs)) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.deliveryResponseTimeoutMs = try millisecondsInt("delivery.response-timeout-ms", n) } },
+    ConfigKey(name: "delivery.max-attempts", kind: .integer, help: "deliver_sm attempts before an item is dropped", get: { c in .int(c.messaging.deliveryMaxAttempts) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.deliveryMaxAttempts = try positive("delivery.max-attempts", n, max: 1000) } },
+    ConfigKey(name: "delivery.retry-initial-ms", kind: .integer, help: "first retry backoff; doubles up to retry-max-ms", get: { c in .int(Int(c.messaging.retryInitialMs)) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.retryInitialMs = try millisecondsInt("delivery.retry-initial-ms", n) } },
+    ConfigKey(name: "delivery.retry-max-ms", kind: .integer, help: "longest retry backoff", get: { c in .int(Int(c.messaging.retryMaxMs)) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.retryMaxMs = try millisecondsInt("delivery.retry-max-ms", n) } },
+    ConfigKey(name: "delivery.queue-max", kind: .integer, help: "deliver_sm waiting per account", get: { c in .int(c.messaging.queueMax) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.queueMax = try positive("delivery.queue-max", n, max: 100_000_000) } },
+    ConfigKey(name: "delivery.queue-max-age-ms", kind: .integer, help: "a waiting deliver_sm older than this is dropped", get: { c in .int(Int(c.messaging.queueMaxAgeMs)) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.queueMaxAgeMs = try millisecondsInt("delivery.queue-max-age-ms", n) } },
+    ConfigKey(name: "carrier.workers", kind: .integer, help: "carrier worker threads", get: { c in .int(c.messaging.carrier.workers) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.workers = try positive("carrier.workers", n, max: 64) } },
+    ConfigKey(name: "carrier.worker-nice", kind: .integer, help: "nice value of the carrier worker threads, -20…19 (default: the daemon's + 10, at most 19: on shared cores the loop thread that answers submit_sm wins the CPU); set it to the daemon's value (e.g. 0) for more MO auto-reply throughput on few cores; 19 can starve the carrier at peak (ESME_RMSGQFUL); below the daemon's needs CAP_SYS_NICE or RLIMIT_NICE", get: { c in c.messaging.carrier.workerNice.map { .int(Int($0)) } }) { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard (-20...19).contains(n) else { throw ConfigError(key: "carrier.worker-nice", problem: "must be between -20 and 19, got \(n)") }
+            c.messaging.carrier.workerNice = Int32(n)
+        } },
+    ConfigKey(name: "carrier.seed", kind: .integer, help: "seed of the carrier's latency and outcome draws", get: { c in .int(Int(Int64(bitPattern: c.messaging.carrier.seed))) }) { c, v in
+        if case .int(let n) = v { c.messaging.carrier.seed = UInt64(bitPattern: Int64(n)) } },
+    ConfigKey(name: "carrier.latency-min-ms", kind: .integer, help: "shortest carrier latency", get: { c in .int(Int(c.messaging.carrier.latencyMinMs)) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.latencyMinMs = try nonNegativeMs("carrier.latency-min-ms", n) } },
+    ConfigKey(name: "carrier.latency-median-ms", kind: .integer, help: "median carrier latency", get: { c in .int(Int(c.messaging.carrier.latencyMedianMs)) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.latencyMedianMs = try nonNegativeMs("carrier.latency-median-ms", n) } },
+    ConfigKey(name: "carrier.latency-max-ms", kind: .integer, help: "longest carrier latency", get: { c in .int(Int(c.messaging.carrier.latencyMaxMs)) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.latencyMaxMs = try nonNegativeMs("carrier.latency-max-ms", n) } },
+    ConfigKey(name: "carrier.delivered", kind: .integer, help: "weight of DELIVRD outcomes", get: { c in .int(c.messaging.carrier.weights.delivered) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.weights.delivered = try weight("carrier.delivered", n) } },
+    ConfigKey(name: "carrier.undeliverable", kind: .integer, help: "weight of UNDELIV outcomes", get: { c in .int(c.messaging.carrier.weights.undeliverable) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.weights.undeliverable = try weight("carrier.undeliverable", n) } },
+    ConfigKey(name: "carrier.expired", kind: .integer, help: "weight of EXPIRED outcomes", get: { c in .int(c.messaging.carrier.weights.expired) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.weights.expired = try weight("carrier.expired", n) } },
+    ConfigKey(name: "carrier.rejected", kind: .integer, help: "weight of REJECTD outcomes", get: { c in .int(c.messaging.carrier.weights.rejected) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.messaging.carrier.weights.rejected = try weight("carrier.rejected", n) } },
+    ConfigKey(name: "carrier.test-numbers", kind: .boolean, help: "the deterministic numbers ending 9990–9998", get: { c in .bool(c.messaging.carrier.testNumbers) }) { c, v in
+        if case .bool(let b) = v { c.messaging.carrier.testNumbers = b } },
+    ConfigKey(name: "carrier.mo-auto-reply", kind: .boolean, help: "every delivered message gets an MO reply", get: { c in .bool(c.messaging.carrier.moAutoReply) }) { c, v in
+        if case .bool(let b) = v { c.messaging.carrier.moAutoReply = b } },
+    ConfigKey(name: "store.fsync", kind: .string, help: "what an OK survives: always (a power loss too), everysec (kill -9; a power loss may take the last second), never (kill -9; the OS syncs)", get: { c in .string(c.storeFsync) }) { c, v throws(ConfigError) in
         if case .string(let s) = v {
             guard FsyncPolicy(rawValue: s) != nil else {
                 throw ConfigError(key: "store.fsync", problem: "must be \"always\", \"everysec\" or \"never\", got \"\(s)\"")
             }
             c.storeFsync = s
         } },
-    ConfigKey(name: "store.segment-mb", kind: .integer, help: "size of one journal segment file, pre-allocated (default 64)") { c, v throws(ConfigError) in
+    ConfigKey(name: "store.segment-mb", kind: .integer, help: "size of one journal segment file in MiB, pre-allocated", get: { c in .int(c.storeSegmentMB) }) { c, v throws(ConfigError) in
         if case .int(let n) = v { c.storeSegmentMB = try positive("store.segment-mb", n, max: 4096) } },
-    ConfigKey(name: "server.tls-cert", kind: .string, help: "PEM certificate (chain) file; empty = generated self-signed") { c, v in
-        if case .string(let s) = v { c.tlsCert = s.isEmpty ? nil : s } },
-    ConfigKey(name: "server.tls-key", kind: .string, help: "PEM private key file") { c, v in
-        if case .string(let s) = v { c.tlsKey = s.isEmpty ? nil : s } },
-    ConfigKey(name: "server.log-level", kind: .string, help: "trace|debug|info|notice|warning|error|critical (default info)") { c, v throws(ConfigError) in
-        guard case .string(let s) = v, logLevels.contains(s) else {
-            throw ConfigError(key: "server.log-level", problem: "must be one of \(logLevels.joined(separator: ", "))")
-        }
-        c.logLevel = s },
-    ConfigKey(name: "server.system-id", kind: .string, help: "our system_id in bind responses (default smppd)") { c, v throws(ConfigError) in
-        guard case .string(let s) = v, !s.isEmpty, s.utf8.count <= 15 else {
-            throw ConfigError(key: "server.system-id", problem: "must be 1…15 characters")
-        }
-        c.smsc.systemID = s },
-    ConfigKey(name: "server.max-pdu-bytes", kind: .integer, help: "largest PDU accepted (default 4096; at least 64)") { c, v throws(ConfigError) in
-        if case .int(let n) = v {
-            guard n >= 64, n <= 65_536 else { throw ConfigError(key: "server.max-pdu-bytes", problem: "must be 64…65536, got \(n)") }
-            c.smsc.maxPDUBytes = n
-        } },
-    ConfigKey(name: "timeouts.handshake-ms", kind: .integer, help: "TLS handshake timeout (default 10000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.smsc.handshakeTimeout = try milliseconds("timeouts.handshake-ms", n) } },
-    ConfigKey(name: "timeouts.bind-ms", kind: .integer, help: "close connections not bound after this long (default 30000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.smsc.bindTimeout = try milliseconds("timeouts.bind-ms", n) } },
-    ConfigKey(name: "timeouts.inactivity-ms", kind: .integer, help: "close sessions that sent no PDU for this long (default 120000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.smsc.inactivityTimeout = try milliseconds("timeouts.inactivity-ms", n) } },
-    ConfigKey(name: "timeouts.keepalive-ms", kind: .integer, help: "send enquire_link after this much idle time (default 30000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.smsc.keepaliveInterval = try milliseconds("timeouts.keepalive-ms", n) } },
-    ConfigKey(name: "timeouts.response-ms", kind: .integer, help: "wait this long for answers to our PDUs (default 10000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.smsc.responseTimeout = try milliseconds("timeouts.response-ms", n) } },
-    ConfigKey(name: "timeouts.shutdown-ms", kind: .integer, help: "on SIGTERM, wait this long for unbind_resp (default 5000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.smsc.shutdownTimeout = try milliseconds("timeouts.shutdown-ms", n) } },
-    ConfigKey(name: "auth.failure-delay-ms", kind: .integer, help: "delay before answering a failed bind (default 1000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v {
-            guard n >= 0, n <= 60_000 else { throw ConfigError(key: "auth.failure-delay-ms", problem: "must be 0…60000, got \(n)") }
-            c.smsc.bindFailures.failureDelay = .milliseconds(n)
-        } },
-    ConfigKey(name: "auth.max-failures", kind: .integer, help: "failed binds from one IP within failure-window-ms that lock it out (default 5)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.smsc.bindFailures.maxFailures = try positive("auth.max-failures", n, max: 1_000_000) } },
-    ConfigKey(name: "auth.failure-window-ms", kind: .integer, help: "window for counting failed binds (default 60000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.smsc.bindFailures.window = try milliseconds("auth.failure-window-ms", n) } },
-    ConfigKey(name: "auth.lockout-ms", kind: .integer, help: "how long a locked-out IP gets ESME_RBINDFAIL (default 60000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.smsc.bindFailures.lockout = try milliseconds("auth.lockout-ms", n) } },
-    ConfigKey(name: "server.admin-token", kind: .string, help: "bearer token every admin request must carry; required for a non-loopback admin address") { c, v in
-        if case .string(let s) = v { c.adminToken = s.isEmpty ? nil : s } },
-    ConfigKey(name: "server.message-id-format", kind: .string, help: "hex | upper-hex | decimal (default hex)") { c, v throws(ConfigError) in
-        guard case .string(let s) = v, let f = MessageIDFormat(rawValue: s) else {
-            throw ConfigError(key: "server.message-id-format", problem: "must be hex, upper-hex or decimal")
-        }
-        c.messaging.idFormat = f },
-    ConfigKey(name: "messages.retention-ms", kind: .integer, help: "final records are kept this long for query_sm (default 86400000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.retentionMs = try millisecondsInt("messages.retention-ms", n) } },
-    ConfigKey(name: "messages.max-records", kind: .integer, help: "message records kept at most; full of live ones → ESME_RMSGQFUL (default 1000000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.maxRecords = try positive("messages.max-records", n, max: 100_000_000) } },
-    ConfigKey(name: "messages.hold-ms", kind: .integer, help: "cancel window of ordinary numbers before they are forwarded (default 0)") { c, v throws(ConfigError) in
-        if case .int(let n) = v {
-            guard n >= 0, n <= 86_400_000 else { throw ConfigError(key: "messages.hold-ms", problem: "must be 0…86400000") }
-            c.messaging.carrier.defaultHoldMs = Int64(n)
-        } },
-    ConfigKey(name: "messages.max-validity-ms", kind: .integer, help: "validity_period is capped at this (default 172800000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.maxValidityMs = try millisecondsInt("messages.max-validity-ms", n) } },
-    ConfigKey(name: "delivery.window", kind: .integer, help: "unanswered deliver_sm per session (default 16)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.deliveryWindow = try positive("delivery.window", n, max: 65_536) } },
-    ConfigKey(name: "delivery.response-timeout-ms", kind: .integer, help: "no deliver_sm_resp by then: retried later (default 10000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.deliveryResponseTimeoutMs = try millisecondsInt("delivery.response-timeout-ms", n) } },
-    ConfigKey(name: "delivery.max-attempts", kind: .integer, help: "deliver_sm attempts before an item is dropped (default 10)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.deliveryMaxAttempts = try positive("delivery.max-attempts", n, max: 1000) } },
-    ConfigKey(name: "delivery.retry-initial-ms", kind: .integer, help: "first retry backoff; doubles up to retry-max-ms (default 1000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.retryInitialMs = try millisecondsInt("delivery.retry-initial-ms", n) } },
-    ConfigKey(name: "delivery.retry-max-ms", kind: .integer, help: "longest retry backoff (default 60000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.retryMaxMs = try millisecondsInt("delivery.retry-max-ms", n) } },
-    ConfigKey(name: "delivery.queue-max", kind: .integer, help: "deliver_sm waiting per account (default 100000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.queueMax = try positive("delivery.queue-max", n, max: 100_000_000) } },
-    ConfigKey(name: "delivery.queue-max-age-ms", kind: .integer, help: "a waiting deliver_sm older than this is dropped (default 86400000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.queueMaxAgeMs = try millisecondsInt("delivery.queue-max-age-ms", n) } },
-    ConfigKey(name: "carrier.workers", kind: .integer, help: "carrier worker threads (default 2)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.carrier.workers = try positive("carrier.workers", n, max: 64) } },
-    ConfigKey(name: "carrier.worker-nice", kind: .integer, help: "nice value of the carrier worker threads, -20…19 (default: the daemon's + 10, at most 19: on shared cores the loop thread that answers submit_sm wins the CPU); set it to the daemon's value (e.g. 0) for more MO auto-reply throughput on few cores; 19 can starve the carrier at peak (ESME_RMSGQFUL); below the daemon's needs CAP_SYS_NICE or RLIMIT_NICE") { c, v throws(ConfigError) in
-        if case .int(let n) = v {
-            guard (-20...19).contains(n) else { throw ConfigError(key: "carrier.worker-nice", problem: "must be between -20 and 19, got \(n)") }
-            c.messaging.carrier.workerNice = Int32(n)
-        } },
-    ConfigKey(name: "carrier.seed", kind: .integer, help: "seed of the carrier's latency and outcome draws (default 1)") { c, v in
-        if case .int(let n) = v { c.messaging.carrier.seed = UInt64(bitPattern: Int64(n)) } },
-    ConfigKey(name: "carrier.latency-min-ms", kind: .integer, help: "shortest carrier latency (default 50)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.carrier.latencyMinMs = try nonNegativeMs("carrier.latency-min-ms", n) } },
-    ConfigKey(name: "carrier.latency-median-ms", kind: .integer, help: "median carrier latency (default 200)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.carrier.latencyMedianMs = try nonNegativeMs("carrier.latency-median-ms", n) } },
-    ConfigKey(name: "carrier.latency-max-ms", kind: .integer, help: "longest carrier latency (default 1000)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.carrier.latencyMaxMs = try nonNegativeMs("carrier.latency-max-ms", n) } },
-    ConfigKey(name: "carrier.delivered", kind: .integer, help: "weight of DELIVRD outcomes (default 100)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.carrier.weights.delivered = try weight("carrier.delivered", n) } },
-    ConfigKey(name: "carrier.undeliverable", kind: .integer, help: "weight of UNDELIV outcomes (default 0)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.carrier.weights.undeliverable = try weight("carrier.undeliverable", n) } },
-    ConfigKey(name: "carrier.expired", kind: .integer, help: "weight of EXPIRED outcomes (default 0)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.carrier.weights.expired = try weight("carrier.expired", n) } },
-    ConfigKey(name: "carrier.rejected", kind: .integer, help: "weight of REJECTD outcomes (default 0)") { c, v throws(ConfigError) in
-        if case .int(let n) = v { c.messaging.carrier.weights.rejected = try weight("carrier.rejected", n) } },
-    ConfigKey(name: "carrier.test-numbers", kind: .boolean, help: "the deterministic numbers ending 9990–9998 (default true)") { c, v in
-        if case .bool(let b) = v { c.messaging.carrier.testNumbers = b } },
-    ConfigKey(name: "carrier.mo-auto-reply", kind: .boolean, help: "every delivered message gets an MO reply (default false)") { c, v in
-        if case .bool(let b) = v { c.messaging.carrier.moAutoReply = b } },
 ]
 
-/// Keys of one `[[account]]` table.
+/// Keys of one `[[account]]` table. ConfigFile.account reads them; `get` reads one back out of
+/// an Account (the defaults are those of `Account(systemID:password:)`).
 struct AccountKey: Sendable {
     let name: String
     let kind: ConfigKey.Kind
     let help: String
+    /// nil: no value unless set (required keys, or ones whose absence means something).
+    let get: @Sendable (Account) -> ConfigValue?
 }
 
 let accountKeys: [AccountKey] = [
-    AccountKey(name: "system-id", kind: .string, help: "the ESME's system_id (required, 1…15 characters)"),
-    AccountKey(name: "password", kind: .string, help: "plaintext password (tests only; 1…8 characters per SMPP 3.4, longer accepted)"),
-    AccountKey(name: "password-hash", kind: .string, help: "output of `smppd hash-password` (scrypt)"),
-    AccountKey(name: "numbers", kind: .stringArray, help: "E.164 numbers the account sends from"),
-    AccountKey(name: "default-number", kind: .string, help: "number used when source_addr is empty (default: first of numbers)"),
-    AccountKey(name: "max-sessions", kind: .integer, help: "concurrent bound sessions (default 8)"),
-    AccountKey(name: "bind-modes", kind: .stringArray, help: "any of transmitter, receiver, transceiver (default all)"),
-    AccountKey(name: "allowed-ips", kind: .stringArray, help: "peer IPs allowed to bind; empty = any"),
-    AccountKey(name: "credits", kind: .integer, help: "message credits, one per segment; -1 = unlimited (default)"),
-    AccountKey(name: "submit-rate", kind: .integer, help: "submits per second; 0 = unlimited (default)"),
-    AccountKey(name: "mo-rate", kind: .integer, help: "background MO per second to this account's receivers (default 0)"),
+    AccountKey(name: "system-id", kind: .string, help: "the ESME's system_id (required, 1…15 characters)", get: { .string($0.systemID) }),
+    AccountKey(name: "password", kind: .string, help: "plaintext password (tests only; 1…8 characters per SMPP 3.4, longer accepted); give this or password-hash", get: { _ in nil }),
+    AccountKey(name: "password-hash", kind: .string, help: "output of `smppd hash-password` (scrypt)", get: { _ in nil }),
+    AccountKey(name: "numbers", kind: .stringArray, help: "E.164 numbers the account sends from; empty = any valid E.164 source", get: { .strings($0.numbers) }),
+    AccountKey(name: "default-number", kind: .string, help: "number used when source_addr is empty (unset: the first of numbers)", get: { a in a.defaultNumber.map { .string($0) } }),
+    AccountKey(name: "max-sessions", kind: .integer, help: "concurrent bound sessions", get: { .int($0.maxSessions) }),
+    AccountKey(name: "bind-modes", kind: .stringArray, help: "any of transmitter, receiver, transceiver", get: { a in .strings(BindMode.allCases.filter { a.bindModes.contains($0) }.map(\.rawValue)) }),
+    AccountKey(name: "allowed-ips", kind: .stringArray, help: "peer IPs allowed to bind; empty = any", get: { .strings($0.allowedIPs) }),
+    AccountKey(name: "credits", kind: .integer, help: "message credits, one per segment; -1 = unlimited", get: { .int($0.credits ?? -1) }),
+    AccountKey(name: "submit-rate", kind: .integer, help: "submits per second; 0 = unlimited", get: { .int($0.submitRate) }),
+    AccountKey(name: "mo-rate", kind: .integer, help: "background MO per second to this account's receivers (needs numbers or default-number)", get: { .int(Int($0.moRate)) }),
 ]

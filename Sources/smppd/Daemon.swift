@@ -146,6 +146,11 @@ enum Daemon {
         return made.context
     }
 
+    /// The demo account's sending number: from 555-0100…0199, the range reserved for fiction,
+    /// so a demo message never reaches a real subscriber. submit_sm with an empty source_addr
+    /// sends from it.
+    static let demoNumber = "+12025550142"
+
     /// The demo account used when no account is configured: password generated once, stored in
     /// the data directory (mode 0600) and printed only on the start that created it.
     /// Durable mode: replays the journal in <data-dir>/journal and starts its writer. A corrupt
@@ -178,14 +183,15 @@ enum Daemon {
     private static func demoAccount(dataDir: String, logger: Logger) throws -> Account {
         let path = dataDir + "/demo-password"
         if let stored = readTextFile(path)?.split(whereSeparator: \.isNewline).first, !stored.isEmpty {
-            return Account(systemID: "demo", password: .plaintext(Array(stored.utf8)))
+            return Account(systemID: "demo", password: .plaintext(Array(stored.utf8)), defaultNumber: demoNumber)
         }
         guard let password = PasswordHash.randomPassword(), writeNewFile(path, password + "\n", mode: 0o600) else {
             throw ConfigError(key: "server.data-dir", problem: "cannot write \(path): \(errnoText())")
         }
-        logger.notice("demo-account", metadata: ["system_id": "demo", "password": "\(password)", "stored": "\(path)",
+        logger.notice("demo-account", metadata: ["system_id": "demo", "password": "\(password)", "number": "\(demoNumber)",
+            "stored": "\(path)",
             "note": "printed once; configure [[account]] or --account to replace the demo account"])
-        return Account(systemID: "demo", password: .plaintext(Array(password.utf8)))
+        return Account(systemID: "demo", password: .plaintext(Array(password.utf8)), defaultNumber: demoNumber)
     }
 }
 

@@ -7,44 +7,45 @@ struct ServeOptions: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smppd",
         abstract: "An SMPP v3.4 server (SMSC) over TLS, on libev and OpenSSL.",
-        discussion: """
-        Other commands:
-          smppd hash-password    read a password on stdin, print a password-hash for [[account]]
-
-        Config file keys (TOML; flags win over the file):
-        \(configKeys.map { "  [\($0.name.split(separator: ".")[0])] \($0.name.split(separator: ".")[1]) (\($0.kind.rawValue)): \($0.help)" }.joined(separator: "\n"))
-        \(accountKeys.map { "  [[account]] \($0.name) (\($0.kind.rawValue)): \($0.help)" }.joined(separator: "\n"))
-        """
+        usage: """
+        smppd [--config FILE] [--listen HOST:PORT] [--admin HOST:PORT]
+              [--tls-cert PEM --tls-key PEM] [--data-dir DIR] [--memory]
+              [--account ID:PASSWORD[:NUMBER]]... [--plaintext-listen HOST:PORT]
+              [--log-level LEVEL]
+        smppd hash-password < file-with-the-password
+        smppd print-config > smppd.toml
+        """,
+        discussion: ConfigDocs.helpDiscussion
     )
 
-    @Option(name: .long, help: "TOML config file (see below); re-read on SIGHUP")
+    @Option(name: .long, help: ArgumentHelp("TOML config file (see below); re-read on SIGHUP", valueName: "FILE"))
     var config: String?
 
-    @Option(name: .long, help: "HOST:PORT of the TLS SMPP listener (default 127.0.0.1:2775)")
+    @Option(name: .long, help: ArgumentHelp("HOST:PORT of the TLS SMPP listener (default 127.0.0.1:2775)", valueName: "HOST:PORT"))
     var listen: String?
 
-    @Option(name: .customLong("tls-cert"), help: "PEM certificate; without it a self-signed pair is generated in the data directory")
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate; without it a self-signed pair is generated in the data directory", valueName: "PEM"))
     var tlsCert: String?
 
-    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert")
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key for --tls-cert", valueName: "PEM"))
     var tlsKey: String?
 
-    @Option(name: .customLong("data-dir"), help: "directory for the certificate, demo password and state (default ./var)")
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("directory for the generated TLS certificate and the demo password (default ./var)", valueName: "DIR"))
     var dataDir: String?
 
-    @Flag(name: .long, help: "keep message state in memory only (load tests)")
+    @Flag(name: .long, help: "keep message state in memory only: nothing survives a restart (load tests); without it, messages are kept in the journal in DIR/journal")
     var memory = false
 
-    @Option(name: .long, help: "add an account SYSTEM_ID:PASSWORD[:DEFAULT_NUMBER] (repeatable; all bind modes, 8 sessions)")
+    @Option(name: .long, help: ArgumentHelp("add an account (repeatable; all bind modes, 8 sessions, unlimited credits); NUMBER is its default sending number", valueName: "ID:PASSWORD[:NUMBER]"))
     var account: [String] = []
 
-    @Option(name: .customLong("plaintext-listen"), help: "HOST:PORT of an extra PLAINTEXT listener, for local load tests only")
+    @Option(name: .customLong("plaintext-listen"), help: ArgumentHelp("HOST:PORT of an extra PLAINTEXT listener, for local load tests only", valueName: "HOST:PORT"))
     var plaintextListen: String?
 
-    @Option(name: .long, help: "HOST:PORT of the admin/metrics listener (default 127.0.0.1:8775)")
+    @Option(name: .long, help: ArgumentHelp("HOST:PORT of the admin/metrics listener (default 127.0.0.1:8775)", valueName: "HOST:PORT"))
     var admin: String?
 
-    @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical (default info)")
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace|debug|info|notice|warning|error|critical (default info)", valueName: "LEVEL"))
     var logLevel: String?
 
     /// Accounts given with `--account`.

@@ -27,12 +27,26 @@ import Testing
 
     @Test func routes() {
         #expect(AdminRoute.match(method: "GET", path: "/metrics") == .metrics)
-        #expect(AdminRoute.match(method: "POST", path: "/metrics") == .methodNotAllowed)
+        #expect(AdminRoute.match(method: "POST", path: "/metrics") == .methodNotAllowed(allow: "GET"))
         #expect(AdminRoute.match(method: "POST", path: "/v1/mo") == .injectMO)
-        #expect(AdminRoute.match(method: "GET", path: "/v1/mo") == .methodNotAllowed)
+        #expect(AdminRoute.match(method: "GET", path: "/v1/mo") == .methodNotAllowed(allow: "POST"))
+        #expect(AdminRoute.match(method: "GET", path: "/") == .statusPage)
+        #expect(AdminRoute.match(method: "GET", path: "/healthz") == .health)
+        #expect(AdminRoute.match(method: "GET", path: "/readyz?verbose") == .ready)
+        #expect(AdminRoute.match(method: "GET", path: "/v1/sessions") == .sessions)
+        #expect(AdminRoute.match(method: "GET", path: "/v1/accounts") == .accounts)
+        #expect(AdminRoute.match(method: "GET", path: "/v1/messages/ab%2Fc") == .message(id: "ab/c"))
+        #expect(AdminRoute.match(method: "DELETE", path: "/v1/messages/abc") == .methodNotAllowed(allow: "GET"))
+        #expect(AdminRoute.match(method: "GET", path: "/v1/messages/") == .notFound)
+        #expect(AdminRoute.match(method: "GET", path: "/v1/sessions/") == .notFound)
         #expect(AdminRoute.match(method: "POST", path: "/v1/messages/ab%2Fc/state") == .messageState(id: "ab/c"))
         #expect(AdminRoute.match(method: "POST", path: "/v1/messages/abc/state?x=1") == .messageState(id: "abc"))
         #expect(AdminRoute.match(method: "GET", path: "/v2/whatever") == .notFound)
+    }
+
+    @Test func jsonOutRendersNestedValues() {
+        let v = JSONOut.object([("a", .array([.int(1), .string("x\"y"), .null])), ("b", .bool(true)), ("c", .object([]))])
+        #expect(v.text == #"{"a":[1,"x\"y",null],"b":true,"c":{}}"#)
     }
 
     @Test func prometheusTextIsExact() {

@@ -375,7 +375,7 @@ def test_c_data_1_disk_full_refuses_new_messages_and_recovers(smppd):
         assert msgkit.metric(samples, "smppd_store_failing") == 1
     finally:
         resource.prlimit(d.pid, resource.RLIMIT_FSIZE, limits)
-    d.wait_for_event("store-recovered", since=mark, timeout=10)
+    d.wait_for_event("store-resumed", since=mark, timeout=10)
     resp = stuck.recv_pdu(timeout=10)
     assert (resp.command_id, resp.sequence, resp.status) == (smpp.SUBMIT_SM_RESP, seq, 0)
     late = smpp.decode_submit_sm_resp(resp)

@@ -5,6 +5,7 @@ and a refused bind reported by status name with a non-zero exit."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import threading
@@ -243,3 +244,50 @@ def test_c_ops_3_await_mo_without_replies_fails_after_the_drain(smppbench_bin, d
     assert rc != 0, text
     assert (r["answered_ok"], r["mo_received"]) == (20, 0), r
     assert "drain timeout" in text
+
+
+_HGRM_ROW = re.compile(r"^\s*(\d+\.\d{3})\s+(\d\.\d{12})\s+(\d+)(?:\s+(\d+\.\d{2}|inf))?$")
+_HGRM_FOOTER = [
+    re.compile(r"^#\[Mean    = \s*(\d+\.\d{3}), StdDeviation   = \s*(\d+\.\d{3})\]$"),
+    re.compile(r"^#\[Max     = \s*(\d+\.\d{3}), Total count    = \s*(\d+)\]$"),
+    re.compile(r"^#\[Buckets = \s*(\d+), SubBuckets     = \s*(\d+)\]$"),
+]
+
+
+def check_hgrm(text: str, count: int, max_us: int) -> None:
+    """HdrHistogram's outputPercentileDistribution text (the .hgrm the plotter reads): the
+    header, a blank line, rows of value (ms) / percentile / total count / 1/(1-percentile) with
+    the last at percentile 1 without the fourth column, then the Mean/Max/Buckets footer."""
+    lines = text.rstrip("\n").split("\n")
+    assert lines[0].split() == ["Value", "Percentile", "TotalCount", "1/(1-Percentile)"], lines[0]
+    assert lines[1] == "", lines[:3]
+    rows = [_HGRM_ROW.match(l) for l in lines[2:-3]]
+    assert rows and all(rows), [l for l, m in zip(lines[2:-3], rows) if not m][:5]
+    values = [float(m.group(1)) for m in rows]
+    percentiles = [float(m.group(2)) for m in rows]
+    totals = [int(m.group(3)) for m in rows]
+    assert values == sorted(values) and percentiles == sorted(percentiles) and totals == sorted(totals), text
+    assert percentiles[-1] == 1.0 and rows[-1].group(4) is None and totals[-1] == count, lines[-4:]
+    assert all(m.group(4) is not None for m in rows[:-1]), "only the last row lacks 1/(1-Percentile)"
+    footer = [rx.match(l) for rx, l in zip(_HGRM_FOOTER, lines[-3:])]
+    assert all(footer), lines[-3:]
+    assert int(footer[1].group(2)) == count, lines[-2]
+    # Values are in milliseconds; HdrHistogram reports the max at its bucket's resolution.
+    assert abs(float(footer[1].group(1)) - max_us / 1000) <= max(0.002 * max_us / 1000, 0.002), (lines[-2], max_us)
+
+
+def test_c_ops_3_hgrm_writes_the_percentile_distribution(smppbench_bin, daemon, tmp_path):
+    """--hgrm FILE: the submit latency distribution in HdrHistogram's text format, one value per
+    answered submit_sm, its max the JSON's max_us in milliseconds; handshakes and binds write
+    theirs too."""
+    hgrm = tmp_path / "submit.hgrm"
+    rc, r, text = run_bench(smppbench_bin, daemon, tmp_path, "--connections", 2, "--window", 10, "--count", 300,
+                            "--hgrm", hgrm)
+    assert rc == 0, text
+    check_hgrm(hgrm.read_text(), r["answered"], r["max_us"])
+    for mode in ("handshakes", "binds"):
+        path = tmp_path / f"{mode}.hgrm"
+        rc, r, text = run_bench(smppbench_bin, daemon, tmp_path, "--measure", mode, "--connections", 2,
+                                "--count", 10, "--hgrm", path)
+        assert rc == 0, text
+        check_hgrm(path.read_text(), 10, r["max_us"])

@@ -1,5 +1,5 @@
-// The admin HTTP endpoints (docs/messaging.md "Admin HTTP"): /metrics, MO injection and forced
-// message states. The Admin module moves requests to the loop thread; everything here runs on
+// The admin HTTP endpoints (docs/admin-openapi.yaml): routing, /metrics, MO injection and
+// forced message states; the JSON reads are in AdminReads.swift. The Admin module moves requests to the loop thread; everything here runs on
 // it and may touch sessions, the store and the metrics directly.
 import Admin
 import SMPP
@@ -9,24 +9,59 @@ extension SMSCServer {
     /// Answers one admin request (loop thread).
     public func handleAdmin(_ request: AdminRequest) -> AdminResponse {
         switch AdminRoute.match(method: request.method, path: request.path) {
+        case .statusPage:
+            return .text(200, AdminStatusPage.html, contentType: "text/html; charset=utf-8")
+        case .health:
+            return .json(200, .object([("status", .string("ok"))]))
+        case .ready:
+            return readiness()
         case .metrics:
             return .text(200, metricsText())
+        case .openAPI:
+            return .text(200, AdminOpenAPI.yaml, contentType: "application/yaml; charset=utf-8")
+        case .stats:
+            return .json(200, statsJSON())
+        case .sessions:
+            return .json(200, sessionsJSON())
+        case .accounts:
+            return .json(200, accountsJSON())
+        case .message(let id):
+            guard let r = messages.adminRecord(id) else {
+                return .json(404, ["error": "unknown message_id", "field": "message_id"])
+            }
+            return .json(200, messageJSON(r))
         case .injectMO:
             return injectMO(request.body)
         case .messageState(let id):
             return forceState(id: id, body: request.body)
-        case .methodNotAllowed:
-            return .json(405, ["error": "method not allowed"])
+        case .methodNotAllowed(let allow):
+            var r = AdminResponse.json(405, ["error": "method not allowed; this path takes \(allow)"])
+            r.allow = allow
+            return r
         case .notFound:
             return .json(404, ["error": "no such endpoint"])
         }
     }
 
+    /// The body's object, or the 400 answer: not JSON, or a key the endpoint does not take
+    /// (a misspelt optional field would otherwise be ignored without a word).
+    private func parseBody(_ body: [UInt8], keys: Set<String>) -> Result<[String: JSONValue], AdminFailure> {
+        switch AdminJSON.parseObject(body) {
+        case .success(let o):
+            if let unknown = o.keys.sorted().first(where: { !keys.contains($0) }) {
+                return .failure(AdminFailure(.json(400, ["error": "unknown field (known: \(keys.sorted().joined(separator: ", ")))",
+                                                         "field": unknown])))
+            }
+            return .success(o)
+        case .failure(let e): return .failure(AdminFailure(.json(400, ["error": "\(e)", "field": "body"])))
+        }
+    }
+
     private func injectMO(_ body: [UInt8]) -> AdminResponse {
         let object: [String: JSONValue]
-        switch AdminJSON.parseObject(body) {
+        switch parseBody(body, keys: ["system_id", "source", "destination", "text", "data_coding"]) {
         case .success(let o): object = o
-        case .failure(let e): return .json(400, ["error": "\(e)", "field": "body"])
+        case .failure(let f): return f.response
         }
         guard case .string(let systemID)? = object["system_id"] else {
             return .json(400, ["error": "system_id is required (a string)", "field": "system_id"])
@@ -62,20 +97,26 @@ extension SMSCServer {
         guard bytes.count <= 254 else {
             return .json(400, ["error": "text longer than one short_message (254 octets)", "field": "text"])
         }
-        guard let id = messages.injectMO(account: account, source: StoredAddress(src.digits), destination: StoredAddress(dst.digits),
-                                         coding: coding, text: bytes) else {
-            return .json(503, ["error": "the message store cannot write (see event=store-error in the log); nothing was queued"])
+        switch messages.injectMO(account: account, source: StoredAddress(src.digits), destination: StoredAddress(dst.digits),
+                                 coding: coding, text: bytes) {
+        case .queued(let id):
+            var response = AdminResponse.json(202, ["id": id])
+            response.durableBatch = messages.requiredJournalBatch   // 202 only once the MO is on disk
+            return response
+        case .queueFull:
+            return .json(503, ["error": "not queued: the account's deliver_sm queue is full (delivery.queue-max)",
+                               "reason": "queue-full"])
+        case .storeFailing:
+            return .json(503, ["error": "not queued: the message store cannot write (see event=store-error in the log)",
+                               "reason": "store-failing"])
         }
-        var response = AdminResponse.json(202, ["id": id])
-        response.durableBatch = messages.requiredJournalBatch   // 202 only once the MO is on disk
-        return response
     }
 
     private func forceState(id: String, body: [UInt8]) -> AdminResponse {
         let object: [String: JSONValue]
-        switch AdminJSON.parseObject(body) {
+        switch parseBody(body, keys: ["state", "err"]) {
         case .success(let o): object = o
-        case .failure(let e): return .json(400, ["error": "\(e)", "field": "body"])
+        case .failure(let f): return f.response
         }
         guard case .string(let stat)? = object["state"], let state = MessageState(stat: stat), state != .enroute else {
             return .json(400, ["error": "state must be one of DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD", "field": "state"])
@@ -83,7 +124,7 @@ extension SMSCServer {
         var errorCode: UInt16 = 0
         if let e = object["err"] {
             switch e {
-            case .string(let s) where s.count == 3 && UInt16(s) != nil: errorCode = UInt16(s)!
+            case .string(let s) where s.utf8.count == 3 && s.utf8.allSatisfy({ (0x30...0x39).contains($0) }): errorCode = UInt16(s)!
             case .number(let n) where n >= 0 && n <= 999 && n == n.rounded(): errorCode = UInt16(n)
             default: return .json(400, ["error": "err must be 3 digits", "field": "err"])
             }
@@ -144,6 +185,19 @@ extension SMSCServer {
             p.gauge("smppd_store_output_waiting", help: "Connections whose output waits for a commit.",
                     samples: [([], Double(journal.waitingConnections))])
         }
+        p.counter("smppd_deliver_sm_sent_total", help: "deliver_sm written, by kind.",
+                  samples: [([("kind", "receipt")], Double(metrics.receiptsSent)), ([("kind", "mo")], Double(metrics.moSent))])
+        p.counter("smppd_error_responses_total", help: "Responses sent with a non-zero command_status.",
+                  samples: [([], Double(metrics.errorResponses))])
+        p.counter("smppd_accept_exhausted_total",
+                  help: "accept() failures for lack of file descriptors (EMFILE, ENFILE) or memory, by errno.",
+                  samples: ["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"].map { ([("errno", $0)], Double(metrics.acceptExhausted[$0, default: 0])) })
         return p.text
     }
+}
+
+/// A finished error answer carried through a Result.
+struct AdminFailure: Error {
+    let response: AdminResponse
+    init(_ response: AdminResponse) { self.response = response }
 }

@@ -209,7 +209,7 @@ extension MessageService {
                 "effect": "new submit_sm/data_sm/submit_multi refused with ESME_RSYSERR until writes succeed again; acknowledged messages are kept",
             ])
         } else {
-            logger.notice("store-recovered", metadata: ["note": "journal writes succeed again; accepting messages"])
+            logger.notice("store-resumed", metadata: ["note": "journal writes succeed again; accepting messages"])
         }
         durable.failureSeen = errno
     }

@@ -268,17 +268,20 @@ final class MessageService {
         }
     }
 
-    /// Admin: an MO for `account` (C-SIM-3). Returns the MO's id; nil when the journal cannot
-    /// write (nothing was queued).
-    func injectMO(account: Account, source: StoredAddress, destination: StoredAddress, coding: DataCoding, text: [UInt8]) -> String? {
-        if let durable, durable.journal.failureErrno != 0 { return nil }
+    /// What became of an MO injected through the admin API.
+    enum MOInjection { case queued(id: String), queueFull, storeFailing }
+
+    /// Admin: an MO for `account` (C-SIM-3): queued (in durable mode, staged in the journal:
+    /// the caller answers once that batch is durable), or why not.
+    func injectMO(account: Account, source: StoredAddress, destination: StoredAddress, coding: DataCoding, text: [UInt8]) -> MOInjection {
+        if let durable, durable.journal.failureErrno != 0 { return .storeFailing }
         let id = nextMOID
         nextMOID += 1
         let mo = MobileOriginatedMessage(source: source, destination: destination, dataCoding: coding, shortMessage: text, id: id)
         let key = ShortBytes(truncating: account.systemID.utf8)
         journalMO(mo, account: key)
-        enqueue(.mobileOriginated(mo), forAccount: key)
-        return "mo-\(id)"
+        guard enqueue(.mobileOriginated(mo), forAccount: key) else { return .queueFull }
+        return .queued(id: "mo-\(id)")
     }
 
     // MARK: Carrier events
@@ -360,8 +363,10 @@ final class MessageService {
     }
 
     /// Queues one deliver_sm for the account and offers it at once. Keyed by the stored
-    /// system_id bytes, so the receipt path makes no String.
-    func enqueue(_ payload: DeliveryPayload, forAccount key: ShortBytes) {
+    /// system_id bytes, so the receipt path makes no String. False: not queued (queue full).
+    @discardableResult
+    func enqueue(_ payload: DeliveryPayload, forAccount key: ShortBytes) -> Bool {
+        var queued = true
         switch deliveries.enqueue(payload, for: key, now: now, commit: durable?.gate.required ?? 0) {
         case .queued: break
         case .queuedDroppingOldest(_, let dropped):
@@ -370,8 +375,10 @@ final class MessageService {
         case .droppedNewest:
             durable?.journal.deliveryDone(payload)
             logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
+            queued = false
         }
         pump(key)
+        return queued
     }
 
     // MARK: deliver_sm routing (C-BIND-5, C-DLV-3..5)

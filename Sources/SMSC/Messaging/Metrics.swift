@@ -103,4 +103,46 @@ final class Metrics {
 
     func observeSubmitLatency(seconds: Double, count: Int = 1) { submitResp.observe(seconds, count: count) }
     func observeReceiptLatency(seconds: Double) { submitReceipt.observe(seconds) }
+
+    /// deliver_sm written, by kind (the status page's receipts/s and MO/s).
+    private(set) var receiptsSent: UInt64 = 0
+    private(set) var moSent: UInt64 = 0
+    @inline(__always) func deliverSent(receipt: Bool) {
+        if receipt { receiptsSent &+= 1 } else { moSent &+= 1 }
+    }
+
+    /// Responses sent with a non-zero command_status, and the last few of them.
+    private(set) var errorResponses: UInt64 = 0
+    private(set) var recentErrors = RecentErrors(capacity: 20)
+    func errorResponseSent(_ e: RecentErrors.Entry) {
+        errorResponses &+= 1
+        recentErrors.append(e)
+    }
+
+    /// accept() failures for lack of descriptors or memory, by errno name (EMFILE, ENFILE …).
+    private(set) var acceptExhausted: [String: UInt64] = [:]
+    func acceptExhausted(errnoName: String) { acceptExhausted[errnoName, default: 0] &+= 1 }
+}
+
+/// The last `capacity` error responses, oldest first when read. Only error paths write here.
+struct RecentErrors {
+    struct Entry {
+        var atMs: Int64
+        var command: UInt32
+        var status: UInt32
+        var systemID: String?
+        var peer: String
+    }
+    let capacity: Int
+    private var ring: [Entry] = []
+    private var next = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    mutating func append(_ e: Entry) {
+        if ring.count < capacity { ring.append(e) } else { ring[next] = e }
+        next = (next + 1) % capacity
+    }
+
+    var entries: [Entry] { ring.count < capacity ? ring : Array(ring[next...] + ring[..<next]) }
 }

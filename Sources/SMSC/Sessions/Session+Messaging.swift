@@ -189,6 +189,7 @@ extension Session {
             }
         }
         guard ok else { return false }
+        metrics.deliverSent(receipt: submitTime != nil)   // only receipts carry a submit time
         let sentAt = now
         inFlight[seq] = InFlightDelivery(token: d.token, sentAtMs: sentAt, submitTime: submitTime)
         // This delivery's response deadline is the latest in flight (all share one timeout),

@@ -42,6 +42,10 @@ final class Session: ConnectionDelegate {
     var account: Account? { boundAccount?.value }
     /// True while this session counts against its account's max-sessions.
     var holdsBindSlot = false
+    /// PDUs read and written on this session, and when it bound (wall ms): GET /v1/sessions.
+    private(set) var pdusIn: UInt64 = 0
+    private(set) var pdusOut: UInt64 = 0
+    private(set) var boundAtMs: Int64 = 0
     /// The peer's IP without the port, for allow lists and the failure limiter.
     let peerIP: String
 
@@ -188,6 +192,7 @@ final class Session: ConnectionDelegate {
             return
         }
         consecutiveBadPDUs = 0
+        pdusIn &+= 1
         metrics.countIn(command: header.commandID.rawValue, status: header.commandStatus.rawValue)
         let op = Self.operation(of: decoded)
         switch SessionRules.verdict(phase, op) {
@@ -299,6 +304,7 @@ final class Session: ConnectionDelegate {
         if status == .ESME_ROK, let account {
             boundAccount = BoundAccount(account)
             phase = .bound(mode)
+            boundAtMs = now
             bindDeadlineMs = 0
             sendBindResponse(mode: mode, sequenceNumber: sequenceNumber, status: .ESME_ROK)
             logger.info("bind", metadata: metadata(["system_id": "\(systemID)", "mode": "\(mode)"]))
@@ -330,17 +336,19 @@ final class Session: ConnectionDelegate {
         case .receiver: kind = .receiver
         case .transceiver: kind = .transceiver
         }
-        guard status == .ESME_ROK else {
-            // An error bind_resp carries no body (§4.1.2).
-            write { ErrorResponse(commandID: kind.responseID, sequenceNumber: sequenceNumber, status: status).encode(into: $0) }
-            return
-        }
+        sendBindResponse(kind: kind, sequenceNumber: sequenceNumber, status: status)
+    }
+
+    /// Every bind_resp carries our system_id, a failed one too: §4.1 lets an error response
+    /// omit the body, but clients such as aiosmpplib parse system_id regardless and report a
+    /// parse error instead of the status. sc_interface_version only on success (§4.1.2).
+    private func sendBindResponse(kind: BindKind, sequenceNumber: UInt32, status: CommandStatus) {
         var systemID = Array(settings.systemID.utf8)
         systemID.withUnsafeMutableBytes { raw in
             let view = BytesView(unsafeBorrowing: UnsafeRawBufferPointer(raw))
             write {
-                BindResp(kind: kind, sequenceNumber: sequenceNumber, status: .ESME_ROK,
-                         systemID: view, scInterfaceVersion: 0x34).encode(into: $0)
+                BindResp(kind: kind, sequenceNumber: sequenceNumber, status: status,
+                         systemID: view, scInterfaceVersion: status == .ESME_ROK ? 0x34 : nil).encode(into: $0)
             }
         }
     }
@@ -455,6 +463,7 @@ final class Session: ConnectionDelegate {
     @discardableResult
     func write(reserving minimum: Int = Session.largestAnswerBytes, _ encode: (UnsafeMutableRawBufferPointer) -> EncodeResult) -> Bool {
         var ok = false
+        var failed: (command: UInt32, status: UInt32)? = nil
         let metrics = self.metrics
         let reserved = connection.write(reservingAtLeast: minimum) { buffer in
             switch encode(buffer) {
@@ -462,10 +471,16 @@ final class Session: ConnectionDelegate {
                 ok = true
                 if let h = PDUFramer.peekHeader(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
                     metrics.countOut(command: h.commandID.rawValue, status: h.commandStatus.rawValue)
+                    if h.commandStatus.rawValue != 0 { failed = (h.commandID.rawValue, h.commandStatus.rawValue) }
                 }
                 return n
             case .needs, .invalidField: return 0
             }
+        }
+        if reserved && ok { pdusOut &+= 1 }
+        if let failed {
+            metrics.errorResponseSent(RecentErrors.Entry(atMs: now, command: failed.command, status: failed.status,
+                                                         systemID: account?.systemID, peer: connection.peer))
         }
         return reserved && ok
     }
@@ -474,14 +489,25 @@ final class Session: ConnectionDelegate {
         write { GenericNack(sequenceNumber: sequenceNumber, status: status).encode(into: $0) }
     }
 
-    /// The command's own response with an error status and no body, or generic_nack when the
-    /// command has no response (C-ERR-2).
+    /// The command's own response with an error status and no body (a bind's with our
+    /// system_id), or generic_nack when the command has no response (C-ERR-2).
     func sendStatusResponse(to header: PDUHeader, _ status: CommandStatus) {
-        if header.commandID.hasResponse {
+        if let kind = Self.bindKind(of: header.commandID) {
+            sendBindResponse(kind: kind, sequenceNumber: header.sequenceNumber, status: status)
+        } else if header.commandID.hasResponse {
             write { ErrorResponse(commandID: header.commandID.response, sequenceNumber: header.sequenceNumber,
                                   status: status).encode(into: $0) }
         } else {
             sendGenericNack(header.sequenceNumber, status)
+        }
+    }
+
+    static func bindKind(of command: CommandID) -> BindKind? {
+        switch command {
+        case .bind_transmitter: return .transmitter
+        case .bind_receiver: return .receiver
+        case .bind_transceiver: return .transceiver
+        default: return nil
         }
     }
 
