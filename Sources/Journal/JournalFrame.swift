@@ -44,16 +44,10 @@ public enum JournalFrame {
     /// True when the buffer holds no entries.
     public static func isEmpty(_ bytes: [UInt8]) -> Bool { bytes.count <= headerBytes }
 
-    /// Fills in length and CRC (the writer thread does this, off the loop).
-    static func seal(_ bytes: inout [UInt8]) {
-        let length = UInt32(bytes.count - prefixBytes)
-        let crc = bytes.withUnsafeBytes { raw in
-            smppd_crc32c(0, raw.baseAddress! + prefixBytes, raw.count - prefixBytes)
-        }
-        for i in 0..<4 {
-            bytes[i] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(i)))
-            bytes[4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i)))
-        }
+    /// CRC32C of a buffer.
+    static func checksum(_ raw: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = raw.baseAddress else { return smppd_crc32c(0, nil, 0) }
+        return smppd_crc32c(0, base, raw.count)
     }
 
     /// CRC32C of `count` bytes at `offset` of `bytes`.

@@ -51,7 +51,7 @@ public final class JournalWriter: @unchecked Sendable {
 
     /// One sealed batch and what to do around it.
     struct Item: Sendable {
-        var bytes: [UInt8]
+        var batch: JournalBatch
         var sequence: UInt64
         /// Start a new segment with this batch (a compaction pass begins).
         var startsSegment: Bool
@@ -62,7 +62,9 @@ public final class JournalWriter: @unchecked Sendable {
 
     public let configuration: JournalConfiguration
     private let incoming = BoundedQueue<Item>(capacity: 4096)
-    private let recycled = BoundedQueue<[UInt8]>(capacity: 64)
+    private let recycled = BoundedQueue<JournalBatch>(capacity: 256)
+    /// A pooled batch's first size; one that needed more keeps its larger size.
+    public static let pooledBatchBytes = 64 * 1024
     private let durable = Atomic<UInt64>(0)
     private let failure = Atomic<Int32>(0)
     private let failureCount = Atomic<Int>(0)
@@ -84,6 +86,13 @@ public final class JournalWriter: @unchecked Sendable {
 
     /// Retry pause after a failed write or sync.
     static let retryIntervalMs: Int64 = 100
+    /// Batches written before they are reported durable and handed back, at most. With the
+    /// loop's own limit on batches queued (StoreJournal.maximumQueuedBatches) this bounds the
+    /// batches in circulation, so the pool made at start serves them all: none is allocated
+    /// while running.
+    public static let batchesPerCommit = 16
+    /// Batches made at start, for the loop to fill (see batchesPerCommit).
+    public static let pooledBatches = 40
 
     /// `notify` is called on the writer thread after each advance of `durableSequence` and
     /// after each change of `failureErrno`.
@@ -110,6 +119,7 @@ public final class JournalWriter: @unchecked Sendable {
         }
         try openSegment(firstSequence: firstSequence, atLeast: 0)
         durable.store(firstSequence - 1, ordering: .releasing)
+        for _ in 0..<Self.pooledBatches { _ = recycled.tryPush(JournalBatch(capacity: Self.pooledBatchBytes)) }
         let box = Unmanaged.passRetained(self)
         var tid = pthread_t()
         let rc = pthread_create(&tid, nil, { raw in
@@ -135,10 +145,11 @@ public final class JournalWriter: @unchecked Sendable {
 
     // MARK: The loop's side
 
-    /// Hands a sealed batch to the writer. Spins only if 4096 batches are already waiting
-    /// (the disk is that far behind); the loop must not drop an acknowledged change.
-    public func submit(_ bytes: [UInt8], startsSegment: Bool = false, removeSegmentsBefore: UInt64 = 0) {
-        var item = Item(bytes: bytes, sequence: JournalFrame.sequence(of: bytes), startsSegment: startsSegment,
+    /// Hands a batch to the writer; the caller must not touch it again (takeBuffer hands
+    /// batches back). Spins only if 4096 batches are already waiting (the disk is that far
+    /// behind): the loop must not drop an acknowledged change.
+    public func submit(_ batch: JournalBatch, startsSegment: Bool = false, removeSegmentsBefore: UInt64 = 0) {
+        var item = Item(batch: batch, sequence: batch.sequence, startsSegment: startsSegment,
                         removeSegmentsBefore: removeSegmentsBefore)
         while let back = incoming.tryPush(item) {
             item = back
@@ -160,8 +171,16 @@ public final class JournalWriter: @unchecked Sendable {
         return true
     }
 
-    /// A used buffer to fill with the next batch, if the writer has one back.
-    public func takeBuffer() -> [UInt8]? { recycled.tryPop() }
+    /// A batch built elsewhere as bytes (JournalFrame.emptyBatch + entries): copied into a
+    /// JournalBatch. For tests and tools; the loop uses JournalBatch directly.
+    public func submit(_ bytes: [UInt8], startsSegment: Bool = false, removeSegmentsBefore: UInt64 = 0) {
+        let batch = JournalBatch(capacity: bytes.count, sequence: JournalFrame.sequence(of: bytes))
+        batch.append(contentsOf: Array(bytes[JournalFrame.headerBytes...]))
+        submit(batch, startsSegment: startsSegment, removeSegmentsBefore: removeSegmentsBefore)
+    }
+
+    /// A used batch to fill next, if the writer has one back.
+    public func takeBuffer() -> JournalBatch? { recycled.tryPop() }
 
     /// Every batch up to this one is durable (per the policy).
     public var durableSequence: UInt64 { durable.load(ordering: .acquiring) }
@@ -184,10 +203,10 @@ public final class JournalWriter: @unchecked Sendable {
     private func run() {
         var stuck: Item? = nil
         var writtenThrough = durable.load(ordering: .relaxed)
-        var written: [[UInt8]] = []
+        var written: [JournalBatch] = []
         var pendingRemovals: [UInt64] = []
         while true {
-            while written.count < 64, var item = stuck ?? incoming.tryPop() {
+            while written.count < Self.batchesPerCommit, var item = stuck ?? incoming.tryPop() {
                 stuck = nil
                 do {
                     try write(&item)
@@ -198,15 +217,14 @@ public final class JournalWriter: @unchecked Sendable {
                 }
                 writtenThrough = item.sequence
                 if item.removeSegmentsBefore > 0 { pendingRemovals.append(item.removeSegmentsBefore) }
-                written.append(item.bytes)
+                written.append(item.batch)
             }
             if writtenThrough > durable.load(ordering: .relaxed) {
                 if configuration.fsync == .always {
                     do { try syncNow() } catch { fail(error); pause(); continue }
                 }
                 durable.store(writtenThrough, ordering: .releasing)
-                for b in written { _ = recycled.tryPush(b) }
-                written.removeAll(keepingCapacity: true)
+                while let b = written.popLast() { _ = recycled.tryPush(b) }
                 if stuck == nil { recover() }
                 notify()
                 for before in pendingRemovals { removeSegments(before: before) }
@@ -230,12 +248,16 @@ public final class JournalWriter: @unchecked Sendable {
     /// Seals (length, CRC) and writes one batch where the current segment ends, starting a
     /// new segment first when asked to or when it does not fit.
     private func write(_ item: inout Item) throws(JournalIOError) {
-        JournalFrame.seal(&item.bytes)
-        let size = item.bytes.count
+        item.batch.seal()
+        let size = item.batch.count
         if (item.startsSegment && writerOffset > 0) || writerOffset + size > writerSegments.last!.size {
             try openSegment(firstSequence: item.sequence, atLeast: size)
         }
-        try SegmentFiles.write(writerFD, item.bytes, at: writerOffset, path: writerSegments.last!.path)
+        let fd = writerFD, offset = writerOffset, path = writerSegments.last!.path
+        let result = item.batch.withBytes { raw -> Result<Void, JournalIOError> in
+            do throws(JournalIOError) { try SegmentFiles.write(fd, raw, at: offset, path: path); return .success(()) } catch { return .failure(error) }
+        }
+        try result.get()
         writerOffset += size
         writerUnsynced = true
     }

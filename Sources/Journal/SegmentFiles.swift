@@ -113,6 +113,17 @@ enum SegmentFiles {
         }
     }
 
+    /// Writes all of `bytes` at `offset` (retrying short writes and EINTR).
+    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws(JournalIOError) {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw JournalIOError(call: "write", path: path, errno: n == 0 ? EIO : errno) }
+            done += n
+        }
+    }
+
     static func sync(_ fd: Int32, path: String) throws(JournalIOError) {
         guard fdatasync(fd) == 0 else { throw JournalIOError(call: "fdatasync", path: path, errno: errno) }
     }

@@ -3,9 +3,11 @@
 malloc_count.so (LD_PRELOAD). Usage: perf/alloc/measure.py [--count N] [--check] [SMPPD_BINARY]
 With --check, exits 1 when a scenario allocates more per PDU than perf/alloc/thresholds.json
 allows (the one performance gate CI runs: it is deterministic).
-Starts the daemon (memory mode, plaintext listener on 127.0.0.1), warms up, then for each
-scenario reads the process's malloc count before and after N pipelined requests and prints
-one JSON line per scenario: {"scenario", "count", "allocs", "allocs_per_pdu"}."""
+Starts the daemon (plaintext listener on 127.0.0.1) once in memory mode and once in durable
+mode (the journal, fsync never: the loop thread's allocations are the same whatever the sync
+policy), warms up, then for each scenario reads the process's malloc count before and after N
+pipelined requests and prints one JSON line per scenario and mode:
+{"scenario", "mode", "count", "allocs", "allocs_per_pdu"}. --mode picks one."""
 
 import argparse
 import json
@@ -62,22 +64,18 @@ def drain_receipts(client, n):
             got += 1
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--count", type=int, default=20000)
-    ap.add_argument("--check", action="store_true", help="fail when over perf/alloc/thresholds.json")
-    ap.add_argument("binary", nargs="?", default=os.path.join(ROOT, ".build", "release", "smppd"))
-    args = ap.parse_args()
-    so = build_counter()
-    work = tempfile.mkdtemp(prefix="smppd-alloc-")
+def measure(binary: str, so: str, mode: str, count: int) -> dict:
+    work = tempfile.mkdtemp(prefix=f"smppd-alloc-{mode}-")
     count_file = os.path.join(work, "count")
     env = dict(os.environ, LD_PRELOAD=so, MALLOC_COUNT_FILE=count_file)
     cfg = os.path.join(work, "smppd.toml")
     with open(cfg, "w") as f:
-        f.write('[carrier]\nlatency-min-ms = 1\nlatency-median-ms = 2\nlatency-max-ms = 5\n'
+        f.write('[store]\nfsync = "never"\n'
+                '[carrier]\nlatency-min-ms = 1\nlatency-median-ms = 2\nlatency-max-ms = 5\n'
                 '[delivery]\nwindow = 1000\n'
                 '[[account]]\nsystem-id = "bench"\npassword = "bench"\nnumbers = ["+12125550100"]\nmax-sessions = 4\n')
-    proc = subprocess.Popen([args.binary, "--config", cfg, "--memory", "--data-dir", os.path.join(work, "var"),
+    flags = ["--memory"] if mode == "memory" else []
+    proc = subprocess.Popen([binary, "--config", cfg, *flags, "--data-dir", os.path.join(work, "var"),
                              "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--plaintext-listen", "127.0.0.1:0",
                              "--log-level", "warning"], env=env, stderr=subprocess.PIPE, text=True)
     port = None
@@ -108,30 +106,43 @@ def main():
         c = smpp.Client.open(port, tls=False)
         c.bind_ok("transceiver", "bench", "bench")
         for name, make in scenarios.items():     # warm-up: every path's tables and rings grow once
-            got = pipelined(c, make, args.count // 4)
+            got = pipelined(c, make, count // 4)
             if name == "submit_sm_with_receipt":
-                drain_receipts(c, args.count // 4 - got)
+                drain_receipts(c, count // 4 - got)
         for name, make in scenarios.items():
             time.sleep(0.2)
             before = snapshot()
-            got = pipelined(c, make, args.count)
+            got = pipelined(c, make, count)
             if name == "submit_sm_with_receipt":   # receipts come later: take them all
-                drain_receipts(c, args.count - got)
+                drain_receipts(c, count - got)
                 time.sleep(0.3)
             after = snapshot()
-            per_pdu = (after - before) / args.count
+            per_pdu = (after - before) / count
             results[name] = per_pdu
-            print(json.dumps({"scenario": name, "count": args.count, "allocs": after - before,
+            print(json.dumps({"scenario": name, "mode": mode, "count": count, "allocs": after - before,
                               "allocs_per_pdu": round(per_pdu, 3)}))
         c.close()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--count", type=int, default=20000)
+    ap.add_argument("--mode", choices=["memory", "durable", "both"], default="both")
+    ap.add_argument("--check", action="store_true", help="fail when over perf/alloc/thresholds.json")
+    ap.add_argument("binary", nargs="?", default=os.path.join(ROOT, ".build", "release", "smppd"))
+    args = ap.parse_args()
+    so = build_counter()
+    modes = ["memory", "durable"] if args.mode == "both" else [args.mode]
+    results = {(m, k): v for m in modes for k, v in measure(args.binary, so, m, args.count).items()}
     if args.check:
         limits = json.load(open(os.path.join(HERE, "thresholds.json")))
-        over = {k: v for k, v in results.items() if v > limits.get(k, 0)}
-        for k, v in over.items():
-            print(f"allocation gate: {k} allocates {v:.3f} per PDU, limit {limits.get(k, 0)}")
+        over = {k: v for k, v in results.items() if v > limits.get(k[1], 0)}
+        for (mode, name), v in over.items():
+            print(f"allocation gate: {name} ({mode}) allocates {v:.3f} per PDU, limit {limits.get(name, 0)}")
         if over:
             raise SystemExit(1)
         print("allocation gate: ok")

@@ -119,7 +119,7 @@ extension MessageService {
     func closeJournal() {
         guard let durable else { return }
         flushChargedCredits(durable)
-        durable.journal.seal()
+        durable.journal.seal(force: true)
         durable.journal.writer.stop()
         durable.gate.release(through: durable.journal.durableSequence)
     }

@@ -17,7 +17,7 @@ import SMPP
 
 public final class StoreJournal {
     public let writer: JournalWriter
-    private var batch: [UInt8]
+    private var batch: JournalBatch
     /// The batch entries are staged into now.
     public private(set) var openSequence: UInt64
     /// Entries staged into the open batch.
@@ -27,13 +27,16 @@ public final class StoreJournal {
     public private(set) var stagedEntries = 0
     private var startsSegment = false
     private var removeSegmentsBefore: UInt64 = 0
-    static let batchCapacity = 256 * 1024
+    /// While this many sealed batches wait for the writer, a turn's changes stay in the open
+    /// batch instead (it grows; the writer is behind anyway, and one larger write catches up
+    /// sooner than many small ones). Bounds the batches in circulation (JournalWriter).
+    public static let maximumQueuedBatches = 16
 
     /// `nextSequence`: one past the last batch recovery read.
     public init(writer: JournalWriter, nextSequence: UInt64) {
         self.writer = writer
         openSequence = nextSequence
-        batch = JournalFrame.emptyBatch(sequence: nextSequence, reservingCapacity: Self.batchCapacity)
+        batch = JournalBatch(capacity: JournalWriter.pooledBatchBytes, sequence: nextSequence)
     }
 
     public var durableSequence: UInt64 { writer.durableSequence }
@@ -44,18 +47,18 @@ public final class StoreJournal {
 
     public func insert(_ record: MessageRecord, credits: Int) {
         begin(.insert)
-        StoreLogEncoder.record(&batch, record)
-        StoreLogEncoder.u16(&batch, UInt16(clamping: credits))
+        StoreLogEncoder.record(batch, record)
+        StoreLogEncoder.u16(batch, UInt16(clamping: credits))
     }
 
     public func status(_ id: MessageID, state: MessageState, isForwarded: Bool, finalTime: Int64?, errorCode: UInt16,
                        receiptQueued: Bool) {
         begin(.status)
-        StoreLogEncoder.u64(&batch, id.rawValue)
-        StoreLogEncoder.u8(&batch, state.rawValue)
-        StoreLogEncoder.u8(&batch, (isForwarded ? 1 : 0) | (receiptQueued ? 2 : 0))
-        StoreLogEncoder.i64(&batch, finalTime ?? .min)
-        StoreLogEncoder.u16(&batch, errorCode)
+        StoreLogEncoder.u64(batch, id.rawValue)
+        StoreLogEncoder.u8(batch, state.rawValue)
+        StoreLogEncoder.u8(batch, (isForwarded ? 1 : 0) | (receiptQueued ? 2 : 0))
+        StoreLogEncoder.i64(batch, finalTime ?? .min)
+        StoreLogEncoder.u16(batch, errorCode)
     }
 
     public func status(of record: MessageRecord, receiptQueued: Bool) {
@@ -65,25 +68,25 @@ public final class StoreJournal {
 
     public func receiptDone(_ id: MessageID, state: MessageState) {
         begin(.receiptDone)
-        StoreLogEncoder.u64(&batch, id.rawValue)
-        StoreLogEncoder.u8(&batch, state.rawValue)
+        StoreLogEncoder.u64(batch, id.rawValue)
+        StoreLogEncoder.u8(batch, state.rawValue)
     }
 
     public func mo(_ message: MobileOriginatedMessage, account: ShortBytes) {
         begin(.mo)
-        StoreLogEncoder.u64(&batch, message.id)
-        StoreLogEncoder.short(&batch, account)
-        StoreLogEncoder.address(&batch, message.source)
-        StoreLogEncoder.address(&batch, message.destination)
-        StoreLogEncoder.u8(&batch, message.dataCoding.rawValue)
-        StoreLogEncoder.u8(&batch, message.esmClass)
-        StoreLogEncoder.u32(&batch, UInt32(message.shortMessage.count))
+        StoreLogEncoder.u64(batch, message.id)
+        StoreLogEncoder.short(batch, account)
+        StoreLogEncoder.address(batch, message.source)
+        StoreLogEncoder.address(batch, message.destination)
+        StoreLogEncoder.u8(batch, message.dataCoding.rawValue)
+        StoreLogEncoder.u8(batch, message.esmClass)
+        StoreLogEncoder.u32(batch, UInt32(message.shortMessage.count))
         batch.append(contentsOf: message.shortMessage)
     }
 
     public func moDone(_ id: UInt64) {
         begin(.moDone)
-        StoreLogEncoder.u64(&batch, id)
+        StoreLogEncoder.u64(batch, id)
     }
 
     /// Done with one delivery (acknowledged, or dropped for good): not to be sent again.
@@ -97,26 +100,26 @@ public final class StoreJournal {
     /// An account's credits left, counted down from `configured` (nil: unlimited).
     public func credits(account: ShortBytes, configured: Int?, left: Int?) {
         begin(.credits)
-        StoreLogEncoder.short(&batch, account)
-        StoreLogEncoder.i64(&batch, configured.map(Int64.init) ?? .min)
-        StoreLogEncoder.i64(&batch, left.map(Int64.init) ?? .min)
+        StoreLogEncoder.short(batch, account)
+        StoreLogEncoder.i64(batch, configured.map(Int64.init) ?? .min)
+        StoreLogEncoder.i64(batch, left.map(Int64.init) ?? .min)
     }
 
     public func counters(lastMessageID: UInt64, lastMOID: UInt64) {
         begin(.counters)
-        StoreLogEncoder.u64(&batch, lastMessageID)
-        StoreLogEncoder.u64(&batch, lastMOID)
+        StoreLogEncoder.u64(batch, lastMessageID)
+        StoreLogEncoder.u64(batch, lastMOID)
     }
 
     public func snapshot(_ record: MessageRecord) {
         begin(.snapshot)
-        StoreLogEncoder.record(&batch, record)
+        StoreLogEncoder.record(batch, record)
     }
 
     public func receiptQueued(_ id: MessageID, state: MessageState) {
         begin(.receiptQueued)
-        StoreLogEncoder.u64(&batch, id.rawValue)
-        StoreLogEncoder.u8(&batch, state.rawValue)
+        StoreLogEncoder.u64(batch, id.rawValue)
+        StoreLogEncoder.u8(batch, state.rawValue)
     }
 
     @inline(__always) private func begin(_ kind: StoreLogKind) {
@@ -126,17 +129,18 @@ public final class StoreJournal {
 
     // MARK: Turns
 
-    /// Hands the open batch to the writer if it holds anything, and opens the next. Returns
-    /// the sequence number sealed, or nil when there was nothing to seal.
+    /// Hands the open batch to the writer if it holds anything (and, unless `force`, the
+    /// writer is not maximumQueuedBatches behind), and opens the next. Returns the sequence
+    /// number sealed, or nil when it sealed nothing.
     @discardableResult
-    public func seal() -> UInt64? {
+    public func seal(force: Bool = false) -> UInt64? {
         guard openEntries > 0 else { return nil }
+        guard force || writer.queuedBatches < Self.maximumQueuedBatches else { return nil }
         let sealed = openSequence
-        let next = writer.takeBuffer() ?? JournalFrame.emptyBatch(sequence: 0, reservingCapacity: Self.batchCapacity)
         let full = batch
-        batch = next
+        batch = writer.takeBuffer() ?? JournalBatch(capacity: JournalWriter.pooledBatchBytes)
         openSequence += 1
-        JournalFrame.reset(&batch, sequence: openSequence)
+        batch.reset(sequence: openSequence)
         writer.submit(full, startsSegment: startsSegment, removeSegmentsBefore: removeSegmentsBefore)
         stagedEntries += openEntries
         sealedBatches += 1

@@ -16,6 +16,7 @@
 //   snapshot      compaction's copy of a live record in its current state (an upsert)
 //   receiptQueued compaction's copy of a receipt still pending
 
+import Journal
 import SMPP
 
 public enum StoreLogKind: UInt8, Sendable {
@@ -30,60 +31,50 @@ public struct StoreLogDecodingError: Error, CustomStringConvertible, Sendable {
     public var description: String { "entry at batch offset \(offset): \(reason)" }
 }
 
-/// Appends entries to a batch buffer. The buffer comes from the journal (JournalFrame), its
-/// header already in place.
+/// Appends entries to a journal batch (its header already in place).
 struct StoreLogEncoder {
-    @inline(__always) static func u8(_ b: inout [UInt8], _ v: UInt8) { b.append(v) }
-    @inline(__always) static func u16(_ b: inout [UInt8], _ v: UInt16) {
-        b.append(UInt8(truncatingIfNeeded: v))
-        b.append(UInt8(truncatingIfNeeded: v >> 8))
-    }
-    @inline(__always) static func u32(_ b: inout [UInt8], _ v: UInt32) {
-        var le = v.littleEndian
-        withUnsafeBytes(of: &le) { b.append(contentsOf: $0) }
-    }
-    @inline(__always) static func u64(_ b: inout [UInt8], _ v: UInt64) {
-        var le = v.littleEndian
-        withUnsafeBytes(of: &le) { b.append(contentsOf: $0) }
-    }
-    @inline(__always) static func i64(_ b: inout [UInt8], _ v: Int64) { u64(&b, UInt64(bitPattern: v)) }
-    @inline(__always) static func short(_ b: inout [UInt8], _ v: ShortBytes) {
+    @inline(__always) static func u8(_ b: JournalBatch, _ v: UInt8) { b.append(v) }
+    @inline(__always) static func u16(_ b: JournalBatch, _ v: UInt16) { b.append(littleEndian: v) }
+    @inline(__always) static func u32(_ b: JournalBatch, _ v: UInt32) { b.append(littleEndian: v) }
+    @inline(__always) static func u64(_ b: JournalBatch, _ v: UInt64) { b.append(littleEndian: v) }
+    @inline(__always) static func i64(_ b: JournalBatch, _ v: Int64) { b.append(littleEndian: v) }
+    @inline(__always) static func short(_ b: JournalBatch, _ v: ShortBytes) {
         let w = v.packedWords
-        u8(&b, UInt8(v.count))
-        u64(&b, w.low)
-        u64(&b, w.middle)
-        u32(&b, w.high)
+        b.append(UInt8(v.count))
+        b.append(littleEndian: w.low)
+        b.append(littleEndian: w.middle)
+        b.append(littleEndian: w.high)
     }
-    @inline(__always) static func address(_ b: inout [UInt8], _ a: StoredAddress) {
-        u8(&b, a.ton)
-        u8(&b, a.npi)
-        short(&b, a.digits)
+    @inline(__always) static func address(_ b: JournalBatch, _ a: StoredAddress) {
+        b.append(a.ton)
+        b.append(a.npi)
+        short(b, a.digits)
     }
 
-    static func record(_ b: inout [UInt8], _ r: MessageRecord) {
-        u64(&b, r.id.rawValue)
-        i64(&b, r.submitTime)
-        i64(&b, r.validityDeadline ?? .min)
-        i64(&b, r.forwardDeadline)
-        i64(&b, r.finalTime ?? .min)
-        short(&b, r.systemID)
-        u8(&b, r.registeredDelivery)
-        u8(&b, r.state.rawValue)
-        u8(&b, r.isForwarded ? 1 : 0)
-        address(&b, r.source)
-        u8(&b, r.dataCoding.rawValue)
-        address(&b, r.destination)
-        short(&b, r.receiptText)
-        u16(&b, r.errorCode)
+    static func record(_ b: JournalBatch, _ r: MessageRecord) {
+        u64(b, r.id.rawValue)
+        i64(b, r.submitTime)
+        i64(b, r.validityDeadline ?? .min)
+        i64(b, r.forwardDeadline)
+        i64(b, r.finalTime ?? .min)
+        short(b, r.systemID)
+        u8(b, r.registeredDelivery)
+        u8(b, r.state.rawValue)
+        u8(b, r.isForwarded ? 1 : 0)
+        address(b, r.source)
+        u8(b, r.dataCoding.rawValue)
+        address(b, r.destination)
+        short(b, r.receiptText)
+        u16(b, r.errorCode)
         if let c = r.concatenation {
             switch c.reference {
-            case .eightBit(let ref): u8(&b, 1); u16(&b, UInt16(ref))
-            case .sixteenBit(let ref): u8(&b, 2); u16(&b, ref)
+            case .eightBit(let ref): u8(b, 1); u16(b, UInt16(ref))
+            case .sixteenBit(let ref): u8(b, 2); u16(b, ref)
             }
-            u8(&b, c.total)
-            u8(&b, c.sequence)
+            u8(b, c.total)
+            u8(b, c.sequence)
         } else {
-            u8(&b, 0)
+            u8(b, 0)
         }
     }
 }

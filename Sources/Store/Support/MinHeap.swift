@@ -14,7 +14,7 @@ struct MinHeap<Element: Comparable> {
     init() {}
 
     /// A heap of `elements` in any order (Floyd's bottom-up construction, O(n)).
-    init(heapifying elements: [Element]) {
+    init(heapifying elements: consuming [Element]) {
         self.elements = elements
         var i = elements.count / 2
         while i > 0 {

@@ -1,0 +1,94 @@
+// JournalBatch: the buffer one batch is built in on the loop thread and written from on the
+// writer thread. A class over raw memory, not an Array: an array handed between threads is
+// copied on its next write whenever the other side still holds a reference for an instant
+// (copy-on-write), which under load was a 256 KiB copy every few batches. Here ownership
+// moves with the batch instead: the loop fills it, hands it to the writer through the queue
+// and does not touch it again until the writer hands it back (the queue's release/acquire
+// orders the bytes).
+//
+// Unsafe code (allow-listed). Invariants: `storage` holds `capacity` bytes, of which the first
+// `count` are initialised; count >= JournalFrame.headerBytes after reset; only the thread
+// that owns the batch (see above) reads or writes it.
+
+public final class JournalBatch: @unchecked Sendable {
+    // @unchecked Sendable: one owner at a time, handed over through the journal's queues.
+    private var storage: UnsafeMutableRawPointer
+    public private(set) var capacity: Int
+    public private(set) var count = 0
+
+    public init(capacity: Int = 256 * 1024, sequence: UInt64 = 0) {
+        self.capacity = max(capacity, JournalFrame.headerBytes)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
+        reset(sequence: sequence)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Empties the batch into a new one numbered `sequence` (the header's room reserved).
+    public func reset(sequence: UInt64) {
+        count = JournalFrame.headerBytes
+        storage.storeBytes(of: 0, as: UInt64.self)
+        storage.storeBytes(of: sequence.littleEndian, toByteOffset: JournalFrame.prefixBytes, as: UInt64.self)
+    }
+
+    public var sequence: UInt64 {
+        UInt64(littleEndian: storage.loadUnaligned(fromByteOffset: JournalFrame.prefixBytes, as: UInt64.self))
+    }
+
+    /// True when no entry was appended since reset.
+    public var isEmpty: Bool { count <= JournalFrame.headerBytes }
+
+    @inline(__always)
+    private func reserve(_ n: Int) {
+        if count + n > capacity { grow(to: count + n) }
+    }
+
+    private func grow(to needed: Int) {
+        var next = capacity * 2
+        while next < needed { next *= 2 }
+        let bigger = UnsafeMutableRawPointer.allocate(byteCount: next, alignment: 16)
+        bigger.copyMemory(from: storage, byteCount: count)
+        storage.deallocate()
+        storage = bigger
+        capacity = next
+    }
+
+    @inline(__always)
+    public func append(_ v: UInt8) {
+        reserve(1)
+        storage.storeBytes(of: v, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    /// `v` little-endian.
+    @inline(__always)
+    public func append<T: FixedWidthInteger>(littleEndian v: T) {
+        reserve(MemoryLayout<T>.size)
+        (storage + count).storeBytes(of: v.littleEndian, as: T.self)
+        count += MemoryLayout<T>.size
+    }
+
+    public func append(contentsOf bytes: [UInt8]) {
+        reserve(bytes.count)
+        bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress { (storage + count).copyMemory(from: base, byteCount: raw.count) }
+        }
+        count += bytes.count
+    }
+
+    /// Fills in length and CRC32C (the writer does this, off the loop).
+    func seal() {
+        let length = UInt32(count - JournalFrame.prefixBytes)
+        let crc = JournalFrame.checksum(UnsafeRawBufferPointer(start: storage + JournalFrame.prefixBytes, count: Int(length)))
+        storage.storeBytes(of: length.littleEndian, as: UInt32.self)
+        storage.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+    }
+
+    /// The batch's bytes, header included, for the duration of `body`.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: storage, count: count))
+    }
+
+    /// A copy of the bytes (tests and tools).
+    public var bytes: [UInt8] { withBytes { Array($0) } }
+}
