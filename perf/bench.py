@@ -9,7 +9,11 @@ scenario --runs times (default 3), and prints Markdown tables of medians:
   * latency at 50 % of each peak (--rate = half the smppd median just measured), both servers;
   * two smppbench processes at once against one server: does the total rise (client-bound)?
   * the batch-16 half-peak load again on an smppd with carrier.worker-nice = 0 (workers at the
-    loop thread's priority, instead of the default 10 levels below).
+    loop thread's priority, instead of the default 10 levels below);
+  * durable mode (issue 11): the batch-16 peak on smppd with its journal, fsync always and
+    fsync never, and with a receipt for every message (always), as ratios to the memory-mode
+    rows of the same run; latency at half the durable peak (always), next to this disk's own
+    fdatasync latency measured in the same run (4 KiB writes into a pre-allocated file).
 
 Before the scenarios, one unrecorded batch-16 run per server fills smppd's store to capacity, so
 the measured runs see a steady state (the rates of these warm-ups are printed too).
@@ -81,16 +85,20 @@ def stop(proc):
         proc.kill()
 
 
-def start_smppd(work: str, name: str, extra_carrier: str = ""):
+def start_smppd(work: str, name: str, extra_carrier: str = "", fsync: str | None = None):
+    """smppd on perf/smppd-bench.toml: memory mode, or durable with [store] fsync = `fsync`."""
     d = os.path.join(work, name)
     os.makedirs(d)
     cfg = os.path.join(d, "smppd.toml")
     text = open(SMPPD_CONFIG).read()
     if extra_carrier:   # one more line in the [carrier] table
         text = text.replace("[carrier]\n", f"[carrier]\n{extra_carrier}\n", 1)
+    if fsync:
+        text = f'[store]\nfsync = "{fsync}"\n' + text
     with open(cfg, "w") as f:
         f.write(text)
-    return start([os.path.join(REL, "smppd"), "--config", cfg, "--memory", "--data-dir", os.path.join(d, "var"),
+    mode = [] if fsync else ["--memory"]
+    return start([os.path.join(REL, "smppd"), "--config", cfg, *mode, "--data-dir", os.path.join(d, "var"),
                   "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
                  re.compile(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls")), d
 
@@ -153,6 +161,27 @@ def keep_hgrms(json_path, name, server, runs, hgrms):
         suffix = f".client{i + 1}" if len(hgrms[median]) > 1 else ""
         with open(f"{stem}.{name}.{slug}{suffix}.hgrm", "w") as f:
             f.write(text)
+
+
+def fdatasync_latency_us(directory: str, count: int = 2000) -> dict:
+    """This disk's fdatasync: `count` 4 KiB writes into a pre-allocated file in `directory`,
+    each followed by fdatasync (what the journal does with fsync = always)."""
+    path = os.path.join(directory, "fdatasync-probe")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.posix_fallocate(fd, 0, count * 4096)
+        os.fsync(fd)
+        block, samples = b"x" * 4096, []
+        for i in range(count):
+            t0 = time.perf_counter_ns()
+            os.pwrite(fd, block, i * 4096)
+            os.fdatasync(fd)
+            samples.append((time.perf_counter_ns() - t0) / 1000)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    samples.sort()
+    return {"p50_us": samples[len(samples) // 2], "p99_us": samples[int(len(samples) * 0.99)], "count": count}
 
 
 def median_row(name, server, runs):
@@ -223,6 +252,8 @@ def main():
                          ["smppd (worker-nice 0)"])
             finally:
                 stop(nice_smppd)
+        if any(want(x) for x in ["durable_batch16_w256_c4", "durable_batch16_w256_c4_receipts", "durable_half_peak_batch16"]):
+            durable_scenarios(work, servers, scenario, n, a, peaks, rows, want)
         if want("mo_auto_reply"):
             (mo_smppd, mo_port), _ = start_smppd(work, "smppd-mo", "mo-auto-reply = true")
             servers["smppd (mo-auto-reply)"] = (mo_port, mo_smppd.pid)
@@ -244,7 +275,8 @@ def main():
     print(f"\nWarm-up before the scenarios (one batch-16 run each, not counted; smppd's store filled to 4M "
           f"records): " + ", ".join(f"{k} {v:,} submit_sm/s" for k, v in warmups.items()))
     if peaks:
-        print("\nRates used for the half-peak rows: " + ", ".join(f"{k} --rate {v:,}" for k, v in peaks.items()))
+        print("\nRates used for the half-peak rows: " + ", ".join(f"{k} --rate {v:,}" for k, v in peaks.items()
+                                                                 if isinstance(v, int)))
     by = {(r["scenario"], r["server"]): r for r in rows}
     print("\nsmppd / ceiling, same run:")
     for name in ["batch1_w100_c4", "batch16_w256_c4", "two_clients_batch16"]:
@@ -253,10 +285,53 @@ def main():
             print(f"- {name}: throughput {100 * s['submit_per_s'] / c['submit_per_s']:.0f} %, "
                   f"PDUs per server CPU-second {100 * c['cpu_s_per_million'] / s['cpu_s_per_million']:.0f} %")
     print(f"\nsmppd RSS after the main scenarios: {rss_mib:.1f} MiB")
+    memory16 = by.get(("batch16_w256_c4", "smppd"))
+    memory_rc = by.get(("batch16_w256_c4_receipts", "smppd"))
+    if memory16 or memory_rc:
+        print("\nDurable / memory mode, same run (submit/s):")
+    for name, server, base in [("durable_batch16_w256_c4", "smppd (durable always)", memory16),
+                               ("durable_batch16_w256_c4", "smppd (durable never)", memory16),
+                               ("durable_batch16_w256_c4_receipts", "smppd (durable always)", memory_rc)]:
+        r = by.get((name, server))
+        if r and base and base["submit_per_s"]:
+            print(f"- {name}, {server}: {100 * r['submit_per_s'] / base['submit_per_s']:.0f} % "
+                  f"(server CPU s / 1M: {r['cpu_s_per_million']:.2f} against {base['cpu_s_per_million']:.2f})")
+    if "fdatasync" in peaks:
+        f = peaks["fdatasync"]
+        print(f"\nThis disk's fdatasync (4 KiB, pre-allocated, {f['count']} samples): p50 {f['p50_us']:,.0f} µs, "
+              f"p99 {f['p99_us']:,.0f} µs; goal for durable_half_peak_batch16's p99: <= {f['p99_us'] + 1000:,.0f} µs")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"rows": rows, "half_peak_rates": peaks, "rss_mib": rss_mib, "warmup": warmups}, f, indent=1)
+            json.dump({"rows": rows, "half_peak_rates": peaks, "rss_mib": rss_mib, "warmup": warmups}, f, indent=1,
+                      default=str)
 
+
+
+
+def durable_scenarios(work, servers, scenario, n, a, peaks, rows, want):
+    """The durable rows: two more smppd, journal with fsync always and never, each warmed up
+    like the memory one (the journal then holds its steady state: compaction running)."""
+    started = []
+    try:
+        for fsync in ["always", "never"]:
+            (proc, port), d = start_smppd(work, f"smppd-durable-{fsync}", fsync=fsync)
+            started.append(proc)
+            servers[f"smppd (durable {fsync})"] = (port, proc.pid)
+            run_clients(port, proc.pid, [BATCH16 + ["--count", n(4_200_000)]])
+            if fsync == "always":
+                peaks["fdatasync"] = fdatasync_latency_us(d)
+        peak = scenario("durable_batch16_w256_c4", BATCH16 + ["--count", n(2_000_000)],
+                        ["smppd (durable always)", "smppd (durable never)"])
+        scenario("durable_batch16_w256_c4_receipts", BATCH16 + ["--count", n(1_000_000), "--receipts"],
+                 ["smppd (durable always)"])
+        if peak:
+            rate = int(peak["submit_per_s"] / 2)
+            peaks["durable_half_peak_batch16"] = rate
+            scenario("durable_half_peak_batch16", BATCH16 + ["--rate", str(rate), "--duration", str(max(2, int(5 * a.scale)))],
+                     ["smppd (durable always)"])
+    finally:
+        for p in started:
+            stop(p)
 
 if __name__ == "__main__":
     main()
