@@ -10,6 +10,10 @@
 // `count` are initialised; count >= JournalFrame.headerBytes after reset; only the thread
 // that owns the batch (see above) reads or writes it.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 public final class JournalBatch: @unchecked Sendable {
     // @unchecked Sendable: one owner at a time, handed over through the journal's queues.
     private var storage: UnsafeMutableRawPointer
@@ -88,6 +92,9 @@ public final class JournalBatch: @unchecked Sendable {
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: storage, count: count))
     }
+
+    /// The bytes for pwritev: valid while the batch lives and is not appended to.
+    var vector: iovec { iovec(iov_base: storage, iov_len: count) }
 
     /// A copy of the bytes (tests and tools).
     public var bytes: [UInt8] { withBytes { Array($0) } }

@@ -83,6 +83,8 @@ public final class JournalWriter: @unchecked Sendable {
     private var writerOffset = 0
     private var writerUnsynced = false
     private var writerLastSyncMs: Int64 = 0
+    /// pwritev's vectors, reused.
+    private var writerVectors: [iovec] = []
 
     /// Retry pause after a failed write or sync.
     static let retryIntervalMs: Int64 = 100
@@ -201,37 +203,48 @@ public final class JournalWriter: @unchecked Sendable {
     // MARK: The writer thread
 
     private func run() {
-        var stuck: Item? = nil
+        // Taken from the queue, not yet written; kept across a failed write, in order.
+        var pending: [Item] = []
+        pending.reserveCapacity(Self.batchesPerCommit)
         var writtenThrough = durable.load(ordering: .relaxed)
         var written: [JournalBatch] = []
+        written.reserveCapacity(Self.batchesPerCommit)
         var pendingRemovals: [UInt64] = []
+        var stuck = false
         while true {
-            while written.count < Self.batchesPerCommit, var item = stuck ?? incoming.tryPop() {
-                stuck = nil
+            while written.count + pending.count < Self.batchesPerCommit, let item = incoming.tryPop() { pending.append(item) }
+            stuck = false
+            var done = 0
+            while done < pending.count {
+                let run: Int
                 do {
-                    try write(&item)
+                    run = try writeRun(pending, from: done)
                 } catch {
                     fail(error)
-                    stuck = item
+                    stuck = true
                     break
                 }
-                writtenThrough = item.sequence
-                if item.removeSegmentsBefore > 0 { pendingRemovals.append(item.removeSegmentsBefore) }
-                written.append(item.batch)
+                for k in done..<(done + run) {
+                    writtenThrough = pending[k].sequence
+                    if pending[k].removeSegmentsBefore > 0 { pendingRemovals.append(pending[k].removeSegmentsBefore) }
+                    written.append(pending[k].batch)
+                }
+                done += run
             }
+            pending.removeFirst(done)
             if writtenThrough > durable.load(ordering: .relaxed) {
                 if configuration.fsync == .always {
                     do { try syncNow() } catch { fail(error); pause(); continue }
                 }
                 durable.store(writtenThrough, ordering: .releasing)
                 while let b = written.popLast() { _ = recycled.tryPush(b) }
-                if stuck == nil { recover() }
+                if !stuck { recover() }
                 notify()
                 for before in pendingRemovals { removeSegments(before: before) }
                 pendingRemovals.removeAll()
                 continue
             }
-            if stuck != nil { pause(); continue }
+            if stuck { pause(); continue }
             if configuration.fsync == .everysec && writerUnsynced && nowMs() - writerLastSyncMs >= 1000 {
                 do { try syncNow() } catch { fail(error) }
             }
@@ -245,21 +258,28 @@ public final class JournalWriter: @unchecked Sendable {
         }
     }
 
-    /// Seals (length, CRC) and writes one batch where the current segment ends, starting a
-    /// new segment first when asked to or when it does not fit.
-    private func write(_ item: inout Item) throws(JournalIOError) {
-        item.batch.seal()
-        let size = item.batch.count
-        if (item.startsSegment && writerOffset > 0) || writerOffset + size > writerSegments.last!.size {
-            try openSegment(firstSequence: item.sequence, atLeast: size)
+    /// Seals (length, CRC) and writes `items[first]` and the ones after it that go into the
+    /// same segment, with one pwritev; starts a new segment first when the first batch asks
+    /// for one or does not fit. Returns how many batches it wrote.
+    private func writeRun(_ items: [Item], from first: Int) throws(JournalIOError) -> Int {
+        let head = items[first]
+        head.batch.seal()
+        if (head.startsSegment && writerOffset > 0) || writerOffset + head.batch.count > writerSegments.last!.size {
+            try openSegment(firstSequence: head.sequence, atLeast: head.batch.count)
         }
-        let fd = writerFD, offset = writerOffset, path = writerSegments.last!.path
-        let result = item.batch.withBytes { raw -> Result<Void, JournalIOError> in
-            do throws(JournalIOError) { try SegmentFiles.write(fd, raw, at: offset, path: path); return .success(()) } catch { return .failure(error) }
+        var end = first + 1
+        var size = head.batch.count
+        while end < items.count, !items[end].startsSegment, writerOffset + size + items[end].batch.count <= writerSegments.last!.size {
+            items[end].batch.seal()
+            size += items[end].batch.count
+            end += 1
         }
-        try result.get()
+        writerVectors.removeAll(keepingCapacity: true)
+        for k in first..<end { writerVectors.append(items[k].batch.vector) }
+        try SegmentFiles.write(writerFD, &writerVectors, at: writerOffset, path: writerSegments.last!.path)
         writerOffset += size
         writerUnsynced = true
+        return end - first
     }
 
     /// Closes the current segment (synced, unless the policy is `never`) and starts a new one.

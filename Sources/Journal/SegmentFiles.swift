@@ -124,6 +124,33 @@ enum SegmentFiles {
         }
     }
 
+    /// Writes the buffers `vectors` names back to back at `offset` with pwritev (one call for
+    /// the lot, unless it comes back short: then again from where it stopped). Adjusts the
+    /// vectors as it goes.
+    static func write(_ fd: Int32, _ vectors: inout [iovec], at offset: Int, path: String) throws(JournalIOError) {
+        let total = vectors.reduce(0) { $0 + $1.iov_len }
+        var done = 0
+        var first = 0
+        while done < total {
+            let n = vectors.withUnsafeMutableBufferPointer { v in
+                pwritev(fd, v.baseAddress! + first, Int32(v.count - first), off_t(offset + done))
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw JournalIOError(call: "write", path: path, errno: n == 0 ? EIO : errno) }
+            done += n
+            // Skip the vectors written whole; trim the one written in part.
+            var left = n
+            while first < vectors.count && left >= vectors[first].iov_len {
+                left -= vectors[first].iov_len
+                first += 1
+            }
+            if left > 0 {
+                vectors[first].iov_base = vectors[first].iov_base! + left
+                vectors[first].iov_len -= left
+            }
+        }
+    }
+
     static func sync(_ fd: Int32, path: String) throws(JournalIOError) {
         guard fdatasync(fd) == 0 else { throw JournalIOError(call: "fdatasync", path: path, errno: errno) }
     }

@@ -8,6 +8,7 @@
 
 import Testing
 @testable import Reactor
+import CShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,15 +27,17 @@ private func text(_ client: TestClient) -> String { String(decoding: client.rece
 
 @Suite(.serialized) struct OutputGateTests {
 
-    /// A plaintext server whose loop has a gate, and `count` clients connected to it in order
-    /// (server connection i belongs to client i).
-    private func serverWithGate(clients count: Int) throws -> (TestServer, [TestClient]) {
-        let server = try TestServer(tls: nil, mode: .sink)
+    /// A server (plaintext, or TLS) whose loop has a gate, and `count` clients connected to it
+    /// in order (server connection i belongs to client i).
+    private func serverWithGate(clients count: Int, tls: Bool = false) throws -> (TestServer, [TestClient]) {
+        let server = try TestServer(tls: tls ? TestCertificates.serverContext() : nil, mode: .sink)
         server.start()
         server.sync { s in s.loop.outputGate = OutputGate() }
         var clients: [TestClient] = []
         for i in 1...count {
-            clients.append(TestClient(port: server.port))
+            let client = TestClient(port: server.port, tls: tls ? (TLS1_2_VERSION, TLS1_3_VERSION) : nil)
+            if tls { #expect(client.handshake() == .success("TLSv1.3")) }
+            clients.append(client)
             #expect(server.recorder.wait { server.recorder.u_ready == i }, "client \(i) was not accepted")
         }
         return (server, clients)
@@ -70,8 +73,9 @@ private func text(_ client: TestClient) -> String { String(decoding: client.rece
         #expect(text(client) == expected, "\(label)", sourceLocation: sourceLocation)
     }
 
-    @Test func heldBytesWaitForTheirBatchAndLaterBytesWaitBehindThem() throws {
-        let (server, clients) = try serverWithGate(clients: 1)
+    @Test(arguments: [false, true])
+    func heldBytesWaitForTheirBatchAndLaterBytesWaitBehindThem(tls: Bool) throws {
+        let (server, clients) = try serverWithGate(clients: 1, tls: tls)
         defer { server.stop() }
         let client = clients[0]
         server.sync { s in
@@ -173,5 +177,30 @@ private func text(_ client: TestClient) -> String { String(decoding: client.rece
             expectReceived(client, expected, "release through \(b)")
         }
         #expect(text(client) == "start;" + (1...batches).map { "r\($0);" }.joined())
+    }
+
+    @Test func closeAfterFlushWaitsForHeldBytesThenCloses() throws {
+        // An unbind answered right after a held submit_sm_resp: the connection drains what it
+        // holds once the batch is durable, then closes; it does not drop the held bytes.
+        let (server, clients) = try serverWithGate(clients: 1)
+        defer { server.stop() }
+        let client = clients[0]
+        server.sync { s in
+            let gate = s.loop.outputGate!
+            gate.require(1)
+            gate.holdNextWrite(until: 1)
+            put(s.connections[0], "resp;")
+            put(s.connections[0], "unbind_resp;")
+            s.connections[0].closeAfterFlush()
+        }
+        waitForState(server, 0, pending: true, waiting: 1)
+        client.readAvailable()
+        #expect(client.received.isEmpty && !client.sawEOF)
+        #expect(server.recorder.closes.isEmpty, "closed with held bytes unsent")
+        server.sync { s in s.loop.outputGate!.release(through: 1) }
+        #expect(client.readUntilEOF() == .eof)
+        #expect(text(client) == "resp;unbind_resp;")
+        #expect(server.recorder.wait { server.recorder.u_closeCount == 1 })
+        #expect(server.recorder.closes[0] == [.closedLocally])
     }
 }
