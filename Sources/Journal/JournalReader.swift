@@ -1,6 +1,7 @@
 // JournalReader: recovery's one pass over the segments, oldest first, handing each intact
-// batch to the caller in order. A torn tail — a bad batch in the newest segment with nothing
-// but zeros after it, as a crash in the middle of a write leaves — is cut off and reported.
+// batch to the caller in order. A torn tail — a bad batch in the newest segment with no intact
+// batch anywhere after it, as a crash in the middle of a write leaves — is cut off and
+// reported.
 // Anything else that does not check out (a bad CRC with records after it, a sequence number
 // going backwards) is corruption: recovery stops and names the file and offset, because
 // skipping it would silently lose what was acknowledged after it.
@@ -42,10 +43,13 @@ public enum JournalReader {
             let bytes = try SegmentFiles.readAll(segment.path)
             scan.segments += 1
             var offset = 0
-            while offset + JournalFrame.prefixBytes <= bytes.count {
-                let length = Int(JournalFrame.loadUInt32(bytes, at: offset))
+            while offset < bytes.count {
+                let length = offset + JournalFrame.prefixBytes <= bytes.count ? Int(JournalFrame.loadUInt32(bytes, at: offset)) : -1
                 let problem: String
-                if length == 0 {
+                if length < 0 {
+                    if allZero(bytes, from: offset) { break }
+                    problem = "a few bytes too short to be a batch"
+                } else if length == 0 {
                     if allZero(bytes, from: offset) { break }   // the end of this segment's batches
                     problem = "zero length followed by data"
                 } else if length < 8 || length > JournalFrame.maximumBodyBytes {
@@ -69,10 +73,9 @@ public enum JournalReader {
                     offset = end
                     continue
                 }
-                // A bad batch: the torn tail if it is the newest segment's last bytes.
-                let plausibleEnd = length >= 8 && length <= JournalFrame.maximumBodyBytes
-                    ? min(offset + JournalFrame.prefixBytes + length, bytes.count) : offset + JournalFrame.prefixBytes
-                if index == segments.count - 1 && allZero(bytes, from: plausibleEnd) {
+                // A bad batch: the torn tail if it is in the newest segment and no intact batch
+                // follows it (a damaged length must not hide the batches after it).
+                if index == segments.count - 1 && !hasIntactBatch(bytes, after: offset) {
                     try SegmentFiles.truncate(segment.path, at: offset)
                     scan.truncatedTail = (segment.path, offset, bytes.count - offset)
                     break
@@ -81,6 +84,21 @@ public enum JournalReader {
             }
         }
         return scan
+    }
+
+    /// True when an intact batch (a plausible length, its CRC matching) starts anywhere after
+    /// `offset`. Only on the error path: a scan over the rest of the segment.
+    private static func hasIntactBatch(_ bytes: [UInt8], after offset: Int) -> Bool {
+        var p = offset + 1
+        while p + JournalFrame.headerBytes <= bytes.count {
+            let length = Int(JournalFrame.loadUInt32(bytes, at: p))
+            if length >= 8, length <= JournalFrame.maximumBodyBytes, p + JournalFrame.prefixBytes + length <= bytes.count,
+               JournalFrame.checksum(bytes, offset: p + JournalFrame.prefixBytes, count: length) == JournalFrame.loadUInt32(bytes, at: p + 4) {
+                return true
+            }
+            p += 1
+        }
+        return false
     }
 
     private static func allZero(_ bytes: [UInt8], from start: Int) -> Bool {

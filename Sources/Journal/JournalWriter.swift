@@ -88,6 +88,9 @@ public final class JournalWriter: @unchecked Sendable {
 
     /// Retry pause after a failed write or sync.
     static let retryIntervalMs: Int64 = 100
+    /// How long stop() keeps retrying a failing write before it gives up.
+    static let stopRetryMs: Int64 = 5_000
+    private var stopDeadlineMs: Int64 = 0
     /// Batches written before they are reported durable and handed back, at most. With the
     /// loop's own limit on batches queued (StoreJournal.maximumQueuedBatches) this bounds the
     /// batches in circulation, so the pool made at start serves them all: none is allocated
@@ -240,11 +243,27 @@ public final class JournalWriter: @unchecked Sendable {
                 while let b = written.popLast() { _ = recycled.tryPush(b) }
                 if !stuck { recover() }
                 notify()
-                for before in pendingRemovals { removeSegments(before: before) }
-                pendingRemovals.removeAll()
+                if !pendingRemovals.isEmpty {
+                    // The compaction's copy must be on disk before what it replaces is gone,
+                    // whatever the policy (everysec and never report before a sync).
+                    do {
+                        if writerUnsynced { try syncNow() }
+                        for before in pendingRemovals { removeSegments(before: before) }
+                        pendingRemovals.removeAll()
+                    } catch { fail(error) }
+                }
                 continue
             }
-            if stuck { pause(); continue }
+            if stuck {
+                // Shutting down with the disk refusing writes: give up after a while. What is
+                // not written was never reported durable, so nothing acknowledged is lost.
+                if stopping.load(ordering: .acquiring) {
+                    if stopDeadlineMs == 0 { stopDeadlineMs = nowMs() + Self.stopRetryMs }
+                    if nowMs() >= stopDeadlineMs { close(writerFD); writerFD = -1; return }
+                }
+                pause()
+                continue
+            }
             if configuration.fsync == .everysec && writerUnsynced && nowMs() - writerLastSyncMs >= 1000 {
                 do { try syncNow() } catch { fail(error) }
             }

@@ -1,9 +1,8 @@
 // OutputGate: holds a connection's output until the state change it reports is durable (the
-// flush gate of C-DATA-1). The layer above numbers its commits (a journal's batches). When it
-// stages a change it calls require(_:) with the batch the change is in; right before writing
-// a PDU that reports a change (submit_sm_resp OK, a receipt) it calls holdNextWrite(until:),
-// and the bytes of that next write may leave only once release(through:) has reported the
-// batch durable. Other output (bind_resp, enquire_link_resp, an ESME_RSYSERR refusal) is
+// flush gate of C-DATA-1). The layer above numbers its commits (a journal's batches). Right
+// before writing a PDU that reports a change (submit_sm_resp OK, a receipt) it calls
+// holdNextWrite(until:) with the batch the change is in, and the bytes of that next write may
+// leave only once release(through:) has reported the batch durable. Other output (bind_resp, enquire_link_resp, an ESME_RSYSERR refusal) is
 // not held by itself, so a journal that cannot write stalls only what depends on it. Knows
 // numbers, not what they mean. Loop thread only.
 //
@@ -12,9 +11,6 @@
 // written after a held range leave after it: a stream keeps its order.
 
 public final class OutputGate {
-    /// The batch output written now depends on: the newest batch holding a change that
-    /// something written from now on may acknowledge. 0 = none yet.
-    public private(set) var required: UInt64 = 0
     /// Every batch up to this one is durable.
     public private(set) var released: UInt64 = 0
     /// The batch the next write on any connection waits for (0: none); taken by that write.
@@ -26,12 +22,6 @@ public final class OutputGate {
     public init() {}
 
     func attach(to loop: EventLoop) { self.loop = loop }
-
-    /// Output written from now on waits for `batch` (batches only grow).
-    @inline(__always)
-    public func require(_ batch: UInt64) {
-        if batch > required { required = batch }
-    }
 
     /// The next PDU written (on whichever connection writes next) may leave only once
     /// `batch` is durable. Call right before the write; nothing else may write in between.

@@ -52,6 +52,8 @@ public final class MemoryMessageStore: MessageStore {
 
     public var count: Int { slotByID.count }
 
+    public var capacity: Int { configuration.capacity }
+
     /// Records not yet final.
     public var liveCount: Int { liveRecords }
 
@@ -68,13 +70,7 @@ public final class MemoryMessageStore: MessageStore {
             remove(slot: oldest)
             statistics.evicted += 1
         }
-        var stored = record
-        stored.state = .enroute
-        stored.isForwarded = false
-        stored.finalTime = nil
-        stored.errorCode = 0
-        let longest = record.submitTime + configuration.maximumValidityMillis
-        stored.validityDeadline = min(record.validityDeadline ?? longest, longest)
+        let stored = normalized(record)
         let slot = slots.allocate(Slot(record: stored))
         _ = slotByID.insert(record.id.rawValue, slot: slot)
         // The generator's ids are consecutive and IDIndex keeps consecutive ids in consecutive
@@ -88,6 +84,18 @@ public final class MemoryMessageStore: MessageStore {
         deadlines.push(Deadline(time: stored.validityDeadline!, slot: slot, generation: generations[Int(slot)]))
         statistics.inserted += 1
         return .inserted
+    }
+
+    /// `record` as insert stores it: ENROUTE, not forwarded, its validity clamped.
+    func normalized(_ record: MessageRecord) -> MessageRecord {
+        var stored = record
+        stored.state = .enroute
+        stored.isForwarded = false
+        stored.finalTime = nil
+        stored.errorCode = 0
+        let longest = record.submitTime + configuration.maximumValidityMillis
+        stored.validityDeadline = min(record.validityDeadline ?? longest, longest)
+        return stored
     }
 
     public func lookup(_ id: MessageID, systemID: ShortBytes) -> MessageRecord? {
@@ -144,18 +152,6 @@ public final class MemoryMessageStore: MessageStore {
         }
     }
 
-    /// What a carrier outcome did to its record: whether it moved (else the transition table
-    /// refused or ignored it: cancelled meanwhile, already final), the fields a journal
-    /// records, and the record itself only when a receipt (or ACCEPTD notice) is due.
-    public struct AppliedOutcome: Sendable {
-        public var moved: Bool
-        public var isForwarded: Bool
-        public var finalTime: Int64?
-        public var errorCode: UInt16
-        public var receipt: MessageRecord?
-        static let ignored = AppliedOutcome(moved: false, isForwarded: false, finalTime: nil, errorCode: 0, receipt: nil)
-    }
-
     /// `finish` for the carrier's outcomes, at full rate: the record is copied out only when
     /// its receipt is due. Most messages ask for no receipt, and copying every record out
     /// (141 bytes) showed in the loop thread's profile.
@@ -204,8 +200,6 @@ public final class MemoryMessageStore: MessageStore {
         statistics.purged += done
         return done
     }
-
-    public func commit() {}
 
     // MARK: Recovery and compaction (the durable store's journal, Durable/)
 

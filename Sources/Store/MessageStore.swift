@@ -1,8 +1,10 @@
-// MessageStore: the interface the session layer (SMSC, loop thread) calls for message
-// records: insert at submit_sm, query_sm, cancel_sm, the carrier's take and outcome, expiry
-// and retention. Implementations are owned by one thread (the loop) and are not Sendable;
-// every state change goes through MessageTransition.apply. Memory back-end:
-// MemoryMessageStore.swift. The durable seam (C-DATA-1) is written at the end of this file.
+// MessageStore: the seam between the messaging code (SMSC, loop thread) and message records:
+// insert at submit_sm, query_sm, cancel_sm, the carrier's take and outcome, expiry and
+// retention. Two implementations: MemoryMessageStore (memory mode, and the cache every other
+// one reads), and JournaledMessageStore (Durable/), which writes each change to a journal
+// before it is acknowledged (C-DATA-1). A shared store on a distributed engine would be a
+// third. Implementations are owned by one thread (the loop) and are not Sendable; every state
+// change goes through MessageTransition.apply.
 
 import SMPP
 
@@ -10,6 +12,8 @@ import SMPP
 public protocol MessageStore: AnyObject {
     /// Records held, final and not.
     var count: Int { get }
+    /// Records it holds at most (messages.max-records).
+    var capacity: Int { get }
     /// Counters since creation.
     var statistics: MessageStoreStatistics { get }
 
@@ -31,13 +35,18 @@ public protocol MessageStore: AnyObject {
     /// message without a hold is forwarded (one with a hold is forwarded when the hold ends).
     func cancel(_ id: MessageID, systemID: ShortBytes, now: Int64, carrierHasTaken: Bool) -> CancelResult
 
-    /// A worker's take of `id`, applied on the loop: from now on cancel_sm fails.
-    func markForwarded(_ id: MessageID, now: Int64) -> ForwardResult
-
-    /// A carrier outcome for `id`: a final state (DELIVERED, UNDELIVERABLE, REJECTED, EXPIRED,
-    /// UNKNOWN) or ACCEPTED. Moves only non-final records; repeated finals are refused.
-    /// `errorCode` (0...999) is kept for `err:` and network_error_code.
+    /// A final state (DELIVERED, UNDELIVERABLE, REJECTED, EXPIRED, UNKNOWN, DELETED) or ACCEPTED
+    /// set from outside the carrier (the admin API). Moves only non-final records; repeated
+    /// finals are refused. `errorCode` (0...999) is kept for `err:` and network_error_code.
     func finish(_ id: MessageID, state: MessageState, errorCode: UInt16, now: Int64) -> FinishResult
+
+    /// A carrier outcome for `id`, at full rate: what it did, and the record only when a
+    /// receipt (or ACCEPTD notice) is due.
+    func finishReturningReceipt(_ id: MessageID, state: MessageState, errorCode: UInt16, now: Int64) -> AppliedOutcome
+
+    /// Starts loading `id`'s index entry, then its record, for an update soon (hints).
+    func prefetchIndexEntry(_ id: MessageID)
+    func prefetchRecord(_ id: MessageID)
 
     /// Moves up to `limit` live records whose validity deadline is <= `now` to EXPIRED
     /// (final time = the deadline), soonest first, and hands each, updated, to `expired` so
@@ -49,9 +58,9 @@ public protocol MessageStore: AnyObject {
     /// how many; more may remain when it returns `limit`.
     func purge(olderThan cutoff: Int64, limit: Int) -> Int
 
-    /// Makes every change so far durable. The session layer calls it once per loop turn,
-    /// before flushing the responses of that turn (the group commit below). No-op in memory.
-    func commit()
+    /// Hands up to `limit` records to `body` from `cursor` on; returns where to continue, nil
+    /// when every record was visited (recovery, compaction, admin reads).
+    func forEachRecord(from cursor: Int, limit: Int, _ body: (MessageRecord) -> Void) -> Int?
 }
 
 extension MessageStore {
@@ -67,24 +76,3 @@ extension MessageStore {
         purge(olderThan: cutoff, limit: .max)
     }
 }
-
-// The durable seam (C-DATA-1), for a later SQLite back-end (WAL mode) behind this protocol.
-//
-// What must be on disk before a response says OK, and so before the session flushes it:
-// - submit_sm_resp OK: the inserted record (all MessageRecord fields). The id generator's
-//   restart floor is implied: at start, floor = the largest stored id
-//   (MessageIDGenerator(startUnixMillis:floor:)), so no id is reissued even if the clock
-//   stepped back.
-// - cancel_sm_resp OK: the DELETED state and final time.
-// - a state change that queues a receipt (finish, expire): the new state, final time and
-//   error code, plus "receipt pending" (a flag column on the record, cleared on
-//   deliver_sm_resp OK, so a restart re-queues exactly the unacknowledged receipts by scanning
-//   final records with the flag set); MO waiting in PendingDeliveries needs its own table,
-//   written when queued and deleted on ack. At-least-once tolerates the window between an
-//   ack and its delete: after a crash that receipt may be sent again, never lost.
-// - markForwarded: the flag (a restart must not let a forwarded message be cancelled).
-// How: each mutating call stages its rows; `commit()` writes one transaction per loop turn
-// (group commit), called from the loop's prepare hook before output is flushed, so one fsync
-// covers every response of the turn and nothing acknowledged is in memory only. Reads
-// (lookup) are served from memory: the durable store wraps a MemoryMessageStore as its cache
-// and replays the table into it at start (records within retention only).

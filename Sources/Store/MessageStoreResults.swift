@@ -51,3 +51,22 @@ public enum FinishResult: Hashable, Sendable {
     /// No such id.
     case notFound
 }
+
+/// What a carrier outcome did to its record: whether it moved (else the transition table
+/// refused or ignored it: cancelled meanwhile, already final), the fields a journal records,
+/// and the record itself only when a receipt (or ACCEPTD notice) is due.
+public struct AppliedOutcome: Sendable {
+    public var moved: Bool
+    public var isForwarded: Bool
+    public var finalTime: Int64?
+    public var errorCode: UInt16
+    public var receipt: MessageRecord?
+    public init(moved: Bool, isForwarded: Bool, finalTime: Int64?, errorCode: UInt16, receipt: MessageRecord?) {
+        self.moved = moved
+        self.isForwarded = isForwarded
+        self.finalTime = finalTime
+        self.errorCode = errorCode
+        self.receipt = receipt
+    }
+    static let ignored = AppliedOutcome(moved: false, isForwarded: false, finalTime: nil, errorCode: 0, receipt: nil)
+}

@@ -122,6 +122,7 @@ final class BenchSession: ConnectionDelegate {
             inFlight.removeAll()
         }
         longPart2Due = false
+        owedAnswers.removeAll()   // owed on a connection that is gone: the server resends
         if isClosing || bench.isFinishing {
             bench.sessionEnded(self)
             return
@@ -159,16 +160,14 @@ final class BenchSession: ConnectionDelegate {
             bench.submitAnswered(status: resp.commandStatus, messageID: resp.messageID, sentAt: sentAt, now: receivedAt)
             pump()
         case let .deliverSM(deliver):
-            guard connection.write(reservingAtLeast: 17, { DeliverSMResp(sequenceNumber: deliver.sequenceNumber).encode(into: $0).written })
-            else { return false }
+            answer(deliver: true, sequence: deliver.sequenceNumber, on: connection)
             if deliver.esmClass & 0x3C == 0x04 {
                 bench.receiptArrived(id: deliver.tlvs.receiptedMessageID ?? Self.idFromReceiptText(deliver.shortMessage))
             } else {
                 bench.moArrived()
             }
         case let .enquireLink(e):
-            guard connection.write(reservingAtLeast: 16, { EnquireLinkResp(sequenceNumber: e.sequenceNumber).encode(into: $0).written })
-            else { return false }
+            answer(deliver: false, sequence: e.sequenceNumber, on: connection)
         case .enquireLinkResp:
             break
         case let .bindTransmitterResp(resp), let .bindReceiverResp(resp), let .bindTransceiverResp(resp):
@@ -220,6 +219,35 @@ final class BenchSession: ConnectionDelegate {
 
     // MARK: sending
 
+    /// Answers to deliver_sm and enquire_link that did not fit the output ring, oldest first.
+    /// They are owed, not a reason to stop reading: a server whose own output is full stops
+    /// reading our submits until we read its deliver_sm, and if we stopped reading until it
+    /// read ours, both would wait forever. At most the server's deliver window long.
+    private var owedAnswers: [(deliver: Bool, sequence: UInt32)] = []
+
+    private func answer(deliver: Bool, sequence: UInt32, on connection: Connection) {
+        if owedAnswers.isEmpty, write(deliver: deliver, sequence: sequence, on: connection) { return }
+        owedAnswers.append((deliver, sequence))
+    }
+
+    private func write(deliver: Bool, sequence: UInt32, on connection: Connection) -> Bool {
+        deliver
+            ? connection.write(reservingAtLeast: 17) { DeliverSMResp(sequenceNumber: sequence).encode(into: $0).written }
+            : connection.write(reservingAtLeast: 16) { EnquireLinkResp(sequenceNumber: sequence).encode(into: $0).written }
+    }
+
+    /// Writes the owed answers that fit now (the output drained).
+    private func payOwedAnswers(on connection: Connection) {
+        var paid = 0
+        while paid < owedAnswers.count, write(deliver: owedAnswers[paid].deliver, sequence: owedAnswers[paid].sequence, on: connection) {
+            paid += 1
+        }
+        if paid > 0 {
+            owedAnswers.removeFirst(paid)
+            connection.flushNow()
+        }
+    }
+
     private func takeSequence() -> UInt32 {
         let s = nextSequence
         nextSequence = nextSequence >= 0x7FFF_FFFF ? 1 : nextSequence + 1
@@ -232,6 +260,7 @@ final class BenchSession: ConnectionDelegate {
         // One strong reference for the loop below: each access through `unowned` retains and
         // releases (swift_unownedRetainStrong was 3 % of smppbench in perf).
         let bench = self.bench
+        if !owedAnswers.isEmpty, let connection, connection.isOpen { payOwedAnswers(on: connection) }
         guard isBound, !isClosing, let connection, connection.isOpen, bench.settings.bindKind != .receiver else { return }
         let window = bench.settings.window
         let batch = bench.settings.batch

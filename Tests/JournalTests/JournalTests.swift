@@ -256,6 +256,29 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
         #expect(replayed.batches.map(\.entries.count) == [10, 20, 30, 40, 50])
     }
 
+    /// A start after a crash: recovery cuts the torn batch, the writer continues with the
+    /// sequence after the last intact one in a new segment, and the next recovery reads the
+    /// old batches and the new ones, nothing of the torn one.
+    @Test func aWriterStartedAfterATornTailContinuesWhereTheIntactBatchesEnd() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        try writeJournal(dir.path, segmentBytes: 4096, plain([30, 40, 50, 60], from: 1))
+        let path = dir.path + "/" + segmentNames(dir.path)[0]
+        var bytes = readFile(path)
+        let torn = layout([30, 40, 50, 60])[3]
+        for i in (torn.lowerBound + 20)..<bytes.count { bytes[i] = 0 }   // batch 4 half written
+        writeFile(path, bytes)
+        let recovered = try replayAll(dir.path)
+        #expect(recovered.sequences == [1, 2, 3] && recovered.scan.truncatedTail?.offset == torn.lowerBound)
+        let next = recovered.scan.lastSequence + 1
+        try writeJournal(dir.path, first: next, segmentBytes: 4096, [(next, payload(99, 70), false, 0), (next + 1, payload(98, 80), false, 0)])
+        #expect(segmentNames(dir.path) == ["0000000000000001.wal", "0000000000000004.wal"])
+        let replayed = try replayAll(dir.path)
+        #expect(replayed.sequences == [1, 2, 3, 4, 5])
+        #expect(replayed.batches[3].entries == payload(99, 70) && replayed.batches[4].entries == payload(98, 80))
+        #expect(replayed.scan.truncatedTail == nil)
+    }
+
     @Test func aSequenceGoingBackwardsIsCorruption() throws {
         let dir = TempDirectory()
         defer { dir.remove() }

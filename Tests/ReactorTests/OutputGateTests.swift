@@ -82,7 +82,6 @@ private func text(_ client: TestClient) -> String { String(decoding: client.rece
             let gate = s.loop.outputGate!
             let c = s.connections[0]
             put(c, "before;")               // not held: leaves in this iteration's flush
-            gate.require(1)
             gate.holdNextWrite(until: 1)    // the next write reports batch 1's change
             put(c, "held;")
             put(c, "after;")                // not held itself, but behind held bytes
@@ -107,7 +106,6 @@ private func text(_ client: TestClient) -> String { String(decoding: client.rece
         defer { server.stop() }
         server.sync { s in
             let gate = s.loop.outputGate!
-            gate.require(1)
             gate.holdNextWrite(until: 1)
             put(s.connections[0], "one-held;")
             put(s.connections[1], "two-free;")   // the hold was taken by the write before
@@ -131,7 +129,6 @@ private func text(_ client: TestClient) -> String { String(decoding: client.rece
         defer { server.stop() }
         server.sync { s in
             let gate = s.loop.outputGate!
-            gate.require(3)
             gate.release(through: 3)
             gate.holdNextWrite(until: 3)   // durable already
             put(s.connections[0], "a;")
@@ -155,7 +152,6 @@ private func text(_ client: TestClient) -> String { String(decoding: client.rece
             let gate = s.loop.outputGate!
             put(s.connections[0], "start;")
             for b in 1...batches {
-                gate.require(UInt64(b))
                 gate.holdNextWrite(until: UInt64(b))
                 put(s.connections[0], "r\(b);")
             }
@@ -187,7 +183,6 @@ private func text(_ client: TestClient) -> String { String(decoding: client.rece
         let client = clients[0]
         server.sync { s in
             let gate = s.loop.outputGate!
-            gate.require(1)
             gate.holdNextWrite(until: 1)
             put(s.connections[0], "resp;")
             put(s.connections[0], "unbind_resp;")

@@ -128,7 +128,7 @@ private final class DurableModel {
         inserted.append(id)
         owner[id] = account
         // As MessageService does: the record as the store keeps it (validity clamped).
-        journal.insert(store.record(id)!, credits: int(1...3))
+        journal.insert(store.record(id)!)
     }
 
     func pick() -> MessageID? { inserted.isEmpty ? nil : inserted[int(0...(inserted.count - 1))] }
@@ -469,7 +469,7 @@ private func expectSameRest(_ recovered: RecoveredStore, as model: DurableModel,
         for id in [a, b] {
             var r = makeRecord(id, registeredDelivery: 1)
             r.validityDeadline = testNow + 60_000
-            journal.insert(r, credits: 1)
+            journal.insert(r)
             journal.status(id, state: .delivered, isForwarded: true, finalTime: testNow + 1, errorCode: 0, receiptQueued: true)
         }
         journal.receiptDone(b, state: .delivered)   // b's receipt acknowledged; a's still pending

@@ -1,9 +1,11 @@
-// Durable mode (C-DATA-1): the messaging service's journal. Every change that a response
-// acknowledges is staged in the StoreJournal as it happens; once per loop turn the batch is
-// sealed and handed to the writer thread; the OutputGate holds each connection's output
-// until the batch it depends on is durable. At start, the journal is replayed into the
-// in-memory store: pending receipts and MO are queued again, messages that were with the
-// carrier and not final go back to it, credits and id floors are restored.
+// Durable mode (C-DATA-1): the messaging service's journal. The store and the delivery queue
+// are swapped for their journaled implementations (JournaledMessageStore, JournaledDeliveries),
+// which stage every change in the StoreJournal as it happens; the ledgers' charges are staged
+// here once per turn; then the batch is sealed and handed to the writer thread. The OutputGate
+// holds a response that acknowledges a change, and every deliver_sm, until its batch is
+// durable. At start the journal is replayed into the in-memory store: pending receipts and MO
+// are queued again, messages that were with the carrier and not final go back to it, credits
+// and id floors are restored.
 //
 // Where each piece of state survives a kill -9: in the journal's segments under
 // <data-dir>/journal (records, states, pending deliveries, credits, id floors). Rates,
@@ -25,8 +27,9 @@ final class DurableState {
     let gate: OutputGate
     /// Rung by the writer thread when batches become durable or its health changes.
     let doorbell: Doorbell
-    /// Accounts charged since their credits were last journaled (flushed each turn).
-    var chargedAccounts: [AccountRuntime] = []
+    /// The largest message id the journal knew at start: the id floor compaction carries on
+    /// until a new id is issued.
+    var idFloor: UInt64 = 0
     /// Recovered messages not final yet, to hand back to the carrier as its queue has room.
     var carrierBacklog: [MessageID] = []
     var backlogIndex = 0
@@ -66,15 +69,13 @@ extension MessageService {
     func openJournal(_ configuration: JournalConfiguration) throws -> JournalRecoverySummary {
         precondition(durable == nil, "the journal is open already")
         let started = monotonicMillis()
-        let recovered = try StoreRecovery.recover(directory: configuration.directory, into: store)
+        let recovered = try StoreRecovery.recover(directory: configuration.directory, into: memoryStore)
         // Id floors: never reissue an id, even with the clock stepped back.
         if recovered.lastMessageID > 0 {
             ids = MessageIDGenerator(startUnixMillis: realtimeMillis(), floor: MessageID(rawValue: recovered.lastMessageID))
         }
         nextMOID = max(nextMOID, recovered.lastMOID + 1)
-        for (account, credits) in recovered.credits {
-            runtimes[account.description]?.ledger.restore(left: credits.left, countedFrom: credits.configured)
-        }
+        ledgers.restore(credits: recovered.credits)
 
         let gate = OutputGate()
         let doorbell = Doorbell(loop: loop) { [weak self] in self?.journalAdvanced() }
@@ -84,6 +85,10 @@ extension MessageService {
         try writer.start(firstSequence: recovered.scan.lastSequence + 1)
         loop.outputGate = gate
         durable = state
+        state.idFloor = recovered.lastMessageID
+        store = JournaledMessageStore(memory: memoryStore, journal: state.journal)
+        router.replaceStore(JournaledDeliveries(queue: memoryDeliveries, journal: state.journal))
+        ledgers.tracksCharges = true
         // The counters go first into the new journal: the floors hold even if every record
         // that carried them is compacted away.
         state.journal.counters(lastMessageID: recovered.lastMessageID, lastMOID: nextMOID - 1)
@@ -97,10 +102,11 @@ extension MessageService {
                 continue
             }
             record.state = receiptState
-            enqueue(.receipt(record), forAccount: record.systemID)
+            // Into the memory queue: the journal has them already.
+            _ = memoryDeliveries.enqueue(.receipt(record), for: record.systemID, now: now, commit: 0)
         }
         for (account, message) in recovered.pendingMO {
-            enqueue(.mobileOriginated(message), forAccount: account)
+            _ = memoryDeliveries.enqueue(.mobileOriginated(message), for: account, now: now, commit: 0)
         }
         var live = 0
         _ = store.forEachRecord(from: 0, limit: .max) { record in
@@ -118,26 +124,13 @@ extension MessageService {
     /// Shutdown: what is staged is sealed, written and synced before the writer stops.
     func closeJournal() {
         guard let durable else { return }
-        flushChargedCredits(durable)
+        journalCharges(durable)
         durable.journal.seal(force: true)
         durable.journal.writer.stop()
         durable.gate.release(through: durable.journal.durableSequence)
     }
 
-    // MARK: Staging helpers
-
-    func journalStatus(of record: MessageRecord, receiptQueued: Bool) {
-        guard let durable else { return }
-        durable.journal.status(of: record, receiptQueued: receiptQueued)
-        durable.gate.require(durable.journal.openSequence)
-    }
-
-    func journalMO(_ message: MobileOriginatedMessage, account: ShortBytes) {
-        guard let durable else { return }
-        durable.journal.mo(message, account: account)
-        durable.gate.require(durable.journal.openSequence)
-    }
-
+    // MARK: Holding output
     /// True while the journal cannot write (durable mode only).
     var journalIsFailing: Bool { (durable?.journal.failureErrno ?? 0) != 0 }
 
@@ -155,7 +148,7 @@ extension MessageService {
     @inline(__always)
     func holdNextResponse() {
         guard let durable else { return }
-        durable.gate.holdNextWrite(until: durable.gate.required)
+        durable.gate.holdNextWrite(until: durable.journal.requiredCommit)
     }
 
     /// Durable mode: the next PDU written leaves only once batch `commit` is durable.
@@ -167,7 +160,7 @@ extension MessageService {
 
     /// The batch a response written now depends on (0 in memory mode): the admin API waits
     /// for it before answering.
-    var requiredJournalBatch: UInt64 { durable?.gate.required ?? 0 }
+    var requiredJournalBatch: UInt64 { durable?.journal.requiredCommit ?? 0 }
 
     // MARK: Turns
 
@@ -182,17 +175,15 @@ extension MessageService {
     /// Last thing before the loop sleeps: the turn's credits, then the batch to the writer.
     func sealJournalTurn() {
         guard let durable else { return }
-        flushChargedCredits(durable)
+        journalCharges(durable)
         durable.journal.seal()
     }
 
-    private func flushChargedCredits(_ durable: DurableState) {
-        guard !durable.chargedAccounts.isEmpty else { return }
-        for rt in durable.chargedAccounts {
+    /// The credits of the accounts charged this turn (one entry per account, not per message).
+    private func journalCharges(_ durable: DurableState) {
+        ledgers.takeCharged { rt in
             durable.journal.credits(account: rt.systemIDBytes, configured: rt.ledger.configuredCredits, left: rt.ledger.creditsLeft)
-            rt.creditsUnjournaled = false
         }
-        durable.chargedAccounts.removeAll(keepingCapacity: true)
     }
 
     /// The writer moved: release the output waiting for what is now durable, and note a
@@ -222,7 +213,7 @@ extension MessageService {
             let id = durable.carrierBacklog[durable.backlogIndex]
             durable.backlogIndex += 1
             guard let r = store.record(id), !r.state.isFinal,
-                  let rt = runtimes[r.systemID.description],
+                  let rt = ledgers.runtime(systemID: r.systemID.description),
                   let source = E164.parse(r.source.digits.description), let destination = E164.parse(r.destination.digits.description)
             else { continue }
             let words = r.receiptText.packedWords
@@ -265,7 +256,6 @@ extension MessageService {
         let next = store.forEachRecord(from: cursor, limit: Self.compactionRecordsPerTurn) { record in
             journal.snapshot(record)
         }
-        durable.gate.require(journal.openSequence)
         if let next {
             durable.compactionCursor = next
             return
@@ -276,10 +266,10 @@ extension MessageService {
             case .mobileOriginated(let m): journal.mo(m, account: account)
             }
         }
-        for rt in runtimes.values where rt.ledger.creditsLeft != nil {
+        for rt in ledgers.runtimes.values where rt.ledger.creditsLeft != nil {
             journal.credits(account: rt.systemIDBytes, configured: rt.ledger.configuredCredits, left: rt.ledger.creditsLeft)
         }
-        journal.counters(lastMessageID: ids.lastIssued?.rawValue ?? 0, lastMOID: nextMOID - 1)
+        journal.counters(lastMessageID: max(ids.lastIssued?.rawValue ?? 0, durable.idFloor), lastMOID: nextMOID - 1)
         journal.endCompaction()
         durable.compactionCursor = nil
         durable.compactions += 1

@@ -1,6 +1,10 @@
-// The message side of the SMSC: the store, credits and rates, the carrier pool and the
-// deliver_sm queue (CONTRACT §4–§8). Loop thread only — the store and the delivery queue are
-// owned here; the carrier workers reach the loop only through their event queue and doorbell.
+// The message side of the SMSC (CONTRACT §4–§8): submit, query and cancel against the store,
+// the carrier pool and its events, expiry and retention, and the admin API's message
+// operations. It works through the store seam (MessageStore: memory or journaled) and hands
+// the rest to its collaborators: AccountLedgers (credits and rates), DeliveryRouter (deliver_sm
+// to receivers), and in durable mode the journal's turn (MessageService+Journal.swift).
+// Loop thread only; the carrier workers reach the loop only through their event queue and
+// doorbell.
 import Carrier
 import Logging
 import Reactor
@@ -25,31 +29,18 @@ public struct MessagingSettings: Sendable {
     public init() {}
 }
 
-/// An account's live counters (its ledger) and its index for the carrier. A class so a bound session can keep a reference to it
-/// (BoundAccount.runtime) and the submit path finds it without hashing the system_id.
-/// A reload keeps the object for an account that stays and marks a removed one inactive.
-final class AccountRuntime {
-    var ledger: AccountLedger
-    let index: UInt32
-    /// The system_id as the store keeps it (made once here, not per submit).
-    let systemIDBytes: ShortBytes
-    var isActive = true
-    /// Charged since the journal last recorded its credits (durable mode).
-    var creditsUnjournaled = false
-
-    init(ledger: AccountLedger, index: UInt32, systemIDBytes: ShortBytes) {
-        self.ledger = ledger
-        self.index = index
-        self.systemIDBytes = systemIDBytes
-    }
-}
-
 final class MessageService {
     let loop: EventLoop
     let logger: Logger
     private(set) var settings: MessagingSettings
-    let store: MemoryMessageStore
-    let deliveries: DeliveryQueue
+    /// The records (memory, or journaled in durable mode: openJournal replaces it).
+    var store: any MessageStore
+    /// The in-memory store every implementation reads from; recovery fills it.
+    let memoryStore: MemoryMessageStore
+    /// The in-memory deliver_sm queue the router's store reads from; recovery fills it.
+    let memoryDeliveries: DeliveryQueue
+    let router: DeliveryRouter
+    let ledgers = AccountLedgers()
     var ids: MessageIDGenerator
     /// A `let`: as an implicitly unwrapped var it cost a retain and a release per access, two
     /// per submit_sm (callgrind).
@@ -57,17 +48,7 @@ final class MessageService {
     private let carrierDoorbell: Doorbell
     private let model: CarrierModel
     let metrics: Metrics
-    private(set) var runtimes: [String: AccountRuntime] = [:]
-    private var accountsByIndex: [UInt32: Account] = [:]
-    private var nextAccountIndex: UInt32 = 0
     private var housekeeping: LoopTimer!
-    /// Receiver-capable sessions of one account, in bind order, and the round-robin cursor.
-    /// A class, so pump finds it with one hash and mutates it in place.
-    final class ReceiverGroup {
-        var sessions: [Session] = []
-        var cursor = 0
-    }
-    private var receivers: [ShortBytes: ReceiverGroup] = [:]
     var nextMOID: UInt64 = 1
     /// Durable mode's journal and flush gate (MessageService+Journal.swift); nil in memory mode.
     var durable: DurableState?
@@ -77,14 +58,17 @@ final class MessageService {
         self.settings = settings
         self.logger = logger
         self.metrics = metrics
-        store = MemoryMessageStore(configuration: MessageStoreConfiguration(
+        memoryStore = MemoryMessageStore(configuration: MessageStoreConfiguration(
             capacity: settings.maxRecords, maximumValidityMillis: settings.maxValidityMs))
-        deliveries = DeliveryQueue(configuration: PendingDeliveriesConfiguration(
+        store = memoryStore
+        memoryDeliveries = DeliveryQueue(configuration: PendingDeliveriesConfiguration(
             maximumCountPerAccount: settings.queueMax, maximumAgeMillis: settings.queueMaxAgeMs,
             retry: RetryPolicy(initialBackoffMillis: settings.retryInitialMs, maximumBackoffMillis: settings.retryMaxMs,
                                maximumAttempts: settings.deliveryMaxAttempts)))
+        router = DeliveryRouter(loop: loop, deliveries: memoryDeliveries, window: settings.deliveryWindow,
+                                idFormat: settings.idFormat, logger: logger, metrics: metrics)
+        // Durable mode replaces it in openJournal, with the journal's largest id as floor.
         ids = MessageIDGenerator(startUnixMillis: realtimeMillis())
-        // (durable mode replaces it in openJournal, with the journal's largest id as floor)
         model = CarrierModel(settings: settings.carrier)
         // The pool rings the doorbell, and the doorbell calls drainCarrier on self, which does
         // not exist until every property is set: it goes through a relay pointed at self below.
@@ -136,43 +120,11 @@ final class MessageService {
     // MARK: Accounts
 
     func updateAccounts(_ accounts: [Account]) {
-        let t = realtimeMillis()
-        var next: [String: AccountRuntime] = [:]
-        for a in accounts {
-            if let old = runtimes[a.systemID] {
-                old.ledger = old.ledger.reloaded(credits: a.credits, submitRate: a.submitRate, nowMs: t)
-                next[a.systemID] = old
-            } else {
-                next[a.systemID] = AccountRuntime(ledger: AccountLedger(credits: a.credits, submitRate: a.submitRate, nowMs: t),
-                                                  index: nextAccountIndex, systemIDBytes: ShortBytes(truncating: a.systemID.utf8))
-                nextAccountIndex += 1
-            }
-            accountsByIndex[next[a.systemID]!.index] = a
-        }
-        for (systemID, old) in runtimes where next[systemID] == nil { old.isActive = false }
-        runtimes = next
-        applyBackgroundMO()
+        ledgers.update(accounts, nowMs: realtimeMillis())
+        carrier.setBackgroundMO(rates: ledgers.backgroundMORates)
     }
 
-    private func applyBackgroundMO() {
-        var rates: [(accountIndex: UInt32, perSecond: Double, accountNumber: UInt64)] = []
-        for (systemID, rt) in runtimes {
-            guard let a = accountsByIndex[rt.index], a.systemID == systemID, a.moRate > 0,
-                  let n = a.defaultNumber, let parsed = E164.parse(n) else { continue }
-            rates.append((rt.index, a.moRate, parsed.number))
-        }
-        carrier.setBackgroundMO(rates: rates)
-    }
-
-    func creditsLeft(_ systemID: String) -> Int? { runtimes[systemID]?.ledger.creditsLeft }
-
-    /// The runtime of a bound session's account: the one it keeps, else (first submit, or its
-    /// account was reloaded away and back) looked up by name and kept. nil: no such account.
-    private func runtime(of bound: BoundAccount) -> AccountRuntime? {
-        if let rt = bound.runtime, rt.isActive { return rt }
-        bound.runtime = runtimes[bound.value.systemID]
-        return bound.runtime
-    }
+    func creditsLeft(_ systemID: String) -> Int? { ledgers.creditsLeft(systemID) }
 
     // MARK: Submit (C-SUB-*)
 
@@ -195,19 +147,17 @@ final class MessageService {
         case .queueFull: return .refused(.ESME_RMSGQFUL)
         }
         // The session keeps its account's runtime: no hash of the system_id per submit.
-        guard let rt = runtime(of: bound) else { return .refused(.ESME_RSYSERR) }
+        guard let rt = ledgers.runtime(of: bound) else { return .refused(.ESME_RSYSERR) }
         guard rt.ledger.admitSubmit(nowMs: t) else { return .refused(.ESME_RTHROTTLED) }
         guard rt.ledger.hasCredits(v.segments) else { return .refused(.ESME_RSUBMITFAIL) }
         guard carrier.submissionQueueDepth < carrier.submissionCapacity else { return .refused(.ESME_RMSGQFUL) }
         let id = ids.next()
         let hold = model.holdMs(forDestination: v.destinationNumber)
-        // The store's clamp, applied here too, so the journal records the deadline it keeps.
-        let longest = t + settings.maxValidityMs
         let record = MessageRecord(
             id: id, systemID: rt.systemIDBytes, source: v.source, destination: v.destination,
             dataCoding: v.coding, registeredDelivery: v.registeredDelivery, receiptText: v.receiptText,
-            submitTime: t, validityDeadline: min(v.validityDeadlineMs ?? longest, longest),
-            forwardDeadline: hold > 0 ? t + hold : .max, concatenation: v.concatenation)
+            submitTime: t, validityDeadline: v.validityDeadlineMs, forwardDeadline: hold > 0 ? t + hold : .max,
+            concatenation: v.concatenation)
         switch store.insert(record) {
         case .inserted: break
         case .full, .duplicateID: return .refused(.ESME_RMSGQFUL)
@@ -220,15 +170,7 @@ final class MessageService {
             _ = store.finish(id, state: .rejected, errorCode: 0, now: t)
             return .refused(.ESME_RMSGQFUL)
         }
-        rt.ledger.charge(v.segments)
-        if let durable {
-            durable.journal.insert(record, credits: v.segments)
-            durable.gate.require(durable.journal.openSequence)
-            if !rt.creditsUnjournaled && rt.ledger.creditsLeft != nil {
-                rt.creditsUnjournaled = true
-                durable.chargedAccounts.append(rt)
-            }
-        }
+        ledgers.charge(rt, v.segments)
         return .accepted(id)
     }
 
@@ -246,7 +188,6 @@ final class MessageService {
         switch store.cancel(id, systemID: ShortBytes(truncating: account.systemID.utf8), now: now,
                             carrierHasTaken: carrier.hasTaken(messageID: id.rawValue)) {
         case .cancelled(let record):
-            journalStatus(of: record, receiptQueued: record.wantsReceiptNotice(for: .deleted))
             receiptIfWanted(record, state: .deleted)
             return .ESME_ROK
         default:
@@ -260,7 +201,6 @@ final class MessageService {
         guard let id = MessageID(parsing: idText, format: settings.idFormat), store.record(id) != nil else { return .notFound }
         switch store.finish(id, state: state, errorCode: errorCode, now: now) {
         case .finished(let r), .updated(let r):
-            journalStatus(of: r, receiptQueued: r.wantsReceiptNotice(for: state))
             receiptIfWanted(r, state: state)
             return .done(r)
         case .notFound: return .notFound
@@ -274,13 +214,13 @@ final class MessageService {
     /// Admin: an MO for `account` (C-SIM-3): queued (in durable mode, staged in the journal:
     /// the caller answers once that batch is durable), or why not.
     func injectMO(account: Account, source: StoredAddress, destination: StoredAddress, coding: DataCoding, text: [UInt8]) -> MOInjection {
-        if let durable, durable.journal.failureErrno != 0 { return .storeFailing }
+        if journalIsFailing { return .storeFailing }
         let id = nextMOID
         nextMOID += 1
         let mo = MobileOriginatedMessage(source: source, destination: destination, dataCoding: coding, shortMessage: text, id: id)
-        let key = ShortBytes(truncating: account.systemID.utf8)
-        journalMO(mo, account: key)
-        guard enqueue(.mobileOriginated(mo), forAccount: key) else { return .queueFull }
+        guard router.enqueue(.mobileOriginated(mo), forAccount: ShortBytes(truncating: account.systemID.utf8)) else {
+            return .queueFull
+        }
         return .queued(id: "mo-\(id)")
     }
 
@@ -323,130 +263,45 @@ final class MessageService {
     static let outcomeGroup = 16
 
     /// An outcome's index bucket and record were last touched at submit, milliseconds and
-    /// thousands of messages ago: at full load both are cache misses (the record's was 6 % of
-    /// the loop thread in perf). So the group's loads are all started first, to overlap, and
-    /// the outcomes applied after.
+    /// thousands of messages ago: at full load both are cache misses. So the group's loads
+    /// are all started first, to overlap, and the outcomes applied after.
     private func applyPendingOutcomes(now t: Int64) {
         guard !pendingOutcomes.isEmpty else { return }
         for o in pendingOutcomes { store.prefetchIndexEntry(o.id) }
         for o in pendingOutcomes { store.prefetchRecord(o.id) }
         for o in pendingOutcomes {
-            // Not moved: cancelled meanwhile, or already final (refused). No receipt: not wanted.
-            let applied = store.finishReturningReceipt(o.id, state: o.state, errorCode: o.errorCode, now: t)
-            guard applied.moved else { continue }
-            if let durable {
-                durable.journal.status(o.id, state: o.state, isForwarded: applied.isForwarded, finalTime: applied.finalTime,
-                                       errorCode: applied.errorCode, receiptQueued: applied.receipt != nil)
-                durable.gate.require(durable.journal.openSequence)
+            // No receipt: not wanted, or cancelled meanwhile / already final (refused).
+            if let r = store.finishReturningReceipt(o.id, state: o.state, errorCode: o.errorCode, now: t).receipt {
+                router.enqueue(.receipt(r), forAccount: r.systemID)
             }
-            if let r = applied.receipt { enqueue(.receipt(r), forAccount: r.systemID) }
         }
         pendingOutcomes.removeAll(keepingCapacity: true)
     }
 
     private func handle(_ mo: CarrierMO) {
-        guard let account = accountsByIndex[mo.accountIndex] else { return }
+        guard let account = ledgers.account(index: mo.accountIndex) else { return }
         let id = nextMOID
         nextMOID += 1
         let m = MobileOriginatedMessage(
             source: StoredAddress(ShortBytes(truncating: String(mo.source).utf8)),
             destination: StoredAddress(ShortBytes(truncating: String(mo.destination).utf8)),
             dataCoding: DataCoding(rawValue: mo.dataCoding), shortMessage: mo.text, id: id)
-        let key = ShortBytes(truncating: account.systemID.utf8)
-        journalMO(m, account: key)
-        enqueue(.mobileOriginated(m), forAccount: key)
+        router.enqueue(.mobileOriginated(m), forAccount: ShortBytes(truncating: account.systemID.utf8))
     }
 
     private func receiptIfWanted(_ r: MessageRecord, state: MessageState) {
         guard r.wantsReceiptNotice(for: state) else { return }
-        enqueue(.receipt(r), forAccount: r.systemID)
+        router.enqueue(.receipt(r), forAccount: r.systemID)
     }
 
-    /// Queues one deliver_sm for the account and offers it at once. Keyed by the stored
-    /// system_id bytes, so the receipt path makes no String. False: not queued (queue full).
-    @discardableResult
-    func enqueue(_ payload: DeliveryPayload, forAccount key: ShortBytes) -> Bool {
-        var queued = true
-        switch deliveries.enqueue(payload, for: key, now: now, commit: durable?.gate.required ?? 0) {
-        case .queued: break
-        case .queuedDroppingOldest(_, let dropped):
-            durable?.journal.deliveryDone(dropped)
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full-oldest"])
-        case .droppedNewest:
-            durable?.journal.deliveryDone(payload)
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
-            queued = false
-        }
-        pump(key)
-        return queued
-    }
+    // MARK: deliver_sm routing (DeliveryRouter)
 
-    // MARK: deliver_sm routing (C-BIND-5, C-DLV-3..5)
-
-    func receiverBound(_ s: Session, systemID: String) {
-        let key = ShortBytes(truncating: systemID.utf8)
-        let group = receivers[key] ?? ReceiverGroup()
-        group.sessions.append(s)
-        receivers[key] = group
-        pump(key)
-    }
-
-    func receiverGone(_ s: Session, systemID: String) {
-        let key = ShortBytes(truncating: systemID.utf8)
-        receivers[key]?.sessions.removeAll { $0 === s }
-        let returned = deliveries.requeue(holder: s.id, now: now) { [logger, durable] payload, reason in
-            durable?.journal.deliveryDone(payload)
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)"])
-        }
-        if returned > 0 { pump(key) }
-    }
-
-    /// Offers waiting deliver_sm to the account's receivers, round robin, within each window.
-    func pump(_ key: ShortBytes) {
-        guard let group = receivers[key], !group.sessions.isEmpty else { return }
-        let sessions = group.sessions
-        let t = now
-        var start = group.cursor
-        var idle = 0
-        while idle < sessions.count {
-            let s = sessions[start % sessions.count]
-            start += 1
-            guard s.hasDeliveryRoom(window: settings.deliveryWindow) else { idle += 1; continue }
-            // Nothing due for the account means nothing for any of its sessions: stop here
-            // (asking each session's turn again cost ~2,000 instructions a call).
-            guard let d = deliveries.take(for: key, holder: s.id, now: t) else {
-                start -= 1   // this session had its turn but got nothing: it goes first next time
-                break
-            }
-            idle = 0
-            if !s.sendDeliver(d, idFormat: settings.idFormat) {
-                if case .dropped(let payload, _) = deliveries.nack(d.token, .temporary, now: t) {
-                    durable?.journal.deliveryDone(payload)
-                }
-                idle += 1
-            }
-        }
-        group.cursor = start % max(sessions.count, 1)
-    }
-
-    /// A deliver_sm_resp (or its timeout) for a delivery in flight.
+    func receiverBound(_ s: Session, systemID: String) { router.receiverBound(s, systemID: systemID) }
+    func receiverGone(_ s: Session, systemID: String) { router.receiverGone(s, systemID: systemID) }
     func deliveryAnswered(_ token: DeliveryToken, status: CommandStatus?, account: BoundAccount, submitTime: Int64?) {
-        let t = now
-        if status == .ESME_ROK {
-            if let payload = deliveries.acknowledge(token) { durable?.journal.deliveryDone(payload) }
-            if let st = submitTime { metrics.observeReceiptLatency(seconds: Double(t - st) / 1000) }
-        } else {
-            let temporary = status == nil || Self.temporaryStatuses.contains(status!)
-            if case .dropped(let payload, let reason) = deliveries.nack(token, temporary ? .temporary : .permanent, now: t) {
-                durable?.journal.deliveryDone(payload)
-                logger.info("deliver-dropped", metadata: ["system_id": "\(account.value.systemID)", "reason": "\(reason)",
-                                                          "status": "\(status?.name ?? "timeout")"])
-            }
-        }
-        pump(account.systemIDBytes)
+        router.deliveryAnswered(token, status: status, account: account, submitTime: submitTime)
     }
-
-    static let temporaryStatuses: Set<CommandStatus> = [.ESME_RMSGQFUL, .ESME_RTHROTTLED, .ESME_RSYSERR, .ESME_RX_T_APPN]
+    var deliveries: any DeliveryStore { router.deliveries }
 
     // MARK: Housekeeping
 
@@ -464,18 +319,9 @@ final class MessageService {
 
     private func sweep() {
         let t = now
-        _ = store.expire(now: t, limit: 10_000) { record in
-            journalStatus(of: record, receiptQueued: record.wantsReceiptNotice(for: .expired))
-            receiptIfWanted(record, state: .expired)
-        }
+        _ = store.expire(now: t, limit: 10_000) { record in receiptIfWanted(record, state: .expired) }
         _ = store.purge(olderThan: t - settings.retentionMs, limit: 10_000)
-        _ = deliveries.expire(now: t) { [logger, durable] payload, reason in
-            durable?.journal.deliveryDone(payload)
-            logger.warning("deliver-dropped", metadata: ["reason": "\(reason)"])
-        }
-        for key in receivers.keys where deliveries.hasDue(for: key, now: t) {
-            pump(key)
-        }
+        router.sweep(now: t)
         housekeeping.schedule(after: .milliseconds(100))
     }
 

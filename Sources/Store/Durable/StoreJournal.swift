@@ -40,15 +40,18 @@ public final class StoreJournal {
     }
 
     public var durableSequence: UInt64 { writer.durableSequence }
+
+    /// The batch a response acknowledging what was staged so far depends on: the open one
+    /// when it holds entries, else the last sealed (it may not be durable yet).
+    public var requiredCommit: UInt64 { openEntries > 0 ? openSequence : openSequence - 1 }
     /// errno of the failing write or sync (0: healthy). New work is refused while non-zero.
     public var failureErrno: Int32 { writer.failureErrno }
 
     // MARK: Staging
 
-    public func insert(_ record: MessageRecord, credits: Int) {
+    public func insert(_ record: MessageRecord) {
         begin(.insert)
         StoreLogEncoder.record(batch, record)
-        StoreLogEncoder.u16(batch, UInt16(clamping: credits))
     }
 
     public func status(_ id: MessageID, state: MessageState, isForwarded: Bool, finalTime: Int64?, errorCode: UInt16,

@@ -6,7 +6,7 @@
 // store (StoreRecovery.swift).
 //
 // What each entry promises on replay:
-//   insert        a record accepted by submit_sm/data_sm/submit_multi, and the credits it cost
+//   insert        a record accepted by submit_sm/data_sm/submit_multi
 //   status        a record's new state (forwarded flag, final time, error code), and whether
 //                 a receipt for that state was queued
 //   receiptDone   the receipt for (id, state) was acknowledged or dropped: not sent again

@@ -26,6 +26,12 @@ public struct RecoveredStore {
     public var recordsNotRestored = 0
 }
 
+/// A pending receipt: the message and the state it reports (…9995 has two, ACCEPTD and UNKNOWN).
+private struct ReceiptKey: Hashable {
+    var id: UInt64
+    var state: UInt8
+}
+
 public enum StoreRecovery {
     /// Replays every batch of the journal in `directory` into `store` (empty, configured as
     /// it will run). Throws JournalCorruption / StoreLogDecodingError for a batch that does
@@ -33,12 +39,12 @@ public enum StoreRecovery {
     public static func recover(directory: String, into store: MemoryMessageStore) throws -> RecoveredStore {
         var out = RecoveredStore()
         // Pending work keyed so that a later "done" finds it; the value orders it.
-        var receipts: [UInt64: Int] = [:]          // id << 8 | state -> order
+        var receipts: [ReceiptKey: Int] = [:]
         var receiptList: [(id: MessageID, state: MessageState, live: Bool)] = []
         var mos: [UInt64: Int] = [:]
         var moList: [(account: ShortBytes, message: MobileOriginatedMessage, live: Bool)] = []
         func queueReceipt(_ id: MessageID, _ state: MessageState) {
-            let key = id.rawValue << 8 | UInt64(state.rawValue)
+            let key = ReceiptKey(id: id.rawValue, state: state.rawValue)
             guard receipts[key] == nil else { return }
             receipts[key] = receiptList.count
             receiptList.append((id, state, true))
@@ -55,7 +61,6 @@ public enum StoreRecovery {
                 switch kind {
                 case .insert, .snapshot:
                     let record = try c.record()
-                    if kind == .insert { _ = try c.u16() }   // the credits it cost: in the ledger entries
                     if store.restore(record) { out.recordsReplayed += 1 } else { out.recordsNotRestored += 1 }
                     out.lastMessageID = max(out.lastMessageID, record.id.rawValue)
                 case .status:
@@ -73,7 +78,7 @@ public enum StoreRecovery {
                 case .receiptDone:
                     let id = MessageID(rawValue: try c.u64())
                     let state = try c.state()
-                    if let i = receipts.removeValue(forKey: id.rawValue << 8 | UInt64(state.rawValue)) { receiptList[i].live = false }
+                    if let i = receipts.removeValue(forKey: ReceiptKey(id: id.rawValue, state: state.rawValue)) { receiptList[i].live = false }
                 case .mo:
                     let moID = try c.u64()
                     let account = try c.short()

@@ -1,0 +1,127 @@
+// DeliveryRouter: deliver_sm routing (C-BIND-5, C-DLV-3..5). Receipts and MO wait in the
+// DeliveryStore per account and go to the account's receiver and transceiver sessions, round
+// robin, each within its window; answers and timeouts come back here. Loop thread only.
+import Logging
+import Reactor
+import SMPP
+import Store
+
+final class DeliveryRouter {
+    private let loop: EventLoop
+    private let logger: Logger
+    private let metrics: Metrics
+    private let window: Int
+    private let idFormat: MessageIDFormat
+    /// The queue (memory, or journaled in durable mode: see `replaceStore`).
+    private(set) var deliveries: any DeliveryStore
+
+    /// Receiver-capable sessions of one account, in bind order, and the round-robin cursor.
+    /// A class, so pump finds it with one hash and mutates it in place.
+    final class ReceiverGroup {
+        var sessions: [Session] = []
+        var cursor = 0
+    }
+    private var receivers: [ShortBytes: ReceiverGroup] = [:]
+
+    init(loop: EventLoop, deliveries: any DeliveryStore, window: Int, idFormat: MessageIDFormat, logger: Logger, metrics: Metrics) {
+        self.loop = loop
+        self.deliveries = deliveries
+        self.window = window
+        self.idFormat = idFormat
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Durable mode: the same queue, now journaled (before any session binds).
+    func replaceStore(_ store: any DeliveryStore) { deliveries = store }
+
+    private var now: Int64 { loop.nowMilliseconds }
+
+    /// Queues one deliver_sm for the account and offers it at once. Keyed by the stored
+    /// system_id bytes, so the receipt path makes no String. False: not queued (queue full).
+    @discardableResult
+    func enqueue(_ payload: DeliveryPayload, forAccount key: ShortBytes) -> Bool {
+        var queued = true
+        switch deliveries.enqueue(payload, for: key, now: now) {
+        case .queued: break
+        case .queuedDroppingOldest:
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full-oldest"])
+        case .droppedNewest:
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
+            queued = false
+        }
+        pump(key)
+        return queued
+    }
+
+    func receiverBound(_ s: Session, systemID: String) {
+        let key = ShortBytes(truncating: systemID.utf8)
+        let group = receivers[key] ?? ReceiverGroup()
+        group.sessions.append(s)
+        receivers[key] = group
+        pump(key)
+    }
+
+    func receiverGone(_ s: Session, systemID: String) {
+        let key = ShortBytes(truncating: systemID.utf8)
+        receivers[key]?.sessions.removeAll { $0 === s }
+        let returned = deliveries.requeue(holder: s.id, now: now) { [logger] _, reason in
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)"])
+        }
+        if returned > 0 { pump(key) }
+    }
+
+    /// Offers waiting deliver_sm to the account's receivers, round robin, within each window.
+    func pump(_ key: ShortBytes) {
+        guard let group = receivers[key], !group.sessions.isEmpty else { return }
+        let sessions = group.sessions
+        let t = now
+        var start = group.cursor
+        var idle = 0
+        while idle < sessions.count {
+            let s = sessions[start % sessions.count]
+            start += 1
+            guard s.hasDeliveryRoom(window: window) else { idle += 1; continue }
+            // Nothing due for the account means nothing for any of its sessions: stop here
+            // (asking each session's turn again cost ~2,000 instructions a call).
+            guard let d = deliveries.take(for: key, holder: s.id, now: t) else {
+                start -= 1   // this session had its turn but got nothing: it goes first next time
+                break
+            }
+            idle = 0
+            if !s.sendDeliver(d, idFormat: idFormat) {
+                _ = deliveries.nack(d.token, .temporary, now: t)
+                idle += 1
+            }
+        }
+        group.cursor = start % max(sessions.count, 1)
+    }
+
+    /// A deliver_sm_resp (or its timeout) for a delivery in flight.
+    func deliveryAnswered(_ token: DeliveryToken, status: CommandStatus?, account: BoundAccount, submitTime: Int64?) {
+        let t = now
+        if status == .ESME_ROK {
+            _ = deliveries.acknowledge(token)
+            if let st = submitTime { metrics.observeReceiptLatency(seconds: Double(t - st) / 1000) }
+        } else {
+            let temporary = status == nil || Self.temporaryStatuses.contains(status!)
+            if case .dropped(_, let reason) = deliveries.nack(token, temporary ? .temporary : .permanent, now: t) {
+                logger.info("deliver-dropped", metadata: ["system_id": "\(account.value.systemID)", "reason": "\(reason)",
+                                                          "status": "\(status?.name ?? "timeout")"])
+            }
+        }
+        pump(account.systemIDBytes)
+    }
+
+    static let temporaryStatuses: Set<CommandStatus> = [.ESME_RMSGQFUL, .ESME_RTHROTTLED, .ESME_RSYSERR, .ESME_RX_T_APPN]
+
+    /// Housekeeping: drops deliveries past their age limit and offers retries that fell due.
+    func sweep(now t: Int64) {
+        _ = deliveries.expire(now: t) { [logger] _, reason in
+            logger.warning("deliver-dropped", metadata: ["reason": "\(reason)"])
+        }
+        for key in receivers.keys where deliveries.hasDue(for: key, now: t) {
+            pump(key)
+        }
+    }
+}
