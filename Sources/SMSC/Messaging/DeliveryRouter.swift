@@ -13,7 +13,7 @@ final class DeliveryRouter {
     private let window: Int
     private let idFormat: MessageIDFormat
     /// The queue (memory, or journaled in durable mode: see `replaceStore`).
-    private(set) var deliveries: any DeliveryStore
+    private(set) var deliveries: ActiveDeliveryStore
 
     /// Receiver-capable sessions of one account, in bind order, and the round-robin cursor.
     /// A class, so pump finds it with one hash and mutates it in place.
@@ -23,7 +23,7 @@ final class DeliveryRouter {
     }
     private var receivers: [ShortBytes: ReceiverGroup] = [:]
 
-    init(loop: EventLoop, deliveries: any DeliveryStore, window: Int, idFormat: MessageIDFormat, logger: Logger, metrics: Metrics) {
+    init(loop: EventLoop, deliveries: ActiveDeliveryStore, window: Int, idFormat: MessageIDFormat, logger: Logger, metrics: Metrics) {
         self.loop = loop
         self.deliveries = deliveries
         self.window = window
@@ -33,7 +33,7 @@ final class DeliveryRouter {
     }
 
     /// Durable mode: the same queue, now journaled (before any session binds).
-    func replaceStore(_ store: any DeliveryStore) { deliveries = store }
+    func replaceStore(_ store: ActiveDeliveryStore) { deliveries = store }
 
     private var now: Int64 { loop.nowMilliseconds }
 

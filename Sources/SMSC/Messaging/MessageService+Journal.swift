@@ -86,8 +86,8 @@ extension MessageService {
         loop.outputGate = gate
         durable = state
         state.idFloor = recovered.lastMessageID
-        store = JournaledMessageStore(memory: memoryStore, journal: state.journal)
-        router.replaceStore(JournaledDeliveries(queue: memoryDeliveries, journal: state.journal))
+        store = ActiveMessageStore(.journaled(JournaledMessageStore(memory: memoryStore, journal: state.journal)))
+        router.replaceStore(ActiveDeliveryStore(.journaled(JournaledDeliveries(queue: memoryDeliveries, journal: state.journal))))
         ledgers.tracksCharges = true
         // The counters go first into the new journal: the floors hold even if every record
         // that carried them is compacted away.

@@ -33,8 +33,8 @@ final class MessageService {
     let loop: EventLoop
     let logger: Logger
     private(set) var settings: MessagingSettings
-    /// The records (memory, or journaled in durable mode: openJournal replaces it).
-    var store: any MessageStore
+    /// The records (memory, or journaled in durable mode: openJournal switches it).
+    var store: ActiveMessageStore
     /// The in-memory store every implementation reads from; recovery fills it.
     let memoryStore: MemoryMessageStore
     /// The in-memory deliver_sm queue the router's store reads from; recovery fills it.
@@ -60,12 +60,12 @@ final class MessageService {
         self.metrics = metrics
         memoryStore = MemoryMessageStore(configuration: MessageStoreConfiguration(
             capacity: settings.maxRecords, maximumValidityMillis: settings.maxValidityMs))
-        store = memoryStore
+        store = ActiveMessageStore(.memory(memoryStore))
         memoryDeliveries = DeliveryQueue(configuration: PendingDeliveriesConfiguration(
             maximumCountPerAccount: settings.queueMax, maximumAgeMillis: settings.queueMaxAgeMs,
             retry: RetryPolicy(initialBackoffMillis: settings.retryInitialMs, maximumBackoffMillis: settings.retryMaxMs,
                                maximumAttempts: settings.deliveryMaxAttempts)))
-        router = DeliveryRouter(loop: loop, deliveries: memoryDeliveries, window: settings.deliveryWindow,
+        router = DeliveryRouter(loop: loop, deliveries: ActiveDeliveryStore(.memory(memoryDeliveries)), window: settings.deliveryWindow,
                                 idFormat: settings.idFormat, logger: logger, metrics: metrics)
         // Durable mode replaces it in openJournal, with the journal's largest id as floor.
         ids = MessageIDGenerator(startUnixMillis: realtimeMillis())
@@ -301,7 +301,7 @@ final class MessageService {
     func deliveryAnswered(_ token: DeliveryToken, status: CommandStatus?, account: BoundAccount, submitTime: Int64?) {
         router.deliveryAnswered(token, status: status, account: account, submitTime: submitTime)
     }
-    var deliveries: any DeliveryStore { router.deliveries }
+    var deliveries: ActiveDeliveryStore { router.deliveries }
 
     // MARK: Housekeeping
 
