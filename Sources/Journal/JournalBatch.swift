@@ -6,9 +6,14 @@
 // and does not touch it again until the writer hands it back (the queue's release/acquire
 // orders the bytes).
 //
-// Unsafe code (allow-listed). Invariants: `storage` holds `capacity` bytes, of which the first
-// `count` are initialised; count >= JournalFrame.headerBytes after reset; only the thread
-// that owns the batch (see above) reads or writes it.
+// The bytes live in their own anonymous mapping, not on the malloc heap: batches are made on
+// one thread, grown on another and shrunk on the first, and glibc's heaps kept what such
+// large, cross-thread allocations left behind (a durable daemon's RSS crept up under a steady
+// load while memory mode's stayed flat). A mapping is returned whole to the kernel.
+//
+// Unsafe code (allow-listed). Invariants: `storage` maps `capacity` bytes (a page multiple),
+// of which the first `count` are initialised; count >= JournalFrame.headerBytes after reset;
+// only the thread that owns the batch (see above) reads or writes it.
 
 #if canImport(Glibc)
 import Glibc
@@ -21,12 +26,23 @@ public final class JournalBatch: @unchecked Sendable {
     public private(set) var count = 0
 
     public init(capacity: Int = 256 * 1024, sequence: UInt64 = 0) {
-        self.capacity = max(capacity, JournalFrame.headerBytes)
-        storage = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
+        self.capacity = Self.pages(capacity)
+        storage = Self.map(self.capacity)
         reset(sequence: sequence)
     }
 
-    deinit { storage.deallocate() }
+    deinit { munmap(storage, capacity) }
+
+    private static func pages(_ bytes: Int) -> Int {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        return (max(bytes, JournalFrame.headerBytes) + page - 1) / page * page
+    }
+
+    private static func map(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let p, p != MAP_FAILED else { fatalError("journal batch: mmap of \(bytes) bytes failed: errno \(errno)") }
+        return p
+    }
 
     /// Empties the batch into a new one numbered `sequence` (the header's room reserved).
     public func reset(sequence: UInt64) {
@@ -50,9 +66,9 @@ public final class JournalBatch: @unchecked Sendable {
     private func grow(to needed: Int) {
         var next = capacity * 2
         while next < needed { next *= 2 }
-        let bigger = UnsafeMutableRawPointer.allocate(byteCount: next, alignment: 16)
+        let bigger = Self.map(next)
         bigger.copyMemory(from: storage, byteCount: count)
-        storage.deallocate()
+        munmap(storage, capacity)
         storage = bigger
         capacity = next
     }
@@ -78,6 +94,17 @@ public final class JournalBatch: @unchecked Sendable {
             if let base = raw.baseAddress { (storage + count).copyMemory(from: base, byteCount: raw.count) }
         }
         count += bytes.count
+    }
+
+    /// Gives back the memory of a batch that grew past `limit` bytes (a compaction step, or a
+    /// turn that waited for a slow disk): it starts over at `size`. Without this every pooled
+    /// batch would keep the largest size it ever reached.
+    func shrink(ifLargerThan limit: Int, to size: Int) {
+        guard capacity > limit else { return }
+        munmap(storage, capacity)
+        capacity = Self.pages(size)
+        storage = Self.map(capacity)
+        count = 0
     }
 
     /// Fills in length and CRC32C (the writer does this, off the loop).

@@ -64,7 +64,7 @@ public final class JournalWriter: @unchecked Sendable {
     private let incoming = BoundedQueue<Item>(capacity: 4096)
     private let recycled = BoundedQueue<JournalBatch>(capacity: 256)
     /// A pooled batch's first size; one that needed more keeps its larger size.
-    public static let pooledBatchBytes = 64 * 1024
+    public static let pooledBatchBytes = 256 * 1024
     private let durable = Atomic<UInt64>(0)
     private let failure = Atomic<Int32>(0)
     private let failureCount = Atomic<Int>(0)
@@ -240,7 +240,10 @@ public final class JournalWriter: @unchecked Sendable {
                     do { try syncNow() } catch { fail(error); pause(); continue }
                 }
                 durable.store(writtenThrough, ordering: .releasing)
-                while let b = written.popLast() { _ = recycled.tryPush(b) }
+                while let b = written.popLast() {
+                    b.shrink(ifLargerThan: Self.pooledBatchBytes * 4, to: Self.pooledBatchBytes)
+                    _ = recycled.tryPush(b)
+                }
                 if !stuck { recover() }
                 notify()
                 if !pendingRemovals.isEmpty {

@@ -235,9 +235,9 @@ extension MessageService {
 
     // MARK: Compaction
 
-    /// Records copied per loop turn: a pass over a million records takes a few hundred turns
+    /// Records copied per loop turn: a pass over a million records takes about a thousand turns
     /// and each turn's share stays well under a millisecond.
-    static let compactionRecordsPerTurn = 2_048
+    static let compactionRecordsPerTurn = 1_024
 
     /// Starts a pass when the segments hold much more than the live state would take, copies a
     /// step's worth of records, and ends the pass with the deliveries, ledgers and floors.
