@@ -38,8 +38,9 @@ var package = Package(
         ),
         // CPU intrinsics Swift cannot spell (a prefetch hint): header-only, no libraries.
         .target(name: "CIntrinsics", path: "CIntrinsics"),
-        // The protocol: no I/O, no threads, imports nothing of ours.
-        .target(name: "SMPP", swiftSettings: common),
+        // The protocol: no I/O, no threads, imports nothing of ours. PDU/pdus.def is the input of
+        // scripts/gen-pdus.py, whose output (PDU/Generated/) is committed.
+        .target(name: "SMPP", exclude: ["PDU/pdus.def"], swiftSettings: common),
         // Bounded lock-free queues between the loop thread and the workers.
         .target(name: "Queues", swiftSettings: common),
         // The write-ahead log: segments, CRC32C-framed batches, the writer thread, recovery's
