@@ -26,6 +26,7 @@ HEADER = """\
 class Layout:
     def __init__(self, name, options):
         self.name = name
+        self.ids = options["ids"].split(",")
         self.view = options["view"]
         self.encodables = options["encodable"].split(",")
         self.protocol = options.get("protocol")
@@ -52,8 +53,8 @@ def parse(text):
                 for word in line[2:]:
                     key, _, value = word.partition("=")
                     options[key] = value
-                if "view" not in options or "encodable" not in options:
-                    fail("pdu needs view= and encodable=")
+                if not {"ids", "view", "encodable"} <= set(options):
+                    fail("pdu needs ids=, view= and encodable=")
                 current = Layout(line[1], options)
             else:
                 fail("expected field or pdu")
@@ -182,17 +183,27 @@ def layout_file(layout):
     wire = ", ".join(prop for _, prop, _, _ in layout.fields)
     out.append(f"// {layout.name}: {wire}, then TLVs.\n")
 
-    # Encoders.
+    # Encoders: once on the shared protocol when there is one, else on the one type.
+    def write_fields(indent):
+        lines = [indent + "/// Writes the mandatory fields in wire order, then `tlvs` verbatim.",
+                 indent + "func writeFields(_ w: inout PDUWriter) throws(FieldError) {"]
+        lines += [f"{indent}    {l}" for l in encoder_lines(layout)]
+        return lines + [indent + "}"]
+    if layout.protocol:
+        out.append(f"extension {layout.protocol} {{")
+        out += write_fields("    ")
+        out.append("}\n")
     for encodable in layout.encodables:
         custom = encodable.endswith("*")
         name = encodable.rstrip("*")
+        if layout.protocol and custom:
+            continue
         out.append(f"extension {name} {{")
-        out.append("    /// Writes the mandatory fields in wire order, then `tlvs` verbatim.")
-        out.append("    func writeFields(_ w: inout PDUWriter) throws(FieldError) {")
-        out += [f"        {l}" for l in encoder_lines(layout)]
-        out.append("    }")
+        if not layout.protocol:
+            out += write_fields("    ")
         if not custom:
-            out.append("")
+            if not layout.protocol:
+                out.append("")
             out.append("    public func writeBody(to w: inout PDUWriter) throws(FieldError) {")
             out.append("        try writeFields(&w)")
             out.append("    }")
@@ -253,9 +264,52 @@ def layout_file(layout):
     return "\n".join(out)
 
 
+def layout_table(layouts):
+    """The definition as data, for tests that derive their inputs from it."""
+    out = [HEADER, """\
+// pdus.def's layouts as values: tests build bodies from them (every bounded field at and past
+// its limit, for every command_id), so the limits are checked where the definition says.
+
+/// One mandatory field as the definition gives it.
+enum DefinedField {
+    case cString(FieldSpec)
+    case time(FieldSpec)
+    /// One octet (TON, NPI or a plain octet), by its wire name.
+    case octet(StaticString)
+    /// sm_length and short_message.
+    case shortMessage
+    /// A counted list, by the wire name of its count.
+    case list(StaticString)
+}
+
+/// Every body layout of pdus.def: the command_ids laid out that way and their fields in order.
+enum DefinedLayouts {
+    static var all: [(name: StaticString, commandIDs: [CommandID], fields: [DefinedField])] {
+        ["""]
+    for layout in layouts:
+        ids = ", ".join(f".{i}" for i in layout.ids)
+        fields = []
+        for kind, prop, ref, _ in layout.fields:
+            if kind == "cstring":
+                fields.append(f".cString(Field.{ref})")
+            elif kind == "time":
+                fields.append(f".time(Field.{ref})")
+            elif kind in ("u8", "ton", "npi"):
+                fields.append(f'.octet("{ref}")')
+            elif kind == "sm":
+                fields.append(".shortMessage")
+            elif kind == "list":
+                fields.append(f'.list("{ref}")')
+        out.append(f'            ("{layout.name}", [{ids}], [')
+        out += [f"                {f}," for f in fields]
+        out.append("            ]),")
+    out.append("        ]\n    }\n}\n")
+    return "\n".join(out)
+
+
 def render():
     fields, layouts = parse(DEF.read_text())
-    files = {"Field.swift": field_table(fields)}
+    files = {"Field.swift": field_table(fields), "DefinedLayouts.swift": layout_table(layouts)}
     for layout in layouts:
         files[f"{layout.name}Layout.swift"] = layout_file(layout)
     return files

@@ -3,7 +3,7 @@
 
 // ShortMessage: serviceType, sourceAddrTon, sourceAddrNpi, sourceAddr, destAddrTon, destAddrNpi, destinationAddr, esmClass, protocolID, priorityFlag, scheduleDeliveryTime, validityPeriod, registeredDelivery, replaceIfPresentFlag, dataCoding, smDefaultMsgID, shortMessage, then TLVs.
 
-extension SubmitSM {
+extension ShortMessageFields {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {
         try w.cString(serviceType, Field.serviceType)
@@ -24,34 +24,12 @@ extension SubmitSM {
         w.uint8(smDefaultMsgID)
         try w.shortMessage(shortMessage)
         w.bytes(tlvs.bytes)
-    }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try writeFields(&w)
     }
 }
 
-extension DeliverSM {
-    /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
-    func writeFields(_ w: inout PDUWriter) throws(FieldError) {
-        try w.cString(serviceType, Field.serviceType)
-        w.uint8(sourceAddrTon.rawValue)
-        w.uint8(sourceAddrNpi.rawValue)
-        try w.cString(sourceAddr, Field.sourceAddr)
-        w.uint8(destAddrTon.rawValue)
-        w.uint8(destAddrNpi.rawValue)
-        try w.cString(destinationAddr, Field.destinationAddr)
-        w.uint8(esmClass)
-        w.uint8(protocolID)
-        w.uint8(priorityFlag)
-        try w.timeString(scheduleDeliveryTime, Field.scheduleDeliveryTime)
-        try w.timeString(validityPeriod, Field.validityPeriod)
-        w.uint8(registeredDelivery)
-        w.uint8(replaceIfPresentFlag)
-        w.uint8(dataCoding)
-        w.uint8(smDefaultMsgID)
-        try w.shortMessage(shortMessage)
-        w.bytes(tlvs.bytes)
+extension SubmitSM {
+    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
+        try writeFields(&w)
     }
 }
 
