@@ -7,8 +7,9 @@
 Everything a PDU's field list determines comes from the one table: the Field limits, the
 encoder (writeFields, and writeBody for types that write nothing more), the field-by-field
 decoder, which records where each C-Octet String ends ("slots"), and the view accessors, which
-find each field from those slots. The emitted Swift has the same shape as the hand-written
-code it replaced, so the optimiser sees the same thing (codec-bench, perf/RESULTS.md).
+find each field from those slots. The emitted Swift is the plain code one would write by hand
+(one inlinable expression per accessor, one check per field), so generating it costs the codec
+nothing: codec-bench's figures and instruction counts are in perf/RESULTS.md.
 """
 import sys
 from pathlib import Path

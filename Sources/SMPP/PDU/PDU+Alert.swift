@@ -43,7 +43,7 @@ public struct AlertNotification: EncodablePDU {
 }
 
 /// A decoded alert_notification (fields as in `AlertNotification`; ms_availability_status via
-/// `tlvs.uint8(.ms_availability_status)`). Slots: 0 source_addr's NUL, 1 esme_addr's.
+/// `tlvs.uint8(.ms_availability_status)`).
 public struct AlertNotificationPDU: PDUView {
     public let raw: RawPDU
 

@@ -116,7 +116,6 @@ public struct Outbind: EncodablePDU {
 }
 
 /// A decoded bind_transmitter / bind_receiver / bind_transceiver (fields as in `Bind`).
-/// Slots: 0 system_id's NUL, 1 password's, 2 system_type's, 3 address_range's.
 public struct BindPDU: PDUView {
     public let raw: RawPDU
 
@@ -138,7 +137,6 @@ public struct BindPDU: PDUView {
 
 /// A decoded bind_*_resp (fields as in `BindResp`; sc_interface_version via
 /// `tlvs.scInterfaceVersion`). An error response whose body was omitted has an empty systemID.
-/// Slots: 0 system_id's NUL.
 public struct BindRespPDU: PDUView {
     public let raw: RawPDU
 
@@ -156,7 +154,7 @@ public struct BindRespPDU: PDUView {
     }
 }
 
-/// A decoded outbind (fields as in `Outbind`). Slots: 0 system_id's NUL, 1 password's.
+/// A decoded outbind (fields as in `Outbind`).
 public struct OutbindPDU: PDUView {
     public let raw: RawPDU
 

@@ -64,7 +64,6 @@ public struct DataSMResp: MessageIDResponse {
 }
 
 /// A decoded data_sm (fields as in `DataSM`).
-/// Slots: 0 service_type's NUL, 1 source_addr's, 2 destination_addr's.
 public struct DataSMPDU: PDUView {
     public let raw: RawPDU
 

@@ -134,7 +134,7 @@ public struct ReplaceSM: EncodablePDU {
     public var commandID: CommandID { .replace_sm }
 }
 
-/// A decoded query_sm (fields as in `QuerySM`). Slots: 0 message_id's NUL, 1 source_addr's.
+/// A decoded query_sm (fields as in `QuerySM`).
 public struct QuerySMPDU: PDUView {
     public let raw: RawPDU
 
@@ -145,7 +145,7 @@ public struct QuerySMPDU: PDUView {
 }
 
 /// A decoded query_sm_resp (fields as in `QuerySMResp`; all empty/0 when an error response
-/// omitted its body). Slots: 0 message_id's NUL, 1 final_date's.
+/// omitted its body).
 public struct QuerySMRespPDU: PDUView {
     public let raw: RawPDU
     /// message_state, raw octet (ENROUTE 1 … REJECTED 8).
@@ -157,7 +157,6 @@ public struct QuerySMRespPDU: PDUView {
 }
 
 /// A decoded cancel_sm (fields as in `CancelSM`).
-/// Slots: 0 service_type's NUL, 1 message_id's, 2 source_addr's, 3 destination_addr's.
 public struct CancelSMPDU: PDUView {
     public let raw: RawPDU
 
@@ -169,7 +168,6 @@ public struct CancelSMPDU: PDUView {
 }
 
 /// A decoded replace_sm (fields as in `ReplaceSM`).
-/// Slots: 0 message_id's NUL, 1 source_addr's, 2 schedule_delivery_time's, 3 validity_period's.
 public struct ReplaceSMPDU: PDUView {
     public let raw: RawPDU
 

@@ -207,9 +207,7 @@ public struct SubmitMultiResp: EncodablePDU {
     public var commandID: CommandID { .submit_multi_resp }
 }
 
-/// A decoded submit_multi (fields as in `SubmitMulti`). Slots: 0 service_type's NUL,
-/// 1 source_addr's, 2 the offset just past the dest_address list, 3 schedule_delivery_time's
-/// NUL, 4 validity_period's.
+/// A decoded submit_multi (fields as in `SubmitMulti`; slots and accessors from pdus.def).
 public struct SubmitMultiPDU: PDUView {
     public let raw: RawPDU
     public var encodable: SubmitMulti {
@@ -230,7 +228,7 @@ public struct SubmitMultiPDU: PDUView {
 }
 
 /// A decoded submit_multi_resp (fields as in `SubmitMultiResp`; empty when an error response
-/// omitted its body). Slots: 0 message_id's NUL, 1 the offset just past the unsuccess_sme list.
+/// omitted its body).
 public struct SubmitMultiRespPDU: PDUView {
     public let raw: RawPDU
 
