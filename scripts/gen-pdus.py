@@ -112,29 +112,31 @@ def position(base, offset):
 
 
 def accessors(layout):
-    """(property, type, expression) for every field and the TLVs."""
+    """(property, type, expression, field) for every field and the TLVs (field None)."""
     out, base, offset, slot = [], None, 16, 0
-    for kind, prop, _, list_type in layout.fields:
+    for field in layout.fields:
+        kind, prop, _, list_type = field
         at = position(base, offset)
         if kind in ("cstring", "time"):
-            out.append((prop, "BytesView", f"raw.string({at}, raw.slot({slot}))"))
+            out.append((prop, "BytesView", f"raw.string({at}, raw.slot({slot}))", field))
             base, offset, slot = slot, 1, slot + 1
         elif kind == "u8":
-            out.append((prop, "UInt8", f"raw.byte({at})"))
+            out.append((prop, "UInt8", f"raw.byte({at})", field))
             offset += 1
         elif kind in ("ton", "npi"):
-            out.append((prop, kind.upper(), f"{kind.upper()}(rawValue: raw.byte({at}))"))
+            out.append((prop, kind.upper(), f"{kind.upper()}(rawValue: raw.byte({at}))", field))
             offset += 1
         elif kind == "sm":
             length = f"Int(raw.byte({at}))"
-            out.append((prop, "BytesView", f"raw.bytes({position(base, offset + 1)}, count: {length})"))
-            out.append(("tlvs", "TLVList", f"raw.tlvs(from: {position(base, offset + 1)} &+ {length})"))
+            out.append((prop, "BytesView", f"raw.bytes({position(base, offset + 1)}, count: {length})", field))
+            out.append(("tlvs", "TLVList", f"raw.tlvs(from: {position(base, offset + 1)} &+ {length})", None))
             return out
         elif kind == "list":
             out.append((prop, list_type,
-                        f"{list_type}(count: Int(raw.byte({at})), bytes: raw.string({position(base, offset + 1)}, raw.slot({slot})))"))
+                        f"{list_type}(count: Int(raw.byte({at})), bytes: raw.string({position(base, offset + 1)}, raw.slot({slot})))",
+                        field))
             base, offset, slot = slot, 0, slot + 1
-    out.append(("tlvs", "TLVList", f"raw.tlvs(from: {position(base, offset)})"))
+    out.append(("tlvs", "TLVList", f"raw.tlvs(from: {position(base, offset)})", None))
     return out
 
 
@@ -179,7 +181,25 @@ def encoder_lines(layout):
     return lines
 
 
-def layout_file(layout):
+def doc(field, specs):
+    """One line on what a field is, from the definition."""
+    if field is None:
+        return "The optional parameters after the mandatory fields."
+    kind, _, ref, _ = field
+    if kind == "cstring":
+        wire, maximum, status = specs[ref]
+        return f"{wire}: C-Octet String, at most {maximum} octets with its NUL ({status} when longer)."
+    if kind == "time":
+        wire, _, status = specs[ref]
+        return f"{wire}: empty or 16 characters ({status} otherwise)."
+    if kind == "sm":
+        return "short_message (sm_length octets, at most 254)."
+    if kind == "list":
+        return f"{ref} and its entries."
+    return f"{ref}."
+
+
+def layout_file(layout, specs):
     out = [HEADER]
     wire = ", ".join(prop for _, prop, _, _ in layout.fields)
     out.append(f"// {layout.name}: {wire}, then TLVs.\n")
@@ -245,20 +265,21 @@ def layout_file(layout):
     if layout.protocol:
         out.append(f"/// The mandatory fields of the PDUs laid out as {layout.name}, in wire order.")
         out.append(f"protocol {layout.protocol} {{")
-        for prop, type_, _ in fields:
+        for prop, type_, _, _ in fields:
             out.append(f"    var {prop}: {type_} {{ get set }}")
         out.append("}\n")
     out.append(f"/// Slots: {description}." if slots else "/// No slots.")
     out.append(f"extension {layout.view} {{")
-    for prop, type_, expr in fields:
+    for prop, type_, expr, field in fields:
         if layout.omittable:
             expr = f"raw.hasNoBody ? {EMPTY.get(type_, '.none')} : {expr}"
+        out.append(f"    /// {doc(field, specs)}")
         out.append(f"    @inlinable public var {prop}: {type_} {{ {expr} }}")
     if layout.protocol:
         out.append("")
         out.append("    /// Copies every field into `fields` (views stay views: nothing is allocated).")
         out.append(f"    func copyFields<T: {layout.protocol}>(into fields: inout T) {{")
-        for prop, _, _ in fields:
+        for prop, _, _, _ in fields:
             out.append(f"        fields.{prop} = {prop}")
         out.append("    }")
     out.append("}\n")
@@ -311,8 +332,9 @@ enum DefinedLayouts {
 def render():
     fields, layouts = parse(DEF.read_text())
     files = {"Field.swift": field_table(fields), "DefinedLayouts.swift": layout_table(layouts)}
+    specs = {name: (wire, maximum, status) for name, wire, maximum, status in fields}
     for layout in layouts:
-        files[f"{layout.name}Layout.swift"] = layout_file(layout)
+        files[f"{layout.name}Layout.swift"] = layout_file(layout, specs)
     return files
 
 

@@ -148,7 +148,6 @@ public struct QuerySMPDU: PDUView {
 /// omitted its body).
 public struct QuerySMRespPDU: PDUView {
     public let raw: RawPDU
-    /// message_state, raw octet (ENROUTE 1 … REJECTED 8).
 
     public var encodable: QuerySMResp {
         QuerySMResp(sequenceNumber: sequenceNumber, status: commandStatus, messageID: messageID, finalDate: finalDate,

@@ -33,11 +33,18 @@ extension AlertNotificationPDU {
 
 /// Slots: 0 sourceAddr's NUL, 1 esmeAddr's NUL.
 extension AlertNotificationPDU {
+    /// source_addr_ton.
     @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(16)) }
+    /// source_addr_npi.
     @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(17)) }
+    /// source_addr: C-Octet String, at most 65 octets with its NUL (ESME_RINVSRCADR when longer).
     @inlinable public var sourceAddr: BytesView { raw.string(18, raw.slot(0)) }
+    /// esme_addr_ton.
     @inlinable public var esmeAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
+    /// esme_addr_npi.
     @inlinable public var esmeAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
+    /// esme_addr: C-Octet String, at most 65 octets with its NUL (ESME_RINVDSTADR when longer).
     @inlinable public var esmeAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(1) &+ 1) }
 }

@@ -39,12 +39,20 @@ extension BindPDU {
 
 /// Slots: 0 systemID's NUL, 1 password's NUL, 2 systemType's NUL, 3 addressRange's NUL.
 extension BindPDU {
+    /// system_id: C-Octet String, at most 16 octets with its NUL (ESME_RINVSYSID when longer).
     @inlinable public var systemID: BytesView { raw.string(16, raw.slot(0)) }
+    /// password: C-Octet String, at most 9 octets with its NUL (ESME_RINVPASWD when longer).
     @inlinable public var password: BytesView { raw.string(raw.slot(0) &+ 1, raw.slot(1)) }
+    /// system_type: C-Octet String, at most 13 octets with its NUL (ESME_RINVSYSTYP when longer).
     @inlinable public var systemType: BytesView { raw.string(raw.slot(1) &+ 1, raw.slot(2)) }
+    /// interface_version.
     @inlinable public var interfaceVersion: UInt8 { raw.byte(raw.slot(2) &+ 1) }
+    /// addr_ton.
     @inlinable public var addrTon: TON { TON(rawValue: raw.byte(raw.slot(2) &+ 2)) }
+    /// addr_npi.
     @inlinable public var addrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(2) &+ 3)) }
+    /// address_range: C-Octet String, at most 41 octets with its NUL (ESME_RINVPARLEN when longer).
     @inlinable public var addressRange: BytesView { raw.string(raw.slot(2) &+ 4, raw.slot(3)) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(3) &+ 1) }
 }

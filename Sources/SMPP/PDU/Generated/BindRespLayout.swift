@@ -25,6 +25,8 @@ extension BindRespPDU {
 
 /// Slots: 0 systemID's NUL.
 extension BindRespPDU {
+    /// system_id: C-Octet String, at most 16 octets with its NUL (ESME_RINVSYSID when longer).
     @inlinable public var systemID: BytesView { raw.hasNoBody ? .empty : raw.string(16, raw.slot(0)) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: raw.slot(0) &+ 1) }
 }

@@ -41,13 +41,22 @@ extension CancelSMPDU {
 
 /// Slots: 0 serviceType's NUL, 1 messageID's NUL, 2 sourceAddr's NUL, 3 destinationAddr's NUL.
 extension CancelSMPDU {
+    /// service_type: C-Octet String, at most 6 octets with its NUL (ESME_RINVSERTYP when longer).
     @inlinable public var serviceType: BytesView { raw.string(16, raw.slot(0)) }
+    /// message_id: C-Octet String, at most 65 octets with its NUL (ESME_RINVMSGID when longer).
     @inlinable public var messageID: BytesView { raw.string(raw.slot(0) &+ 1, raw.slot(1)) }
+    /// source_addr_ton.
     @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(1) &+ 1)) }
+    /// source_addr_npi.
     @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(1) &+ 2)) }
+    /// source_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVSRCADR when longer).
     @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(1) &+ 3, raw.slot(2)) }
+    /// dest_addr_ton.
     @inlinable public var destAddrTon: TON { TON(rawValue: raw.byte(raw.slot(2) &+ 1)) }
+    /// dest_addr_npi.
     @inlinable public var destAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(2) &+ 2)) }
+    /// destination_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVDSTADR when longer).
     @inlinable public var destinationAddr: BytesView { raw.string(raw.slot(2) &+ 3, raw.slot(3)) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(3) &+ 1) }
 }

@@ -45,15 +45,26 @@ extension DataSMPDU {
 
 /// Slots: 0 serviceType's NUL, 1 sourceAddr's NUL, 2 destinationAddr's NUL.
 extension DataSMPDU {
+    /// service_type: C-Octet String, at most 6 octets with its NUL (ESME_RINVSERTYP when longer).
     @inlinable public var serviceType: BytesView { raw.string(16, raw.slot(0)) }
+    /// source_addr_ton.
     @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
+    /// source_addr_npi.
     @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
+    /// source_addr: C-Octet String, at most 65 octets with its NUL (ESME_RINVSRCADR when longer).
     @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
+    /// dest_addr_ton.
     @inlinable public var destAddrTon: TON { TON(rawValue: raw.byte(raw.slot(1) &+ 1)) }
+    /// dest_addr_npi.
     @inlinable public var destAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(1) &+ 2)) }
+    /// destination_addr: C-Octet String, at most 65 octets with its NUL (ESME_RINVDSTADR when longer).
     @inlinable public var destinationAddr: BytesView { raw.string(raw.slot(1) &+ 3, raw.slot(2)) }
+    /// esm_class.
     @inlinable public var esmClass: UInt8 { raw.byte(raw.slot(2) &+ 1) }
+    /// registered_delivery.
     @inlinable public var registeredDelivery: UInt8 { raw.byte(raw.slot(2) &+ 2) }
+    /// data_coding.
     @inlinable public var dataCoding: UInt8 { raw.byte(raw.slot(2) &+ 3) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(2) &+ 4) }
 }

@@ -29,7 +29,10 @@ extension OutbindPDU {
 
 /// Slots: 0 systemID's NUL, 1 password's NUL.
 extension OutbindPDU {
+    /// system_id: C-Octet String, at most 16 octets with its NUL (ESME_RINVSYSID when longer).
     @inlinable public var systemID: BytesView { raw.string(16, raw.slot(0)) }
+    /// password: C-Octet String, at most 9 octets with its NUL (ESME_RINVPASWD when longer).
     @inlinable public var password: BytesView { raw.string(raw.slot(0) &+ 1, raw.slot(1)) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(1) &+ 1) }
 }

@@ -33,9 +33,14 @@ extension QuerySMPDU {
 
 /// Slots: 0 messageID's NUL, 1 sourceAddr's NUL.
 extension QuerySMPDU {
+    /// message_id: C-Octet String, at most 65 octets with its NUL (ESME_RINVMSGID when longer).
     @inlinable public var messageID: BytesView { raw.string(16, raw.slot(0)) }
+    /// source_addr_ton.
     @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
+    /// source_addr_npi.
     @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
+    /// source_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVSRCADR when longer).
     @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(1) &+ 1) }
 }

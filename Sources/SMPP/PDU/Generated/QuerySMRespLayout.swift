@@ -35,9 +35,14 @@ extension QuerySMRespPDU {
 
 /// Slots: 0 messageID's NUL, 1 finalDate's NUL.
 extension QuerySMRespPDU {
+    /// message_id: C-Octet String, at most 65 octets with its NUL (ESME_RINVMSGID when longer).
     @inlinable public var messageID: BytesView { raw.hasNoBody ? .empty : raw.string(16, raw.slot(0)) }
+    /// final_date: empty or 16 characters (ESME_RINVPARLEN otherwise).
     @inlinable public var finalDate: BytesView { raw.hasNoBody ? .empty : raw.string(raw.slot(0) &+ 1, raw.slot(1)) }
+    /// message_state.
     @inlinable public var messageState: UInt8 { raw.hasNoBody ? 0 : raw.byte(raw.slot(1) &+ 1) }
+    /// error_code.
     @inlinable public var errorCode: UInt8 { raw.hasNoBody ? 0 : raw.byte(raw.slot(1) &+ 2) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: raw.slot(1) &+ 3) }
 }

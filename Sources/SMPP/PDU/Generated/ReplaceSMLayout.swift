@@ -43,14 +43,24 @@ extension ReplaceSMPDU {
 
 /// Slots: 0 messageID's NUL, 1 sourceAddr's NUL, 2 scheduleDeliveryTime's NUL, 3 validityPeriod's NUL.
 extension ReplaceSMPDU {
+    /// message_id: C-Octet String, at most 65 octets with its NUL (ESME_RINVMSGID when longer).
     @inlinable public var messageID: BytesView { raw.string(16, raw.slot(0)) }
+    /// source_addr_ton.
     @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
+    /// source_addr_npi.
     @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
+    /// source_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVSRCADR when longer).
     @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
+    /// schedule_delivery_time: empty or 16 characters (ESME_RINVSCHED otherwise).
     @inlinable public var scheduleDeliveryTime: BytesView { raw.string(raw.slot(1) &+ 1, raw.slot(2)) }
+    /// validity_period: empty or 16 characters (ESME_RINVEXPIRY otherwise).
     @inlinable public var validityPeriod: BytesView { raw.string(raw.slot(2) &+ 1, raw.slot(3)) }
+    /// registered_delivery.
     @inlinable public var registeredDelivery: UInt8 { raw.byte(raw.slot(3) &+ 1) }
+    /// sm_default_msg_id.
     @inlinable public var smDefaultMsgID: UInt8 { raw.byte(raw.slot(3) &+ 2) }
+    /// short_message (sm_length octets, at most 254).
     @inlinable public var shortMessage: BytesView { raw.bytes(raw.slot(3) &+ 4, count: Int(raw.byte(raw.slot(3) &+ 3))) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(3) &+ 4 &+ Int(raw.byte(raw.slot(3) &+ 3))) }
 }

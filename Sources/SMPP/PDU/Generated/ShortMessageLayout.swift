@@ -83,23 +83,41 @@ protocol ShortMessageFields {
 
 /// Slots: 0 serviceType's NUL, 1 sourceAddr's NUL, 2 destinationAddr's NUL, 3 scheduleDeliveryTime's NUL, 4 validityPeriod's NUL.
 extension ShortMessageView {
+    /// service_type: C-Octet String, at most 6 octets with its NUL (ESME_RINVSERTYP when longer).
     @inlinable public var serviceType: BytesView { raw.string(16, raw.slot(0)) }
+    /// source_addr_ton.
     @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
+    /// source_addr_npi.
     @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
+    /// source_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVSRCADR when longer).
     @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
+    /// dest_addr_ton.
     @inlinable public var destAddrTon: TON { TON(rawValue: raw.byte(raw.slot(1) &+ 1)) }
+    /// dest_addr_npi.
     @inlinable public var destAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(1) &+ 2)) }
+    /// destination_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVDSTADR when longer).
     @inlinable public var destinationAddr: BytesView { raw.string(raw.slot(1) &+ 3, raw.slot(2)) }
+    /// esm_class.
     @inlinable public var esmClass: UInt8 { raw.byte(raw.slot(2) &+ 1) }
+    /// protocol_id.
     @inlinable public var protocolID: UInt8 { raw.byte(raw.slot(2) &+ 2) }
+    /// priority_flag.
     @inlinable public var priorityFlag: UInt8 { raw.byte(raw.slot(2) &+ 3) }
+    /// schedule_delivery_time: empty or 16 characters (ESME_RINVSCHED otherwise).
     @inlinable public var scheduleDeliveryTime: BytesView { raw.string(raw.slot(2) &+ 4, raw.slot(3)) }
+    /// validity_period: empty or 16 characters (ESME_RINVEXPIRY otherwise).
     @inlinable public var validityPeriod: BytesView { raw.string(raw.slot(3) &+ 1, raw.slot(4)) }
+    /// registered_delivery.
     @inlinable public var registeredDelivery: UInt8 { raw.byte(raw.slot(4) &+ 1) }
+    /// replace_if_present_flag.
     @inlinable public var replaceIfPresentFlag: UInt8 { raw.byte(raw.slot(4) &+ 2) }
+    /// data_coding.
     @inlinable public var dataCoding: UInt8 { raw.byte(raw.slot(4) &+ 3) }
+    /// sm_default_msg_id.
     @inlinable public var smDefaultMsgID: UInt8 { raw.byte(raw.slot(4) &+ 4) }
+    /// short_message (sm_length octets, at most 254).
     @inlinable public var shortMessage: BytesView { raw.bytes(raw.slot(4) &+ 6, count: Int(raw.byte(raw.slot(4) &+ 5))) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(4) &+ 6 &+ Int(raw.byte(raw.slot(4) &+ 5))) }
 
     /// Copies every field into `fields` (views stay views: nothing is allocated).

@@ -32,7 +32,10 @@ extension SubmitMultiRespPDU {
 
 /// Slots: 0 messageID's NUL, 1 unsuccessSMEs's end.
 extension SubmitMultiRespPDU {
+    /// message_id: C-Octet String, at most 65 octets with its NUL (ESME_RINVMSGID when longer).
     @inlinable public var messageID: BytesView { raw.hasNoBody ? .empty : raw.string(16, raw.slot(0)) }
+    /// no_unsuccess and its entries.
     @inlinable public var unsuccessSMEs: UnsuccessSMEList { raw.hasNoBody ? .none : UnsuccessSMEList(count: Int(raw.byte(raw.slot(0) &+ 1)), bytes: raw.string(raw.slot(0) &+ 2, raw.slot(1))) }
+    /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: raw.slot(1)) }
 }
