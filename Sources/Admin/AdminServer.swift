@@ -2,6 +2,11 @@
 // that thread, handed to the loop thread through a Mutex-protected list and a Doorbell, and
 // answered there by the handler; the HTTP thread waits (bounded) for the reply. So the handler
 // may touch everything the loop owns, and no HTTP parsing is ours.
+// Unsafe code (allowlisted, STYLE 9.3). Invariants: the MHD daemon gets an unretained pointer
+// to this server, which stops the daemon before it is freed; a request's upload buffer is
+// retained into libmicrohttpd's per-request slot once and released exactly once, in the
+// completion callback; a PendingAdminRequest's semaphore lives as long as the request, and its
+// `response` is written before `done` is posted and read only after the wait (@unchecked Sendable).
 #if canImport(Glibc)
 import Glibc
 #endif

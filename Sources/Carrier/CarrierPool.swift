@@ -3,6 +3,12 @@
 // time and, when due, push them to the event queue and ring the doorbell. The loop drains every
 // event on each doorbell (ev_async coalesces). Nothing is dropped: a full event queue makes the
 // worker ring and retry; a full submission queue is the caller's ESME_RMSGQFUL.
+// Unsafe code (allowlisted, STYLE 9.3). Invariants: the wake-up semaphore is destroyed only
+// in deinit, which cannot run while a worker lives (each worker's start box holds the pool);
+// the start semaphore outlives every worker's signal on it (start waits for all of them);
+// a start box is retained once for pthread_create and taken back exactly once by its worker;
+// the pool is @unchecked Sendable because threads share only its queues, atomics and
+// semaphores; `prefixed` reads a StaticString's bytes, which live for the whole program.
 //
 // Waking workers: a sem_post per submission made the kernel's futex wake half of the server's
 // CPU time under load (perf/RESULTS.md, "Profiles"). trySubmit only notes that work arrived;

@@ -7,6 +7,8 @@
 // CRC covers all of it, so a batch is the unit of atomicity: recovery keeps whole batches.
 // A length of 0 where a header should be is the end of the segment's records (segments are
 // pre-allocated, so the rest reads as zeros).
+// Unsafe code (allowlisted, STYLE 9.3). Invariant: the CRC is taken over `offset ..< offset +
+// count` of an array whose count the caller checked covers that range, inside withUnsafeBytes.
 
 import CIntrinsics
 

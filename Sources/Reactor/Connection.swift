@@ -1,7 +1,7 @@
 // Connection: one accepted socket (TLS or plaintext), its two rings, its watchers and its state
 // machine: handshake, then read -> delegate -> output ring -> flush before sleep; back-pressure,
 // fairness, closeAfterFlush, and exactly one connectionDidClose. Loop thread only.
-// Allowlisted for unsafe types (STYLE 9.3) only because its public byte API lends ring memory
+// Unsafe code (allowlisted, STYLE 9.3) only because its public byte API lends ring memory
 // (UnsafeRawBufferPointer / UnsafeMutableRawBufferPointer) for the duration of one call; all
 // pointer arithmetic lives in RingBuffer.swift and TLSStream.swift.
 

@@ -31,7 +31,7 @@ public final class SMSCServer {
     /// Bound sessions per system_id, for max-sessions (C-BIND-6).
     private var boundCount: [String: Int] = [:]
     /// Password checks running off the loop, by token (= session id).
-    private var pendingChecks: [UInt64: (systemID: String, mode: BindMode, sequenceNumber: UInt32, candidate: [UInt8])] = [:]
+    private var pendingChecks: [UInt64: BindRequest] = [:]
     private var isShuttingDown = false
     private var shutdownTimer: LoopTimer?
     private var onShutdownComplete: (() -> Void)?
@@ -133,28 +133,27 @@ public final class SMSCServer {
     // MARK: Binds (C-BIND-1, -2, -6)
 
     func checkBind(session: Session, systemID: String, password: [UInt8], mode: BindMode, sequenceNumber: UInt32) {
-        let now = loop.nowMilliseconds
-        func decide(_ status: CommandStatus, _ account: Account? = nil) {
-            if status == .ESME_ROK, let account {
-                limiter.recordSuccess(session.peerIP)
-                boundCount[account.systemID, default: 0] += 1
-                session.holdsBindSlot = true
-            } else if status == .ESME_RINVPASWD {
-                if limiter.recordFailure(session.peerIP, nowMs: now) {
-                    logger.warning("bind-lockout", metadata: ["ip": "\(session.peerIP)"])
-                }
-            }
-            session.bindDecided(sequenceNumber: sequenceNumber, mode: mode, systemID: systemID, account: account, status: status)
-        }
-        if limiter.isLockedOut(session.peerIP, nowMs: now) { return decide(.ESME_RBINDFAIL) }
-        guard let account = accounts[systemID] else { return decide(.ESME_RINVPASWD) }
+        let request = BindRequest(systemID: systemID, mode: mode, sequenceNumber: sequenceNumber, candidate: password)
+        if limiter.isLockedOut(session.peerIP, nowMs: loop.nowMilliseconds) { return decide(request, for: session, .ESME_RBINDFAIL) }
+        guard let account = accounts[systemID] else { return decide(request, for: session, .ESME_RINVPASWD) }
         if account.password.isSlowToVerify && !verifiedPasswords.matches(password, account: account) {
-            pendingChecks[session.id] = (systemID, mode, sequenceNumber, password)
+            pendingChecks[session.id] = request
             passwordWorker.submit(PasswordCheck(token: session.id, hash: account.password, candidate: password))
             return
         }
         let passwordOK = account.password.isSlowToVerify ? true : account.password.verify(password)
-        decide(admit(account, mode: mode, ip: session.peerIP, passwordOK: passwordOK), account)
+        decide(request, for: session, admit(account, mode: mode, ip: session.peerIP, passwordOK: passwordOK), account)
+    }
+
+    /// The checker thread's answer for a slow hash: the same decision as a fast password's.
+    private func passwordChecked(token: UInt64, ok: Bool) {
+        guard let p = pendingChecks.removeValue(forKey: token), let session = sessions[token] else { return }
+        // The account may have been reloaded meanwhile: decide against the current one.
+        guard let account = accounts[p.systemID] else {
+            return checkBind(session: session, systemID: p.systemID, password: p.candidate, mode: p.mode, sequenceNumber: p.sequenceNumber)
+        }
+        if ok { verifiedPasswords.remember(p.candidate, account: account) }
+        decide(p, for: session, admit(account, mode: p.mode, ip: session.peerIP, passwordOK: ok), account)
     }
 
     /// The rest of the bind checks once the password is known (same order for both paths).
@@ -165,23 +164,20 @@ public final class SMSCServer {
         return .ESME_ROK
     }
 
-    private func passwordChecked(token: UInt64, ok: Bool) {
-        guard let p = pendingChecks.removeValue(forKey: token), let session = sessions[token] else { return }
-        // The account may have been reloaded meanwhile: decide against the current one.
-        guard let account = accounts[p.systemID] else {
-            return checkBind(session: session, systemID: p.systemID, password: p.candidate, mode: p.mode, sequenceNumber: p.sequenceNumber)
-        }
-        if ok { verifiedPasswords.remember(p.candidate, account: account) }
-        let status = admit(account, mode: p.mode, ip: session.peerIP, passwordOK: ok)
-        let now = loop.nowMilliseconds
-        if status == .ESME_ROK {
+    /// The one place a bind is decided, whichever path checked the password: the limiter
+    /// learns of it, a lockout it starts is logged, a success takes a bind slot, and the
+    /// session answers. `account` is the account matched, if any (nil after a refusal).
+    private func decide(_ request: BindRequest, for session: Session, _ status: CommandStatus, _ account: Account? = nil) {
+        if status == .ESME_ROK, let account {
             limiter.recordSuccess(session.peerIP)
             boundCount[account.systemID, default: 0] += 1
             session.holdsBindSlot = true
         } else if status == .ESME_RINVPASWD {
-            limiter.recordFailure(session.peerIP, nowMs: now)
+            if limiter.recordFailure(session.peerIP, nowMs: loop.nowMilliseconds) {
+                logger.warning("bind-lockout", metadata: ["ip": "\(session.peerIP)"])
+            }
         }
-        session.bindDecided(sequenceNumber: p.sequenceNumber, mode: p.mode, systemID: p.systemID,
+        session.bindDecided(sequenceNumber: request.sequenceNumber, mode: request.mode, systemID: request.systemID,
                             account: status == .ESME_ROK ? account : nil, status: status)
     }
 
@@ -229,4 +225,12 @@ public final class SMSCServer {
         messages.stop()
         done()
     }
+}
+
+/// A bind being decided: what the session asked for, kept while the checker thread hashes.
+private struct BindRequest {
+    let systemID: String
+    let mode: BindMode
+    let sequenceNumber: UInt32
+    let candidate: [UInt8]
 }

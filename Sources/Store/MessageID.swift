@@ -2,6 +2,8 @@
 // (the configured MessageIDFormat) and parsed back from what a client sends in query_sm and
 // cancel_sm (C-MGT-1, C-MGT-2). How ids are made unique is in MessageIDGenerator.swift.
 // Pure values: any thread. Rendering and parsing never allocate.
+// Unsafe code (allowlisted, STYLE 9.3). Invariant: rendering copies at most 16 bytes out of a
+// 16-byte stack value into a buffer the caller checked holds `length` bytes.
 
 import SMPP
 

@@ -1,7 +1,7 @@
 // BenchSession: one SMPP client session on a Reactor Connection: bind, windowed and batched
 // submit_sm, answers to deliver_sm / enquire_link / unbind, sequence and status checks, and
 // reconnection with exponential backoff (1, 2, 4 ... 60 s). Loop thread only.
-// Allowlisted for unsafe types (STYLE 9.3): it is a ConnectionDelegate (the Connection lends its
+// Unsafe code (allowlisted, STYLE 9.3): it is a ConnectionDelegate (the Connection lends its
 // ring memory as Unsafe*RawBufferPointer for one call) and encodes responses into that memory.
 
 import Reactor

@@ -1,6 +1,6 @@
 // PDUStream: the receive loop both of smppbench's ConnectionDelegates share: frame whole PDUs
 // out of the bytes the Connection lends, hand each to the session, stop on back-pressure or a
-// broken stream. Allowlisted for unsafe types (STYLE 9.3): it slices the lent buffer.
+// broken stream. Unsafe code (allowlisted, STYLE 9.3): it slices the lent buffer.
 
 import Reactor
 import SMPP

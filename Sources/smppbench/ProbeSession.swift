@@ -4,7 +4,7 @@
 // server's unbind) until the driver asks it to unbind. Reusable: start() begins a new attempt once
 // the previous one has ended; every attempt ends with exactly one ProbeDriver.probeEnded.
 // Loop thread only.
-// Allowlisted for unsafe types (STYLE 9.3): it is a ConnectionDelegate (the Connection lends its
+// Unsafe code (allowlisted, STYLE 9.3): it is a ConnectionDelegate (the Connection lends its
 // ring memory as Unsafe*RawBufferPointer for one call) and encodes PDUs into that memory.
 
 import Reactor

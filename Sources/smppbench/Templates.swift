@@ -1,6 +1,6 @@
 // Templates: every submit_sm smppbench sends, encoded once at start-up with the SMPP encoders;
 // a session copies one into its output ring and patches the sequence number (octets 12..15).
-// Allowlisted for unsafe types (STYLE 9.3): BytesView(unsafeBorrowing:) over local arrays for
+// Unsafe code (allowlisted, STYLE 9.3): BytesView(unsafeBorrowing:) over local arrays for
 // the duration of one encode, and the copy into the ring memory the Connection lends.
 
 import SMPP

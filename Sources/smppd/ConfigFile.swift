@@ -106,11 +106,11 @@ enum ConfigFile {
             throw ConfigError(key: "\(prefix).password", problem: "give password or password-hash, not both")
         }
         let numbers = strings("numbers") ?? []
-        for n in numbers where !isE164(n) {
+        for n in numbers where !E164.isValid(n) {
             throw ConfigError(key: "\(prefix).numbers", problem: "\"\(n)\" is not an E.164 number (+ then 8–15 digits)")
         }
         let defaultNumber = string("default-number")
-        if let d = defaultNumber, !isE164(d) {
+        if let d = defaultNumber, !E164.isValid(d) {
             throw ConfigError(key: "\(prefix).default-number", problem: "\"\(d)\" is not an E.164 number")
         }
         var maxSessions = 8
@@ -151,12 +151,4 @@ enum ConfigFile {
                        maxSessions: maxSessions, bindModes: modes, allowedIPs: strings("allowed-ips") ?? [],
                        credits: credits, submitRate: submitRate, moRate: moRate)
     }
-}
-
-/// `+` optional, then 8–15 digits, first not 0 (CONTRACT C-SUB-2).
-func isE164(_ s: String) -> Bool {
-    var digits = Substring(s)
-    if digits.first == "+" { digits = digits.dropFirst() }
-    guard (8...15).contains(digits.count), digits.first != "0" else { return false }
-    return digits.allSatisfy { $0.isASCII && $0.isNumber }
 }

@@ -25,11 +25,18 @@ func writeNewFile(_ path: String, _ text: String, mode: mode_t) -> Bool {
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
     guard fd >= 0 else { return false }
     defer { close(fd) }
-    let bytes = Array(text.utf8)
+    return writeAll(fd, Array(text.utf8))
+}
+
+/// Writes every byte of `bytes` to `fd`, retrying after EINTR and short writes; false when
+/// write fails or writes nothing. Each write is handed an array slice, so the address and
+/// the count come from the same bounds-checked range.
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
     var off = 0
     while off < bytes.count {
         let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return false }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return false }
         off += n
     }
     return true

@@ -24,15 +24,7 @@ struct LogfmtHandler: LogHandler {
             line += " \(key)=\(Self.quoted(fields[key]!.description))"
         }
         line += "\n"
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(2, buf.baseAddress! + off, buf.count - off)
-                if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
-                off += n
-            }
-        }
+        _ = writeAll(2, Array(line.utf8))
     }
 
     /// Values with spaces, quotes or `=` are quoted, with `"` and `\` escaped.

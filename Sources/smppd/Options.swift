@@ -58,7 +58,7 @@ struct ServeOptions: ParsableCommand {
             }
             var number: String? = nil
             if parts.count == 3 {
-                guard isE164(parts[2]) else {
+                guard E164.isValid(parts[2]) else {
                     throw ConfigError(key: "--account", problem: "\"\(parts[2])\" is not an E.164 number")
                 }
                 number = parts[2]

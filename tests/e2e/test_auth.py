@@ -124,3 +124,29 @@ def test_c_bind_2_repeated_failures_lock_the_address_out(smppd):
         with d.connect() as c:
             c.bind_ok("transceiver", "acme", "secret")
         bystander.enquire_link()
+
+
+@pytest.mark.parametrize("stored", ["password", "password-hash"])
+def test_c_bind_2_the_failure_that_starts_a_lockout_is_logged(smppd, hashed, stored):
+    """C-BIND-2: the failed bind that starts a lockout logs one bind-lockout line naming the
+    address, whether the account's password is stored in the clear (checked on the loop) or
+    as a hash (checked on the password thread, whose answer takes the same decision path)."""
+    if stored == "password":
+        acct = harness.account("acme", "h4sh-me")
+    else:
+        acct = harness.account("acme", None, password_hash=hashed)
+    d = smppd(accounts=[acct], auth={"failure-delay-ms": 50, "max-failures": 3, "failure-window-ms": 60000,
+                                     "lockout-ms": 600000})
+    mark = d.mark()
+    for i in range(2):
+        pdu, _, _ = _timed_bind(d, "transceiver", "acme", f"bad{i}")
+        assert pdu.status == smpp.ESME_RINVPASWD, f"failure #{i + 1}: {pdu}"
+    assert d.find_events("bind-lockout", since=mark) == [], "bind-lockout logged before max-failures"
+    pdu, _, _ = _timed_bind(d, "transceiver", "acme", "bad2")
+    assert pdu.status == smpp.ESME_RINVPASWD, f"failure #3: {pdu}"
+    d.wait_for_event("bind-lockout", since=mark, ip="127.0.0.1")
+    # Locked out now: the right password is refused, and the refusal starts no second lockout.
+    pdu, _, _ = _timed_bind(d, "transceiver", "acme", "h4sh-me")
+    assert pdu.status == smpp.ESME_RBINDFAIL, f"bind during lockout: {pdu}"
+    d.wait_for_event("bind-failed", since=mark, status="ESME_RBINDFAIL")
+    assert len(d.find_events("bind-lockout", since=mark)) == 1, d.log_text(tail=20)

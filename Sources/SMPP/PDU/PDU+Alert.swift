@@ -37,41 +37,15 @@ public struct AlertNotification: EncodablePDU {
     public var commandID: CommandID { .alert_notification }
 
     public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        w.uint8(sourceAddrTon.rawValue)
-        w.uint8(sourceAddrNpi.rawValue)
-        try w.cString(sourceAddr, Field.sourceAddrLong)
-        w.uint8(esmeAddrTon.rawValue)
-        w.uint8(esmeAddrNpi.rawValue)
-        try w.cString(esmeAddr, Field.esmeAddr)
-        w.bytes(tlvs.bytes)
+        try writeFields(&w)
         if let msAvailabilityStatus { w.tlv(.ms_availability_status, uint8: msAvailabilityStatus) }
     }
 }
 
 /// A decoded alert_notification (fields as in `AlertNotification`; ms_availability_status via
-/// `tlvs.uint8(.ms_availability_status)`). Slots: 0 source_addr's NUL, 1 esme_addr's.
+/// `tlvs.uint8(.ms_availability_status)`).
 public struct AlertNotificationPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        try r.skip(1, "source_addr_ton")
-        try r.skip(1, "source_addr_npi")
-        raw.setSlot(0, try r.cStringEnd(Field.sourceAddrLong))
-        try r.skip(1, "esme_addr_ton")
-        try r.skip(1, "esme_addr_npi")
-        raw.setSlot(1, try r.cStringEnd(Field.esmeAddr))
-        _ = try r.tlvs()
-        self.raw = raw
-    }
-
-    @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(16)) }
-    @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(17)) }
-    @inlinable public var sourceAddr: BytesView { raw.string(18, raw.slot(0)) }
-    @inlinable public var esmeAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
-    @inlinable public var esmeAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
-    @inlinable public var esmeAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
-    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(1) &+ 1) }
 
     public var encodable: AlertNotification {
         AlertNotification(sequenceNumber: sequenceNumber, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,

@@ -59,17 +59,6 @@ public struct Bind: EncodablePDU {
     }
 
     public var commandID: CommandID { kind.requestID }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try w.cString(systemID, Field.systemID)
-        try w.cString(password, Field.password)
-        try w.cString(systemType, Field.systemType)
-        w.uint8(interfaceVersion)
-        w.uint8(addrTon.rawValue)
-        w.uint8(addrNpi.rawValue)
-        try w.cString(addressRange, Field.addressRange)
-        w.bytes(tlvs.bytes)
-    }
 }
 
 /// bind_transmitter_resp, bind_receiver_resp, bind_transceiver_resp (§4.1.2, §4.1.4, §4.1.6).
@@ -100,8 +89,7 @@ public struct BindResp: EncodablePDU {
     public var commandID: CommandID { kind.responseID }
 
     public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try w.cString(systemID, Field.systemID)
-        w.bytes(tlvs.bytes)
+        try writeFields(&w)
         if let scInterfaceVersion { w.tlv(.sc_interface_version, uint8: scInterfaceVersion) }
     }
 }
@@ -125,31 +113,11 @@ public struct Outbind: EncodablePDU {
     }
 
     public var commandID: CommandID { .outbind }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try w.cString(systemID, Field.systemID)
-        try w.cString(password, Field.password)
-        w.bytes(tlvs.bytes)
-    }
 }
 
 /// A decoded bind_transmitter / bind_receiver / bind_transceiver (fields as in `Bind`).
-/// Slots: 0 system_id's NUL, 1 password's, 2 system_type's, 3 address_range's.
 public struct BindPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        raw.setSlot(0, try r.cStringEnd(Field.systemID))
-        raw.setSlot(1, try r.cStringEnd(Field.password))
-        raw.setSlot(2, try r.cStringEnd(Field.systemType))
-        try r.skip(1, "interface_version")
-        try r.skip(1, "addr_ton")
-        try r.skip(1, "addr_npi")
-        raw.setSlot(3, try r.cStringEnd(Field.addressRange))
-        _ = try r.tlvs()
-        self.raw = raw
-    }
 
     @inlinable
     public var kind: BindKind {
@@ -159,14 +127,6 @@ public struct BindPDU: PDUView {
         default: .transmitter
         }
     }
-    @inlinable public var systemID: BytesView { raw.string(16, raw.slot(0)) }
-    @inlinable public var password: BytesView { raw.string(raw.slot(0) &+ 1, raw.slot(1)) }
-    @inlinable public var systemType: BytesView { raw.string(raw.slot(1) &+ 1, raw.slot(2)) }
-    @inlinable public var interfaceVersion: UInt8 { raw.byte(raw.slot(2) &+ 1) }
-    @inlinable public var addrTon: TON { TON(rawValue: raw.byte(raw.slot(2) &+ 2)) }
-    @inlinable public var addrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(2) &+ 3)) }
-    @inlinable public var addressRange: BytesView { raw.string(raw.slot(2) &+ 4, raw.slot(3)) }
-    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(3) &+ 1) }
 
     public var encodable: Bind {
         Bind(kind: kind, sequenceNumber: sequenceNumber, systemID: systemID, password: password, systemType: systemType,
@@ -177,18 +137,8 @@ public struct BindPDU: PDUView {
 
 /// A decoded bind_*_resp (fields as in `BindResp`; sc_interface_version via
 /// `tlvs.scInterfaceVersion`). An error response whose body was omitted has an empty systemID.
-/// Slots: 0 system_id's NUL.
 public struct BindRespPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        if !r.isOmittedErrorBody(header) {
-            raw.setSlot(0, try r.cStringEnd(Field.systemID))
-            _ = try r.tlvs()
-        }
-        self.raw = raw
-    }
 
     @inlinable
     public var kind: BindKind {
@@ -198,29 +148,15 @@ public struct BindRespPDU: PDUView {
         default: .transmitter
         }
     }
-    @inlinable public var systemID: BytesView { raw.hasNoBody ? .empty : raw.string(16, raw.slot(0)) }
-    @inlinable public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: raw.slot(0) &+ 1) }
 
     public var encodable: BindResp {
         BindResp(kind: kind, sequenceNumber: sequenceNumber, status: commandStatus, systemID: systemID, tlvs: tlvs)
     }
 }
 
-/// A decoded outbind (fields as in `Outbind`). Slots: 0 system_id's NUL, 1 password's.
+/// A decoded outbind (fields as in `Outbind`).
 public struct OutbindPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        raw.setSlot(0, try r.cStringEnd(Field.systemID))
-        raw.setSlot(1, try r.cStringEnd(Field.password))
-        _ = try r.tlvs()
-        self.raw = raw
-    }
-
-    @inlinable public var systemID: BytesView { raw.string(16, raw.slot(0)) }
-    @inlinable public var password: BytesView { raw.string(raw.slot(0) &+ 1, raw.slot(1)) }
-    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(1) &+ 1) }
 
     public var encodable: Outbind {
         Outbind(sequenceNumber: sequenceNumber, systemID: systemID, password: password, tlvs: tlvs).withCommandStatus(commandStatus)

@@ -42,20 +42,6 @@ public struct DataSM: EncodablePDU {
     }
 
     public var commandID: CommandID { .data_sm }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try w.cString(serviceType, Field.serviceType)
-        w.uint8(sourceAddrTon.rawValue)
-        w.uint8(sourceAddrNpi.rawValue)
-        try w.cString(sourceAddr, Field.sourceAddrLong)
-        w.uint8(destAddrTon.rawValue)
-        w.uint8(destAddrNpi.rawValue)
-        try w.cString(destinationAddr, Field.destinationAddrLong)
-        w.uint8(esmClass)
-        w.uint8(registeredDelivery)
-        w.uint8(dataCoding)
-        w.bytes(tlvs.bytes)
-    }
 }
 
 /// data_sm_resp (§4.7.2): message_id, then optional delivery_failure_reason, network_error_code,
@@ -78,37 +64,8 @@ public struct DataSMResp: MessageIDResponse {
 }
 
 /// A decoded data_sm (fields as in `DataSM`).
-/// Slots: 0 service_type's NUL, 1 source_addr's, 2 destination_addr's.
 public struct DataSMPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        raw.setSlot(0, try r.cStringEnd(Field.serviceType))
-        try r.skip(1, "source_addr_ton")
-        try r.skip(1, "source_addr_npi")
-        raw.setSlot(1, try r.cStringEnd(Field.sourceAddrLong))
-        try r.skip(1, "dest_addr_ton")
-        try r.skip(1, "dest_addr_npi")
-        raw.setSlot(2, try r.cStringEnd(Field.destinationAddrLong))
-        try r.skip(1, "esm_class")
-        try r.skip(1, "registered_delivery")
-        try r.skip(1, "data_coding")
-        _ = try r.tlvs()
-        self.raw = raw
-    }
-
-    @inlinable public var serviceType: BytesView { raw.string(16, raw.slot(0)) }
-    @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
-    @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
-    @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
-    @inlinable public var destAddrTon: TON { TON(rawValue: raw.byte(raw.slot(1) &+ 1)) }
-    @inlinable public var destAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(1) &+ 2)) }
-    @inlinable public var destinationAddr: BytesView { raw.string(raw.slot(1) &+ 3, raw.slot(2)) }
-    @inlinable public var esmClass: UInt8 { raw.byte(raw.slot(2) &+ 1) }
-    @inlinable public var registeredDelivery: UInt8 { raw.byte(raw.slot(2) &+ 2) }
-    @inlinable public var dataCoding: UInt8 { raw.byte(raw.slot(2) &+ 3) }
-    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(2) &+ 4) }
 
     public var encodable: DataSM {
         DataSM(sequenceNumber: sequenceNumber, serviceType: serviceType, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi,

@@ -27,14 +27,6 @@ public struct QuerySM: EncodablePDU {
     }
 
     public var commandID: CommandID { .query_sm }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try w.cString(messageID, Field.messageID)
-        w.uint8(sourceAddrTon.rawValue)
-        w.uint8(sourceAddrNpi.rawValue)
-        try w.cString(sourceAddr, Field.sourceAddr)
-        w.bytes(tlvs.bytes)
-    }
 }
 
 /// query_sm_resp (§4.8.2): final_date, message_state (raw octet: ENROUTE 1 … REJECTED 8) and
@@ -65,14 +57,6 @@ public struct QuerySMResp: EncodablePDU {
     }
 
     public var commandID: CommandID { .query_sm_resp }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try w.cString(messageID, Field.messageID)
-        try w.timeString(finalDate, Field.finalDate)
-        w.uint8(messageState)
-        w.uint8(errorCode)
-        w.bytes(tlvs.bytes)
-    }
 }
 
 /// cancel_sm (§4.9.1, C-MGT-2). An empty message_id means "all messages from source_addr to
@@ -110,18 +94,6 @@ public struct CancelSM: EncodablePDU {
     }
 
     public var commandID: CommandID { .cancel_sm }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try w.cString(serviceType, Field.serviceType)
-        try w.cString(messageID, Field.messageID)
-        w.uint8(sourceAddrTon.rawValue)
-        w.uint8(sourceAddrNpi.rawValue)
-        try w.cString(sourceAddr, Field.sourceAddr)
-        w.uint8(destAddrTon.rawValue)
-        w.uint8(destAddrNpi.rawValue)
-        try w.cString(destinationAddr, Field.destinationAddr)
-        w.bytes(tlvs.bytes)
-    }
 }
 
 /// replace_sm (§4.10.1).
@@ -160,40 +132,11 @@ public struct ReplaceSM: EncodablePDU {
     }
 
     public var commandID: CommandID { .replace_sm }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try w.cString(messageID, Field.messageID)
-        w.uint8(sourceAddrTon.rawValue)
-        w.uint8(sourceAddrNpi.rawValue)
-        try w.cString(sourceAddr, Field.sourceAddr)
-        try w.timeString(scheduleDeliveryTime, Field.scheduleDeliveryTime)
-        try w.timeString(validityPeriod, Field.validityPeriod)
-        w.uint8(registeredDelivery)
-        w.uint8(smDefaultMsgID)
-        try w.shortMessage(shortMessage)
-        w.bytes(tlvs.bytes)
-    }
 }
 
-/// A decoded query_sm (fields as in `QuerySM`). Slots: 0 message_id's NUL, 1 source_addr's.
+/// A decoded query_sm (fields as in `QuerySM`).
 public struct QuerySMPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        raw.setSlot(0, try r.cStringEnd(Field.messageID))
-        try r.skip(1, "source_addr_ton")
-        try r.skip(1, "source_addr_npi")
-        raw.setSlot(1, try r.cStringEnd(Field.sourceAddr))
-        _ = try r.tlvs()
-        self.raw = raw
-    }
-
-    @inlinable public var messageID: BytesView { raw.string(16, raw.slot(0)) }
-    @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
-    @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
-    @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
-    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(1) &+ 1) }
 
     public var encodable: QuerySM {
         QuerySM(sequenceNumber: sequenceNumber, messageID: messageID, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi,
@@ -202,28 +145,9 @@ public struct QuerySMPDU: PDUView {
 }
 
 /// A decoded query_sm_resp (fields as in `QuerySMResp`; all empty/0 when an error response
-/// omitted its body). Slots: 0 message_id's NUL, 1 final_date's.
+/// omitted its body).
 public struct QuerySMRespPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        if !r.isOmittedErrorBody(header) {
-            raw.setSlot(0, try r.cStringEnd(Field.messageID))
-            raw.setSlot(1, try r.timeStringEnd(Field.finalDate))
-            try r.skip(1, "message_state")
-            try r.skip(1, "error_code")
-            _ = try r.tlvs()
-        }
-        self.raw = raw
-    }
-
-    @inlinable public var messageID: BytesView { raw.hasNoBody ? .empty : raw.string(16, raw.slot(0)) }
-    @inlinable public var finalDate: BytesView { raw.hasNoBody ? .empty : raw.string(raw.slot(0) &+ 1, raw.slot(1)) }
-    /// message_state, raw octet (ENROUTE 1 … REJECTED 8).
-    @inlinable public var messageState: UInt8 { raw.hasNoBody ? 0 : raw.byte(raw.slot(1) &+ 1) }
-    @inlinable public var errorCode: UInt8 { raw.hasNoBody ? 0 : raw.byte(raw.slot(1) &+ 2) }
-    @inlinable public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: raw.slot(1) &+ 3) }
 
     public var encodable: QuerySMResp {
         QuerySMResp(sequenceNumber: sequenceNumber, status: commandStatus, messageID: messageID, finalDate: finalDate,
@@ -232,33 +156,8 @@ public struct QuerySMRespPDU: PDUView {
 }
 
 /// A decoded cancel_sm (fields as in `CancelSM`).
-/// Slots: 0 service_type's NUL, 1 message_id's, 2 source_addr's, 3 destination_addr's.
 public struct CancelSMPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        raw.setSlot(0, try r.cStringEnd(Field.serviceType))
-        raw.setSlot(1, try r.cStringEnd(Field.messageID))
-        try r.skip(1, "source_addr_ton")
-        try r.skip(1, "source_addr_npi")
-        raw.setSlot(2, try r.cStringEnd(Field.sourceAddr))
-        try r.skip(1, "dest_addr_ton")
-        try r.skip(1, "dest_addr_npi")
-        raw.setSlot(3, try r.cStringEnd(Field.destinationAddr))
-        _ = try r.tlvs()
-        self.raw = raw
-    }
-
-    @inlinable public var serviceType: BytesView { raw.string(16, raw.slot(0)) }
-    @inlinable public var messageID: BytesView { raw.string(raw.slot(0) &+ 1, raw.slot(1)) }
-    @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(1) &+ 1)) }
-    @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(1) &+ 2)) }
-    @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(1) &+ 3, raw.slot(2)) }
-    @inlinable public var destAddrTon: TON { TON(rawValue: raw.byte(raw.slot(2) &+ 1)) }
-    @inlinable public var destAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(2) &+ 2)) }
-    @inlinable public var destinationAddr: BytesView { raw.string(raw.slot(2) &+ 3, raw.slot(3)) }
-    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(3) &+ 1) }
 
     public var encodable: CancelSM {
         CancelSM(sequenceNumber: sequenceNumber, serviceType: serviceType, messageID: messageID, sourceAddrTon: sourceAddrTon,
@@ -268,35 +167,8 @@ public struct CancelSMPDU: PDUView {
 }
 
 /// A decoded replace_sm (fields as in `ReplaceSM`).
-/// Slots: 0 message_id's NUL, 1 source_addr's, 2 schedule_delivery_time's, 3 validity_period's.
 public struct ReplaceSMPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        raw.setSlot(0, try r.cStringEnd(Field.messageID))
-        try r.skip(1, "source_addr_ton")
-        try r.skip(1, "source_addr_npi")
-        raw.setSlot(1, try r.cStringEnd(Field.sourceAddr))
-        raw.setSlot(2, try r.timeStringEnd(Field.scheduleDeliveryTime))
-        raw.setSlot(3, try r.timeStringEnd(Field.validityPeriod))
-        try r.skip(1, "registered_delivery")
-        try r.skip(1, "sm_default_msg_id")
-        _ = try r.shortMessage()
-        _ = try r.tlvs()
-        self.raw = raw
-    }
-
-    @inlinable public var messageID: BytesView { raw.string(16, raw.slot(0)) }
-    @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
-    @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
-    @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
-    @inlinable public var scheduleDeliveryTime: BytesView { raw.string(raw.slot(1) &+ 1, raw.slot(2)) }
-    @inlinable public var validityPeriod: BytesView { raw.string(raw.slot(2) &+ 1, raw.slot(3)) }
-    @inlinable public var registeredDelivery: UInt8 { raw.byte(raw.slot(3) &+ 1) }
-    @inlinable public var smDefaultMsgID: UInt8 { raw.byte(raw.slot(3) &+ 2) }
-    @inlinable public var shortMessage: BytesView { raw.bytes(raw.slot(3) &+ 4, count: Int(raw.byte(raw.slot(3) &+ 3))) }
-    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(3) &+ 4 &+ Int(raw.byte(raw.slot(3) &+ 3))) }
 
     public var encodable: ReplaceSM {
         ReplaceSM(sequenceNumber: sequenceNumber, messageID: messageID, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi,

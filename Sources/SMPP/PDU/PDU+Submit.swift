@@ -62,10 +62,6 @@ public struct SubmitSM: EncodablePDU, ShortMessageFields {
     }
 
     public var commandID: CommandID { .submit_sm }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try writeFields(&w)
-    }
 }
 
 /// submit_sm_resp (§4.4.2): the message_id the SMSC assigned (C-SUB-1: at most 64 characters).
@@ -86,7 +82,6 @@ public struct SubmitSMResp: MessageIDResponse {
     }
 
     public var commandID: CommandID { .submit_sm_resp }
-
 }
 
 /// A decoded submit_sm: a 40-byte view whose fields (same names as `SubmitSM`) are computed

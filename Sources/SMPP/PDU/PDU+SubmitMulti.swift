@@ -64,6 +64,13 @@ public struct DestAddressList: Sequence {
         }
         self.init(count: n, bytes: r.view(since: mark))
     }
+
+    /// Writes number_of_dests and the list; a count outside 1...254 is ESME_RINVNUMDESTS.
+    func write(to w: inout PDUWriter) throws(FieldError) {
+        guard count >= 1, count <= 254 else { throw FieldError("number_of_dests", .ESME_RINVNUMDESTS) }
+        w.uint8(UInt8(count))
+        w.bytes(bytes)
+    }
 }
 
 /// submit_multi (§4.5.1).
@@ -114,29 +121,6 @@ public struct SubmitMulti: EncodablePDU {
     }
 
     public var commandID: CommandID { .submit_multi }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try w.cString(serviceType, Field.serviceType)
-        w.uint8(sourceAddrTon.rawValue)
-        w.uint8(sourceAddrNpi.rawValue)
-        try w.cString(sourceAddr, Field.sourceAddr)
-        guard destAddresses.count >= 1, destAddresses.count <= 254 else {
-            throw FieldError("number_of_dests", .ESME_RINVNUMDESTS)
-        }
-        w.uint8(UInt8(destAddresses.count))
-        w.bytes(destAddresses.bytes)
-        w.uint8(esmClass)
-        w.uint8(protocolID)
-        w.uint8(priorityFlag)
-        try w.timeString(scheduleDeliveryTime, Field.scheduleDeliveryTime)
-        try w.timeString(validityPeriod, Field.validityPeriod)
-        w.uint8(registeredDelivery)
-        w.uint8(replaceIfPresentFlag)
-        w.uint8(dataCoding)
-        w.uint8(smDefaultMsgID)
-        try w.shortMessage(shortMessage)
-        w.bytes(tlvs.bytes)
-    }
 }
 
 /// One entry of submit_multi_resp's unsuccess_sme list (§4.5.2.1).
@@ -191,6 +175,13 @@ public struct UnsuccessSMEList: Sequence {
         }
         self.init(count: n, bytes: r.view(since: mark))
     }
+
+    /// Writes no_unsuccess and the entries; more than 255 is ESME_RINVPARLEN.
+    func write(to w: inout PDUWriter) throws(FieldError) {
+        guard count <= 255 else { throw FieldError("no_unsuccess", .ESME_RINVPARLEN) }
+        w.uint8(UInt8(count))
+        w.bytes(bytes)
+    }
 }
 
 /// submit_multi_resp (§4.5.2).
@@ -214,64 +205,11 @@ public struct SubmitMultiResp: EncodablePDU {
     }
 
     public var commandID: CommandID { .submit_multi_resp }
-
-    public func writeBody(to w: inout PDUWriter) throws(FieldError) {
-        try w.cString(messageID, Field.messageID)
-        guard unsuccessSMEs.count <= 255 else { throw FieldError("no_unsuccess", .ESME_RINVPARLEN) }
-        w.uint8(UInt8(unsuccessSMEs.count))
-        w.bytes(unsuccessSMEs.bytes)
-        w.bytes(tlvs.bytes)
-    }
 }
 
-/// A decoded submit_multi (fields as in `SubmitMulti`). Slots: 0 service_type's NUL,
-/// 1 source_addr's, 2 the offset just past the dest_address list, 3 schedule_delivery_time's
-/// NUL, 4 validity_period's.
+/// A decoded submit_multi (fields as in `SubmitMulti`; slots and accessors from pdus.def).
 public struct SubmitMultiPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        raw.setSlot(0, try r.cStringEnd(Field.serviceType))
-        try r.skip(1, "source_addr_ton")
-        try r.skip(1, "source_addr_npi")
-        raw.setSlot(1, try r.cStringEnd(Field.sourceAddr))
-        _ = try DestAddressList(reading: &r)
-        raw.setSlot(2, r.mark)
-        try r.skip(1, "esm_class")
-        try r.skip(1, "protocol_id")
-        try r.skip(1, "priority_flag")
-        raw.setSlot(3, try r.timeStringEnd(Field.scheduleDeliveryTime))
-        raw.setSlot(4, try r.timeStringEnd(Field.validityPeriod))
-        try r.skip(1, "registered_delivery")
-        try r.skip(1, "replace_if_present_flag")
-        try r.skip(1, "data_coding")
-        try r.skip(1, "sm_default_msg_id")
-        _ = try r.shortMessage()
-        _ = try r.tlvs()
-        self.raw = raw
-    }
-
-    @inlinable public var serviceType: BytesView { raw.string(16, raw.slot(0)) }
-    @inlinable public var sourceAddrTon: TON { TON(rawValue: raw.byte(raw.slot(0) &+ 1)) }
-    @inlinable public var sourceAddrNpi: NPI { NPI(rawValue: raw.byte(raw.slot(0) &+ 2)) }
-    @inlinable public var sourceAddr: BytesView { raw.string(raw.slot(0) &+ 3, raw.slot(1)) }
-    /// number_of_dests and the dest_address entries.
-    public var destAddresses: DestAddressList {
-        DestAddressList(count: Int(raw.byte(raw.slot(1) &+ 1)), bytes: raw.string(raw.slot(1) &+ 2, raw.slot(2)))
-    }
-    @inlinable public var esmClass: UInt8 { raw.byte(raw.slot(2)) }
-    @inlinable public var protocolID: UInt8 { raw.byte(raw.slot(2) &+ 1) }
-    @inlinable public var priorityFlag: UInt8 { raw.byte(raw.slot(2) &+ 2) }
-    @inlinable public var scheduleDeliveryTime: BytesView { raw.string(raw.slot(2) &+ 3, raw.slot(3)) }
-    @inlinable public var validityPeriod: BytesView { raw.string(raw.slot(3) &+ 1, raw.slot(4)) }
-    @inlinable public var registeredDelivery: UInt8 { raw.byte(raw.slot(4) &+ 1) }
-    @inlinable public var replaceIfPresentFlag: UInt8 { raw.byte(raw.slot(4) &+ 2) }
-    @inlinable public var dataCoding: UInt8 { raw.byte(raw.slot(4) &+ 3) }
-    @inlinable public var smDefaultMsgID: UInt8 { raw.byte(raw.slot(4) &+ 4) }
-    @inlinable public var shortMessage: BytesView { raw.bytes(raw.slot(4) &+ 6, count: Int(raw.byte(raw.slot(4) &+ 5))) }
-    @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(4) &+ 6 &+ Int(raw.byte(raw.slot(4) &+ 5))) }
-
     public var encodable: SubmitMulti {
         var m = SubmitMulti(sequenceNumber: sequenceNumber, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
                             destAddresses: destAddresses, registeredDelivery: registeredDelivery, dataCoding: dataCoding,
@@ -290,28 +228,9 @@ public struct SubmitMultiPDU: PDUView {
 }
 
 /// A decoded submit_multi_resp (fields as in `SubmitMultiResp`; empty when an error response
-/// omitted its body). Slots: 0 message_id's NUL, 1 the offset just past the unsuccess_sme list.
+/// omitted its body).
 public struct SubmitMultiRespPDU: PDUView {
     public let raw: RawPDU
-
-    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
-        var raw = RawPDU(header: header, reader: r)
-        if !r.isOmittedErrorBody(header) {
-            raw.setSlot(0, try r.cStringEnd(Field.messageID))
-            _ = try UnsuccessSMEList(reading: &r)
-            raw.setSlot(1, r.mark)
-            _ = try r.tlvs()
-        }
-        self.raw = raw
-    }
-
-    var listEnd: Int { raw.slot(1) }
-    public var messageID: BytesView { raw.hasNoBody ? .empty : raw.string(16, raw.slot(0)) }
-    /// no_unsuccess and the unsuccess_sme entries.
-    public var unsuccessSMEs: UnsuccessSMEList {
-        raw.hasNoBody ? .none : UnsuccessSMEList(count: Int(raw.byte(raw.slot(0) &+ 1)), bytes: raw.string(raw.slot(0) &+ 2, listEnd))
-    }
-    public var tlvs: TLVList { raw.hasNoBody ? .none : raw.tlvs(from: listEnd) }
 
     public var encodable: SubmitMultiResp {
         SubmitMultiResp(sequenceNumber: sequenceNumber, status: commandStatus, messageID: messageID,

@@ -1,6 +1,9 @@
 // The message side of a session: submit_sm / data_sm / submit_multi, query_sm, cancel_sm, and
 // sending deliver_sm within the window with their responses and timeouts (CONTRACT §4–§6).
 // Loop thread only, like Session.
+// Unsafe code (allowlisted, STYLE 9.3). Invariant: every view made here points into a
+// withUnsafeTemporaryAllocation buffer (or a stack value) and is used only inside that call:
+// the encoders copy what they read into the output ring before the buffer goes away.
 import Reactor
 import SMPP
 import Store

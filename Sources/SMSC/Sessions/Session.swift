@@ -2,6 +2,10 @@
 // owns the session's sequence numbers and its one timer (libev "method 3": deadlines are plain
 // numbers updated per PDU; the timer is re-armed only when it fires or a new deadline is earlier).
 // Loop thread only. The SMSCServer owns every Session; a Session reaches it through `server`.
+// Unsafe code (allowlisted, STYLE 9.3). Invariants: the bytes the Connection lends are read
+// only during connection(_:didReceive:), sliced by the framer's checked command_length, and no
+// view into them outlives the PDU's handling; the output memory given to `write` is written
+// only inside its closure, up to the count the encoder reports.
 import Logging
 import Reactor
 import SMPP

@@ -4,6 +4,8 @@
 // is its 21 packed bytes), so encoding is a few stores per field and decoding needs no
 // lengths but the MO text's. Replaying the entries of every batch in order rebuilds the
 // store (StoreRecovery.swift).
+// Unsafe code (allowlisted, STYLE 9.3). Invariant: a load reads at an offset `take(_:)` has
+// just checked lies, with its width, inside the entry's bytes.
 //
 // What each entry promises on replay:
 //   insert        a record accepted by submit_sm/data_sm/submit_multi

@@ -1,6 +1,8 @@
 // Prefetch: cache hints over the store's Swift arrays, fenced here (STYLE 9.3) so that the
 // tables using them stay free of pointers. A prefetch never faults and changes nothing; the
 // index is still checked, so a wrong one is a bug found, not a hint silently dropped.
+// Unsafe code (allowlisted, STYLE 9.3). Invariant: the address is formed only after the
+// index was checked against the array's count, inside withUnsafeBufferPointer.
 import CIntrinsics
 
 enum Prefetch {
