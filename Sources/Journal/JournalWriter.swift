@@ -237,7 +237,12 @@ public final class JournalWriter: @unchecked Sendable {
             pending.removeFirst(done)
             if writtenThrough > durable.load(ordering: .relaxed) {
                 if configuration.fsync == .always {
-                    do { try syncNow() } catch { fail(error); pause(); continue }
+                    do { try syncNow() } catch {
+                        fail(error)
+                        if givingUpOnStop() { return }
+                        pause()
+                        continue
+                    }
                 }
                 durable.store(writtenThrough, ordering: .releasing)
                 while let b = written.popLast() {
@@ -260,10 +265,7 @@ public final class JournalWriter: @unchecked Sendable {
             if stuck {
                 // Shutting down with the disk refusing writes: give up after a while. What is
                 // not written was never reported durable, so nothing acknowledged is lost.
-                if stopping.load(ordering: .acquiring) {
-                    if stopDeadlineMs == 0 { stopDeadlineMs = nowMs() + Self.stopRetryMs }
-                    if nowMs() >= stopDeadlineMs { close(writerFD); writerFD = -1; return }
-                }
+                if givingUpOnStop() { return }
                 pause()
                 continue
             }
@@ -283,6 +285,17 @@ public final class JournalWriter: @unchecked Sendable {
     /// Seals (length, CRC) and writes `items[first]` and the ones after it that go into the
     /// same segment, with one pwritev; starts a new segment first when the first batch asks
     /// for one or does not fit. Returns how many batches it wrote.
+    /// While stopping with writes or syncs failing: true (and the file closed) once they have
+    /// failed for stopRetryMs; until then the caller retries.
+    private func givingUpOnStop() -> Bool {
+        guard stopping.load(ordering: .acquiring) else { return false }
+        if stopDeadlineMs == 0 { stopDeadlineMs = nowMs() + Self.stopRetryMs }
+        guard nowMs() >= stopDeadlineMs else { return false }
+        close(writerFD)
+        writerFD = -1
+        return true
+    }
+
     private func writeRun(_ items: [Item], from first: Int) throws(JournalIOError) -> Int {
         let head = items[first]
         head.batch.seal()
