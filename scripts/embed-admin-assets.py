@@ -3,7 +3,7 @@
 with no files next to it:
   docs/admin-openapi.yaml      -> Sources/SMSC/Admin/AdminOpenAPI.swift     (GET /openapi.yaml)
   docs/admin-status-page.html  -> Sources/SMSC/Admin/AdminStatusPage.swift  (GET /)
-Run it after editing either document; tests/e2e/test_admin_openapi.py and
+Run it after editing either document; e2e/test_admin_openapi.py and
 test_admin_status_page.py fail when the served bytes differ from the files."""
 from pathlib import Path
 

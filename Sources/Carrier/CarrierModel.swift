@@ -29,10 +29,9 @@ public struct CarrierSettings: Sendable {
     /// How many nice levels below the loop thread the workers run by default. The loop thread
     /// answers every submit_sm; the workers' work can wait a few milliseconds. On a machine
     /// whose cores the daemon shares (a client load-testing it on the same box), the scheduler
-    /// then gives the loop thread the CPU when both want it: at half the batch-16 peak on two
-    /// cores, p99 submit_sm_resp latency went from 0.93 to 0.48 ms in a same-run A/B (medians of
-    /// 6; 0.93 to 0.77 ms in the six record runs) for ~3 % fewer receipts/s and ~20 % fewer
-    /// mo-auto-reply MOs/s at peak (perf/RESULTS.md). With idle cores nice values change nothing.
+    /// then gives the loop thread the CPU when both want it, which lowers the submit_sm_resp
+    /// tail at the cost of some receipt and MO throughput at peak (the A/B is in
+    /// perf/RESULTS.md). With idle cores nice values change nothing.
     public static let defaultWorkerNiceOffset: Int32 = 10
 
     /// The nice value the workers ask for, given the daemon's own: the configured one, or
@@ -98,8 +97,8 @@ public struct CarrierModel: Sendable {
     /// Latency: log-normal around the median, clamped to [min, max]: median · exp(σ·z) with z
     /// standard normal and σ = ln(max/median)/2.33, which puts the 99th percentile at about max.
     /// Drawn as one of `quantileCount` equally likely quantiles, computed once: a table lookup
-    /// per message instead of Box-Muller's log, cos, sqrt and exp (with the uniform draws, 15 %
-    /// of a carrier worker's time at 700k messages/s in perf). At millisecond resolution the
+    /// per message instead of Box-Muller's log, cos, sqrt and exp, which at full load would be
+    /// a large part of a carrier worker's time. At millisecond resolution the
     /// table loses nothing but the last 1/8192 of each tail, which the clamp cuts anyway.
     public func latencyMs(random: inout some RandomNumberGenerator) -> Int64 {
         latencyQuantiles[Int(random.next() >> UInt64(64 - Self.quantileBits))]

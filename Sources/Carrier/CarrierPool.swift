@@ -283,8 +283,8 @@ public final class CarrierPool: @unchecked Sendable {
     /// Whether a worker has taken the message from the submission queue: for a message without
     /// a hold, the moment it is forwarded and cancel_sm stops working (C-MGT-2).
     ///
-    /// Why not an event per message: reporting each take cost the loop a queue pop, an id
-    /// lookup and a record write per message, ~10 % of its work at full load, for a flag that
+    /// Why not an event per message: reporting each take would cost the loop a queue pop, an
+    /// id lookup and a record write per message, for a flag that
     /// only cancel_sm reads. Instead each worker publishes the largest id it has taken. The loop
     /// issues ids in increasing order and pushes them in that order, and the queue is FIFO, so
     /// every id up to that one has been taken too. A message taken but not yet published counts
@@ -404,9 +404,9 @@ public final class CarrierPool: @unchecked Sendable {
     /// woken. While napping, the loop wakes it only once `napperWakeBacklog` submissions wait.
     /// Why: at one PDU per TLS record the loop runs tens of thousands of short iterations a
     /// second, and a futex wake per iteration (with the context switches it causes on 2 cores)
-    /// was a quarter of the loop thread's time in perf. At high rates the backlog builds within
-    /// an iteration, so busy workers are still woken at once and the hand-off stays smooth
-    /// (pure 1 ms polling made 1,000-message bursts and cost ~10 % at 16 PDUs per record).
+    /// would cost the loop more than its own work. At high rates the backlog builds within an
+    /// iteration, so busy workers are still woken at once and the hand-off stays smooth (pure
+    /// 1 ms polling would hand the carrier bursts of a thousand messages at a time).
     /// A submission waits at most ~1 ms for the carrier. After ~50 ms without work the worker
     /// sleeps until woken, so an idle daemon does not tick.
     static let napsBeforeDeepSleep = 50

@@ -18,8 +18,7 @@
 struct DueQueue {
     /// One planned event, 24 bytes: what the loop needs of an outcome is the message id. An
     /// auto-reply's submission waits in the worker's ReplySlab; `replySlot` says where. (Whole
-    /// 80-byte submissions in every node made each pop a cache miss or two: popDue was a third
-    /// of a worker's time in perf.)
+    /// 80-byte submissions in every node would make each pop a cache miss or two.)
     struct Event {
         var atMs: Int64
         var messageID: UInt64

@@ -1,15 +1,15 @@
 // JournalBatch: the buffer one batch is built in on the loop thread and written from on the
 // writer thread. A class over raw memory, not an Array: an array handed between threads is
 // copied on its next write whenever the other side still holds a reference for an instant
-// (copy-on-write), which under load was a 256 KiB copy every few batches. Here ownership
+// (copy-on-write), which under load means copying a whole batch every few batches. Here ownership
 // moves with the batch instead: the loop fills it, hands it to the writer through the queue
 // and does not touch it again until the writer hands it back (the queue's release/acquire
 // orders the bytes).
 //
 // The bytes live in their own anonymous mapping, not on the malloc heap: batches are made on
-// one thread, grown on another and shrunk on the first, and glibc's heaps kept what such
-// large, cross-thread allocations left behind (a durable daemon's RSS crept up under a steady
-// load while memory mode's stayed flat). A mapping is returned whole to the kernel.
+// one thread, grown on another and shrunk on the first, and glibc's heaps keep what such
+// large, cross-thread allocations leave behind, so a durable daemon's RSS would creep up
+// under a steady load. A mapping is returned whole to the kernel.
 //
 // Unsafe code (allow-listed). Invariants: `storage` maps `capacity` bytes (a page multiple),
 // of which the first `count` are initialised; count >= JournalFrame.headerBytes after reset;

@@ -1,5 +1,6 @@
 // Connection: one accepted socket (TLS or plaintext), its two rings, its watchers and its state
-// machine: handshake, then read -> delegate -> output ring -> flush before sleep; back-pressure,
+// machine: handshake, then read -> delegate -> output ring -> flush (right after the read
+// burst, or in the loop's before-sleep pass for other output); back-pressure,
 // fairness, closeAfterFlush, and exactly one connectionDidClose. Loop thread only.
 // Unsafe code (allowlisted, STYLE 9.3) only because its public byte API lends ring memory
 // (UnsafeRawBufferPointer / UnsafeMutableRawBufferPointer) for the duration of one call; all
@@ -212,10 +213,10 @@ public final class Connection {
             if writeWantsRead { flush0() }
             if state == .open && !isReadPaused && !readWantsWrite { read0() }
             // The answers to what was just read go out now, one write for the whole burst, as
-            // the ceiling server does: waiting for the before-sleep flush held them while the
-            // loop read the other connections and handled carrier events (~100 µs of p50, and
-            // p99 above 1 ms at half peak, in perf/RESULTS.md). Writes queued later in the
-            // iteration (deliver_sm) still go out in the before-sleep flush.
+            // the ceiling server does: held for the before-sleep flush, they would wait while
+            // the loop reads the other connections and handles carrier events, which adds that
+            // wait to every response's latency. Writes queued later in the iteration
+            // (deliver_sm) go out in the before-sleep flush.
             if (state == .open || state == .draining) && !output.isEmpty && !writeBlocked && !writeWantsRead { flush0() }
         case .closed:
             break

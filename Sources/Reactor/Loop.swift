@@ -1,7 +1,10 @@
 // EventLoop: one libev loop driven by one thread, plus the Reactor's per-iteration work done
 // just before the loop sleeps (Redis beforeSleep): first connections with readable bytes the
 // socket will not signal (decrypted TLS bytes buffered in OpenSSL, reads resumed after
-// back-pressure), then one output flush per connection that has pending output.
+// back-pressure), then one output flush per connection that still has pending output (the
+// answers to a socket-signalled read burst already left right after it, in
+// Connection.handleReadable; what is left here is output written from timers, doorbells and
+// queued reads, and output the OutputGate released).
 // Loop thread only (after run() starts; before that, the creating thread sets things up).
 
 #if canImport(Glibc)

@@ -1,9 +1,10 @@
 // ActiveMessageStore and ActiveDeliveryStore: the implementation of each seam the daemon runs
 // with, chosen at start, behind a switch instead of an existential. The messaging code calls
 // the seam's methods on these; each call is a predictable branch to a concrete, inlinable
-// implementation. Through `any MessageStore` every call was an indirect one that the
-// optimiser could not inline into the submit and outcome paths, and memory mode lost ~13 % of
-// its throughput (perf/RESULTS.md, "The store seam"). A third implementation is a third case.
+// implementation. Through `any MessageStore` every call would be an indirect one that the
+// optimiser cannot inline into the submit and outcome paths, which costs memory mode a
+// measurable share of its throughput (perf/RESULTS.md, "The store seam"). A third
+// implementation is a third case.
 // Loop thread only.
 
 import SMPP

@@ -6,7 +6,7 @@
 //   - a final record is in the finals queue, in the order it became final, exactly once;
 //   - count <= configuration.capacity.
 // The expiry heap deletes lazily: a record turning final leaves its entry behind (removing it
-// cost ~1,800 instructions per message: sift-down plus slot position updates), and an entry
+// at once would mean a sift-down plus slot position updates for every message), and an entry
 // whose slot's generation has moved on (the record went final) is dropped when it surfaces.
 // When stale entries outnumber the live ones the heap is rebuilt (O(n), amortised O(1)).
 // Memory per record (MemoryLayout + container overhead) is measured in StoreTests.
@@ -278,8 +278,8 @@ public final class MemoryMessageStore: MessageStore {
     /// indexes in step: a record turning final leaves the expiry heap and joins the finals
     /// queue. The hold rule is applied by reading the status at `now`.
     private func apply(_ event: MessageEvent, to slot: UInt32, now: Int64, errorCode: UInt16 = 0) -> Transition {
-        // Fields are read and written in place in the arena (no copy of the 141-byte record:
-        // copying it out and back was most of this function's cost in perf).
+        // Fields are read and written in place in the arena: copying the 141-byte record out
+        // and back would cost more than everything else this function does.
         let status = MessageRecord.status(state: slots[slot].record.state, isForwarded: slots[slot].record.isForwarded,
                                           forwardDeadline: slots[slot].record.forwardDeadline, at: now)
         if status.isForwarded != slots[slot].record.isForwarded, !status.state.isFinal {
@@ -309,8 +309,8 @@ public final class MemoryMessageStore: MessageStore {
     }
 
     /// At capacity every insert evicts the oldest final record, untouched for minutes: reading
-    /// its id and then its index bucket were two cache misses per message (remove(slot:) was
-    /// 6 % of the loop thread in perf), and the new record is written over it. So the loads
+    /// its id and then its index bucket are two cache misses per message, and the new record
+    /// is written over it. So the loads
     /// are started early: the whole record 16 evictions ahead (for writing), and the index
     /// bucket of the one 8 ahead, whose record is in cache by then. Prefetches are hints:
     /// nothing waits for them.

@@ -60,8 +60,8 @@ public struct MessageID: RawRepresentable, Hashable, Comparable, Sendable, Custo
     ///
     /// - Returns: `.written(n)`, or `.needsCapacity(n)` with nothing written when `buffer` is
     ///   shorter than the text. Never allocates. Digits go straight into the buffer, right to
-    ///   left (building `text` first, a ShortBytes one append at a time, cost ~1,300
-    ///   instructions per submit_sm_resp in callgrind; this is ~150).
+    ///   left, with no intermediate `text` built one append at a time: this runs for every
+    ///   submit_sm_resp.
     @inlinable
     public func render<Buffer: MutableCollection<UInt8>>(
         _ format: MessageIDFormat, into buffer: inout Buffer
@@ -90,8 +90,8 @@ public struct MessageID: RawRepresentable, Hashable, Comparable, Sendable, Custo
     }
 
     /// `render` for the hex formats, all 16 digits at once: the nibbles are spread into the
-    /// bytes of two words and turned into ASCII there (~60 instructions, against ~250 for a
-    /// digit loop; hex is the default format, written into every submit_sm_resp).
+    /// bytes of two words and turned into ASCII there, a fraction of a digit loop's work (hex
+    /// is the default format, written into every submit_sm_resp).
     @inlinable
     func renderHex<Buffer: MutableCollection<UInt8>>(upper: Bool, into buffer: inout Buffer) -> WriteOutcome
     where Buffer.Index == Int {

@@ -12,9 +12,9 @@
 // requeue(holder:now:). Call expire(now:) periodically (with the store's purge) and arm a
 // timer for nextRetryTime(for:).
 //
-// Layout, for the receipt path's sake (one enqueue, take and ack per receipt; the first
-// version, all Dictionaries keyed by token, account and holder, cost ~15,000 instructions a
-// receipt in callgrind): entries sit in a SlotArena found through an IDIndex by token; each
+// Layout, for the receipt path's sake (one enqueue, take and ack per receipt, so no Hasher
+// and no Dictionary keyed by token, account or holder on it): entries sit in a SlotArena
+// found through an IDIndex by token; each
 // account has a numbered queue (the last account asked about is remembered, so a run of calls
 // for one account hashes nothing); a holder's in-flight tokens are a list in which each entry
 // knows its own index, so removing one is a swap, not a search.

@@ -2,9 +2,8 @@
 // sequence_number. Sequence numbers are issued consecutively and at most `window` are
 // unanswered, so a ring indexed by the number's low bits holds them all; a number whose slot
 // is still taken by an older one that never got its answer goes to a small overflow table.
-// Why not a Dictionary: hashing every sequence number twice (insert, remove) was ~5 % of
-// smppbench's CPU at 700k submit_sm/s (perf), and on 2 cores the client's CPU is the
-// server's too.
+// Why not a Dictionary: it would hash every sequence number twice (insert, remove), and on a
+// machine whose cores the client shares with the server, the client's CPU is the server's too.
 
 struct InFlightWindow {
     private var sequences: [UInt32]

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "e2e"))
 import smpp  # noqa: E402  (the tests' independent client codec)
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))

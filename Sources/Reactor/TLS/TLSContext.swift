@@ -46,8 +46,7 @@ public final class TLSServerContext {
         _ = shim_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
                                            | SSL_MODE_RELEASE_BUFFERS))
         // Read-ahead: one read(2) fills OpenSSL's record buffer with as many records as the
-        // socket holds, instead of two reads (header, then body) per record; that was 2 read
-        // syscalls per 16-PDU record and ~10 % of the loop thread (perf/RESULTS.md). Bytes it
+        // socket holds, instead of two read syscalls (header, then body) per record. Bytes it
         // buffers are not signalled by the socket again: Connection drains SSL_has_pending.
         shim_SSL_CTX_set_read_ahead(ctx, 1)
         // No server-side session cache (it grows with every client); resumption still works

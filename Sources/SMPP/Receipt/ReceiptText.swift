@@ -86,7 +86,7 @@ public enum ReceiptText {
         errorCode: Int, text: Text, textCoding: DataCoding, into sink: inout Sink
     ) {
         // A generic sink, not a closure: the writes specialise and inline (with a `put`
-        // closure every byte was an indirect call: ~18 instructions a byte, callgrind).
+        // closure every byte would be an indirect call).
         // StaticString: its UTF-8 is read straight from the binary.
         func literal(_ string: StaticString) { string.withUTF8Buffer { for byte in $0 { sink.put(byte) } } }
         func digits(_ value: Int, count: Int) {

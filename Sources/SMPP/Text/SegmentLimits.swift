@@ -61,8 +61,8 @@ public enum SegmentLimits {
         let characters: Int
         switch charset {
         case .ascii:
-            // OR of every byte, over contiguous storage when there is some (a loop LLVM
-            // vectorises; the element-by-element search cost ~13 instructions a byte).
+            // OR of every byte, over contiguous storage when there is some: a loop LLVM
+            // vectorises, where an element-by-element search does not.
             let contiguous: Bool? = text.withContiguousStorageIfAvailable { bytes in
                 var any: UInt8 = 0
                 for byte in bytes { any |= byte }

@@ -1,7 +1,7 @@
 // RawPDU: the compact form of a decoded PDU — its header, the address of its bytes, and the
 // positions of its C-Octet Strings' NULs — from which the typed views (SubmitSMPDU, …) compute
 // every field on access. 40 bytes whatever the PDU, so DecodedPDU stays small and cheap to
-// return and match (a 178-byte enum cost ~50 ns per decode in copies; see perf/RESULTS.md).
+// return and match (a large enum is copied on every return and match; see perf/RESULTS.md).
 // Same lifetime and thread rules as BytesView. Invariants: the block on the type below.
 
 /// A validated PDU in the caller's buffer, plus up to 8 recorded offsets ("slots").

@@ -83,7 +83,7 @@ final class DeliveryRouter {
             start += 1
             guard s.hasDeliveryRoom(window: window) else { idle += 1; continue }
             // Nothing due for the account means nothing for any of its sessions: stop here
-            // (asking each session's turn again cost ~2,000 instructions a call).
+            // rather than ask every other session in turn for the same empty answer.
             guard let d = deliveries.take(for: key, holder: s.id, now: t) else {
                 start -= 1   // this session had its turn but got nothing: it goes first next time
                 break

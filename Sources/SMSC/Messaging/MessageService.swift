@@ -42,8 +42,8 @@ final class MessageService {
     let router: DeliveryRouter
     let ledgers = AccountLedgers()
     var ids: MessageIDGenerator
-    /// A `let`: as an implicitly unwrapped var it cost a retain and a release per access, two
-    /// per submit_sm (callgrind).
+    /// A `let`: an implicitly unwrapped var costs a retain and a release per access, and the
+    /// submit path reads it.
     let carrier: CarrierPool
     private let carrierDoorbell: Doorbell
     private let model: CarrierModel
@@ -107,8 +107,8 @@ final class MessageService {
     private var pendingOutcomes: [PendingOutcome] = []
 
     /// Wall-clock ms for records and deadlines: the loop's time, read once per iteration
-    /// (ev_now). A clock_gettime per call was 4 % of the loop thread at 500k submits/s (perf);
-    /// the cached value lags by at most one iteration (~1-2 ms under full load).
+    /// (ev_now), not a clock_gettime per call, which the submit path would pay per message;
+    /// the cached value lags by at most one iteration.
     var now: Int64 { loop.nowMilliseconds }
 
     func stop() {
@@ -227,9 +227,9 @@ final class MessageService {
     // MARK: Carrier events
 
     /// Carrier events handled per doorbell: those waiting when it rang, not the ones that keep
-    /// arriving meanwhile (at 300k messages/s the workers never stop), so the loop gets back
-    /// to its sockets; at least a few hundred, so a backlog drains quickly. A fixed, smaller
-    /// limit fell behind at full load and the full queue refused submits (ESME_RMSGQFUL).
+    /// arriving meanwhile (at full load the workers never stop), so the loop gets back to its
+    /// sockets; at least a few hundred, so a backlog drains quickly: a fixed, smaller limit
+    /// falls behind at full load, and the full queue then refuses submits (ESME_RMSGQFUL).
     static let carrierEventsPerTurnMinimum = 512
 
     private func drainCarrier() {

@@ -197,7 +197,7 @@ extension Session {
         inFlight[seq] = InFlightDelivery(token: d.token, sentAtMs: sentAt, submitTime: submitTime)
         // This delivery's response deadline is the latest in flight (all share one timeout),
         // so a timer already armed at or before it stays right; recomputing the earliest
-        // deadline walks every delivery in flight (~6,000 instructions at a window of 512).
+        // deadline would walk every delivery in flight, per deliver_sm.
         let deadline = sentAt + messages.settings.deliveryResponseTimeoutMs
         if !(timerDeadlineMs != 0 && timerDeadlineMs <= deadline && timerDeadlineMs > sentAt) { rearmTimer() }
         return true

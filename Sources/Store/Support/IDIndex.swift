@@ -1,14 +1,13 @@
 // IDIndex: message_id → store slot, the store's only hash table; internal to Store.
 //
 // Why not Dictionary: every submit_sm inserts one id and every carrier event looks one up, and
-// Dictionary hashes each key with seeded SipHash (Hasher.init/_finalize were ~1,300 of the
-// loop's instructions per message in callgrind).
+// Dictionary hashes each key with seeded SipHash, a large share of the loop's work per
+// message.
 //
 // The hash keeps neighbours together. MessageIDGenerator's ids are [millisecond | 4-bit
 // instance | 19-bit counter] and count up by one; the carrier's events look up ids issued a
-// few milliseconds earlier. A multiplicative hash scattered those over a table of millions of
-// buckets, so every lookup was a cache miss (IDIndex.subscript was 16 % of the loop thread in
-// perf at 500k submits/s with a 4M-record store). `home` squeezes the instance field out
+// few milliseconds earlier. A multiplicative hash would scatter those over a table of millions
+// of buckets and make every lookup a cache miss. `home` squeezes the instance field out
 // ((millisecond << 19) | counter is consecutive across the counter's wrap) and folds it into
 // the low bits instead, so one run's ids fill consecutive buckets and never collide, until
 // the live range outgrows the table (which grows first, at 3/4).
@@ -17,9 +16,9 @@
 // so the store stays under 200 bytes a record at the <= 3/4 load kept here). Robin Hood
 // keeps every probe run ordered by distance from home, which is what makes the locality hash
 // safe: one run's ids form a single cluster of millions of buckets, and with plain linear
-// probing a deletion's backward shift (or a failed lookup) had to walk to the cluster's end,
-// O(n) per purge of a record: the first version stalled the loop for minutes once purges
-// began. Here a lookup stops at the first key closer to its home than the probe has come,
+// probing a deletion's backward shift (or a failed lookup) would walk to the cluster's end,
+// O(n) per purge of a record, enough to stall the loop once purges begin. Here a lookup
+// stops at the first key closer to its home than the probe has come,
 // and a deletion shifts back only the keys behind it that are away from home, stopping at
 // the first key at home (every key of one run: O(1)).
 // Not thread-safe: its owner's thread. Invariant: along the table, each key's distance from

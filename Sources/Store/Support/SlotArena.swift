@@ -5,8 +5,8 @@
 // holds an initialized value; a slot is either allocated or in `free`.
 //
 // Why raw chunks: the values are large (a message record is 141 bytes) and are read a field
-// at a time. Through nested Arrays a read such as `arena[slot].record.state` copied the whole
-// value out (memmove was 4 % of the loop thread in perf); here the subscript hands out the
+// at a time. Through nested Arrays a read such as `arena[slot].record.state` copies the whole
+// value out (a memmove per field read); here the subscript hands out the
 // value's address, so a field read is one load. The unsafe part stays in this file: slots are
 // checked against `created` on every access, and the chunks are freed by deinit. ~Copyable
 // because the arena owns its memory: a copy would share it.

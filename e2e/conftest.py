@@ -1,6 +1,6 @@
 """Fixtures for the end-to-end suite: the smppd binary, daemon factories, test certificates.
 
-Run from the repository root:  SMPPD_BIN=$PWD/.build/release/smppd python3 -m pytest -q tests/e2e
+Run from the repository root:  SMPPD_BIN=$PWD/.build/release/smppd python3 -m pytest -q e2e
 (test_smppbench.py also runs the smppbench next to SMPPD_BIN, or SMPPBENCH_BIN.)
 Daemons started through a factory are stopped with SIGTERM at the end of their scope and
 must exit 0 with no unexpected error lines; a failing test gets their logs attached.
@@ -31,7 +31,7 @@ def smppd_bin() -> str:
     path = os.environ.get("SMPPD_BIN")
     if not path:
         pytest.fail("SMPPD_BIN is not set: build the daemon (swift build -c release --product smppd) and run "
-                    "SMPPD_BIN=$PWD/.build/release/smppd python3 -m pytest -q tests/e2e", pytrace=False)
+                    "SMPPD_BIN=$PWD/.build/release/smppd python3 -m pytest -q e2e", pytrace=False)
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         pytest.fail(f"SMPPD_BIN={path!r} is not an executable file", pytrace=False)
     return os.path.abspath(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 import harness
 import msgkit
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 DEMO_NUMBER = "+12025550142"
 SNIPPET_TIMEOUT = 60.0

@@ -1,7 +1,7 @@
 """The status page at the admin listener's `/` (issue 13), in a real browser: headless Chromium
 (Debian's package, .ci/run installs it) loads the page while a session is bound and traffic
 runs; after its scripts ran (a virtual-time budget of several polls), the DOM must show the
-session's row and a non-zero submit rate. A screenshot is kept under tests/e2e/artifacts/ for
+session's row and a non-zero submit rate. A screenshot is kept under e2e/artifacts/ for
 people to look at. The page is one self-contained file: no external URL in it."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import msgkit
 import smpp
 from msgkit import ACME, ORDINARY, dest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "admin-status-page.html"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_TIMEOUT = 90.0

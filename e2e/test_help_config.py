@@ -9,7 +9,7 @@ from pathlib import Path
 
 import harness
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def parser_keys() -> tuple[list[str], list[str]]:

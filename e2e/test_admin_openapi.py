@@ -21,7 +21,7 @@ import harness
 import msgkit
 import smpp
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "docs" / "admin-openapi.yaml"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "schemathesis"
 RUN_TIMEOUT = 150.0
@@ -54,7 +54,7 @@ def test_ops_openapi_documents_every_route():
 
 
 @pytest.mark.skipif(shutil.which("schemathesis") is None and not os.environ.get("CI"),
-                    reason="schemathesis not installed (tests/requirements.txt)")
+                    reason="schemathesis not installed (e2e/requirements.txt)")
 def test_ops_admin_api_conforms_to_openapi_with_schemathesis(daemon, tmp_path):
     """schemathesis run --checks all against the served document: examples, coverage and
     fuzzing phases, at most 20 cases per operation, deterministic generation, one worker.
