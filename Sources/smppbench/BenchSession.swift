@@ -230,8 +230,11 @@ final class BenchSession: ConnectionDelegate {
         owedAnswers.append((deliver, sequence))
     }
 
+    /// Writes one answer if it fits. Asks first: a write the Connection refuses counts as
+    /// back-pressure, and it would stop reading this session, which is what owing avoids.
     private func write(deliver: Bool, sequence: UInt32, on connection: Connection) -> Bool {
-        deliver
+        guard connection.outputFreeBytes >= 17 else { return false }
+        return deliver
             ? connection.write(reservingAtLeast: 17) { DeliverSMResp(sequenceNumber: sequence).encode(into: $0).written }
             : connection.write(reservingAtLeast: 16) { EnquireLinkResp(sequenceNumber: sequence).encode(into: $0).written }
     }
