@@ -4,13 +4,14 @@
 
   RSS (KiB), open file descriptors, threads, the carrier queues and pending deliver_sm (from
   /v1/stats), the journal's bytes on disk and segment files, compaction passes, and the
-  submit_sm_resp latency of the interval (p50/p99 from the /metrics histogram's deltas).
+  client's submit_sm → submit_sm_resp latency over the interval (the worst of smppbench's
+  per-second p50 and p99 lines: what a client sees, the wait for the journal included).
 
 Prints one Markdown row per sample and a summary comparing the last third of the run with the
 first third (after a warm-up of --warmup seconds). Usage:
   perf/soak.sh [--minutes 30] [--rate 50000] [--every 10] [--warmup 60] [--fsync always]
                [--json FILE] [--bin-dir DIR]
-The latency columns are bucket bounds of smppd's own histogram (100 µs is its first bucket)."""
+smppbench's stderr is read as it comes: a full pipe would block it (and so stop its reads)."""
 
 import argparse
 import json
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -45,25 +47,32 @@ def http(port: int, path: str) -> str:
         return r.read().decode()
 
 
-def latency_buckets(metrics: str) -> list[tuple[float, float]]:
-    """(upper bound in s, cumulative count) of smppd_submit_resp_latency_seconds."""
-    out = []
-    for m in re.finditer(r'^smppd_submit_resp_latency_seconds_bucket\{le="([^"]+)"\} (\S+)$', metrics, re.M):
-        le = float("inf") if m.group(1) == "+Inf" else float(m.group(1))
-        out.append((le, float(m.group(2))))
-    return sorted(out)
+PROGRESS = re.compile(r"^\[\d+s\] submit_resp/s (\d+) p50 ([\d.]+) ms p99 ([\d.]+) ms")
 
 
-def quantile(before, after, q: float) -> float | None:
-    """The bucket bound holding quantile q of the observations between two snapshots (µs)."""
-    deltas = [(le, a - b) for (le, a), (_, b) in zip(after, before)]
-    total = deltas[-1][1] if deltas else 0
-    if total <= 0:
-        return None
-    for le, cum in deltas:
-        if cum >= q * total:
-            return le * 1e6
-    return None
+class ProgressReader:
+    """Reads smppbench's stderr as it comes (so it never blocks on a full pipe) and keeps the
+    per-second progress lines: rate, p50 and p99 of that second."""
+
+    def __init__(self, stream):
+        self.lock = threading.Lock()
+        self.seconds: list[tuple[int, float, float]] = []
+        self.tail: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream):
+        for line in stream:
+            m = PROGRESS.match(line)
+            with self.lock:
+                if m:
+                    self.seconds.append((int(m.group(1)), float(m.group(2)) * 1000, float(m.group(3)) * 1000))
+                self.tail = (self.tail + [line.rstrip()])[-20:]
+
+    def take(self) -> list[tuple[int, float, float]]:
+        with self.lock:
+            out, self.seconds = self.seconds, []
+        return out
 
 
 def du(path: str) -> int:
@@ -101,26 +110,22 @@ def main():
                               "--connections", "4", "--window", "256", "--batch", "16", "--receipts",
                               "--rate", str(a.rate), "--duration", str(seconds)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    progress = ProgressReader(bench.stderr)
     admin = admin_port(smppd.pid)
     rows = []
     t0 = time.monotonic()
-    before = latency_buckets(http(admin, "/metrics"))
     print("| t s | RSS MiB | fds | threads | submission q | completion q | deliver_sm pending | journal MiB on disk | "
-          "segments | compactions | submit p50 µs | submit p99 µs | submits in interval |")
+          "segments | compactions | submit p50 µs (worst second) | submit p99 µs (worst second) | submits in interval |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    submits_before = None
     try:
         while bench.poll() is None and time.monotonic() - t0 < seconds + 30:
             time.sleep(a.every)
             st = proc_status(smppd.pid)
             stats = json.loads(http(admin, "/v1/stats"))
-            metrics = http(admin, "/metrics")
-            after = latency_buckets(metrics)
-            p50, p99 = quantile(before, after, 0.5), quantile(before, after, 0.99)
-            submits = after[-1][1] if after else 0
-            interval = submits - (submits_before if submits_before is not None else before[-1][1] if before else 0)
-            submits_before = submits
-            before = after
+            per_second = progress.take()
+            p50 = max((x[1] for x in per_second), default=None)
+            p99 = max((x[2] for x in per_second), default=None)
+            interval = sum(x[0] for x in per_second)
             row = {"t": round(time.monotonic() - t0), "rss_mib": st["VmRSS"] / 1024, "fds": st["fds"],
                    "threads": st["Threads"], "submission_q": stats["queues"]["submission"],
                    "completion_q": stats["queues"]["completion"], "pending": stats["queues"]["deliver_sm_pending"],
@@ -132,9 +137,10 @@ def main():
             print(f"| {row['t']} | {row['rss_mib']:.1f} | {row['fds']} | {row['threads']} | {row['submission_q']} | "
                   f"{row['completion_q']} | {row['pending']} | {row['disk_mib']:.0f} | {row['segments']} | "
                   f"{row['compactions']} | {fmt(p50)} | {fmt(p99)} | {fmt(interval)} |", flush=True)
-        _, err = bench.communicate(timeout=120)
+        bench.wait(timeout=120)
+        progress.thread.join(timeout=10)
         if bench.returncode != 0:
-            print(f"smppbench exited {bench.returncode}: {err[-2000:]}")
+            print(f"smppbench exited {bench.returncode}: " + "\n".join(progress.tail))
     finally:
         if bench.poll() is None:
             bench.send_signal(signal.SIGTERM)

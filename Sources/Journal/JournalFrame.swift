@@ -43,8 +43,6 @@ public enum JournalFrame {
         return s
     }
 
-    /// True when the buffer holds no entries.
-    public static func isEmpty(_ bytes: [UInt8]) -> Bool { bytes.count <= headerBytes }
 
     /// CRC32C of a buffer.
     static func checksum(_ raw: UnsafeRawBufferPointer) -> UInt32 {

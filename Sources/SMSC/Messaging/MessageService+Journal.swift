@@ -38,7 +38,6 @@ final class DurableState {
     var compactions = 0
     /// The writer's errno last seen by the loop (0: healthy): to log a failure once and its end.
     var failureSeen: Int32 = 0
-    var storeErrors = 0
     let segmentBytes: Int
 
     init(journal: StoreJournal, gate: OutputGate, segmentBytes: Int, doorbell: Doorbell) {
@@ -194,7 +193,6 @@ extension MessageService {
         let errno = durable.journal.failureErrno
         guard errno != durable.failureSeen else { return }
         if errno != 0 {
-            durable.storeErrors += 1
             logger.error("store-error", metadata: [
                 "error": "\(durable.journal.writer.failureDescription ?? "errno \(errno)")",
                 "effect": "new submit_sm/data_sm/submit_multi refused with ESME_RSYSERR until writes succeed again; acknowledged messages are kept",
