@@ -157,6 +157,43 @@ enum SegmentFiles {
 
     static func remove(_ path: String) { unlink(path) }
 
+    /// A segment compaction replaced, renamed out of the log (recovery no longer reads it),
+    /// waiting to be trimmed away a few MiB at a time (see JournalWriter.trimRetired).
+    static let retiredSuffix = ".retired"
+
+    static func retire(_ path: String) -> String {
+        let retired = path + retiredSuffix
+        rename(path, retired)
+        return retired
+    }
+
+    /// Retired segments left by a run that stopped before trimming them.
+    static func listRetired(_ directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var found: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasSuffix(retiredSuffix) { found.append(directory + "/" + name) }
+        }
+        return found
+    }
+
+    /// Cuts `step` bytes off the end of `path`; removes it once empty. Returns true when gone.
+    static func trim(_ path: String, step: Int) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return true }
+        let size = Int(st.st_size)
+        if size <= step {
+            unlink(path)
+            return true
+        }
+        _ = Glibc.truncate(path, off_t(size - step))
+        return false
+    }
+
     /// A new or removed file is durable only once its directory is synced.
     static func syncDirectory(of path: String) {
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")

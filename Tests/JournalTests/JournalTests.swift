@@ -569,11 +569,36 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
             names = segmentNames(dir.path)
         }
         #expect(names == ["000000000000000a.wal"])
+        // Taken out of the log at once, the old segments are trimmed away a few MiB at a time
+        // (unlinking 64 MiB at once stalls the disk's next syncs): gone soon after.
+        let gone = monotonicMs() + 10_000
+        while directoryNames(dir.path).contains(where: { $0.hasSuffix(".retired") }) && monotonicMs() < gone { usleep(1_000) }
+        #expect(directoryNames(dir.path) == ["000000000000000a.wal"], "retired segments left behind")
         writer.stop()
         #expect(writer.segments == 1)
         let replayed = try replayAll(dir.path)
         #expect(replayed.sequences == Array(10...14))
         #expect(replayed.scan.segments == 1)
+    }
+
+    /// Retired segments a run left behind (it stopped while trimming them) are trimmed away by
+    /// the next writer, and recovery never reads them.
+    @Test func retiredSegmentsLeftBehindAreTrimmedAwayAndNeverRead() throws {
+        let dir = try TempDirectory()
+        let stray = dir.path + "/0000000000000001.wal.retired"
+        let fd = open(stray, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        let junk = [UInt8](repeating: 0x5A, count: 9 << 20)   // more than two trim steps
+        _ = junk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        let writer = JournalWriter(configuration: JournalConfiguration(directory: dir.path, fsync: .never, segmentBytes: 4096),
+                                   notify: {})
+        try writer.start(firstSequence: 5)
+        let deadline = monotonicMs() + 10_000
+        while directoryNames(dir.path).contains(where: { $0.hasSuffix(".retired") }) && monotonicMs() < deadline { usleep(1_000) }
+        #expect(!directoryNames(dir.path).contains(where: { $0.hasSuffix(".retired") }), "the stray retired segment is still there")
+        writer.stop()
+        #expect(try replayAll(dir.path).scan.batches == 0)
     }
 
     /// everysec: the pass's copy is written but not synced when it is reported durable. The
