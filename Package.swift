@@ -58,12 +58,15 @@ var package = Package(
         .target(name: "Reactor", dependencies: ["CShims"], swiftSettings: common),
         // The worker pool that plays the carrier: latency, outcomes, MO (CONTRACT §8).
         .target(name: "Carrier", dependencies: ["SMPP", "Queues"], swiftSettings: common),
+        // Forwarding to a real SMS service upstream: the carrier seam, the SMPP client carrier
+        // and the HTTP carrier (libcurl's multi interface on the loop).
+        .target(name: "Upstream", dependencies: ["SMPP", "Reactor", "CShims"], swiftSettings: common),
         // The admin HTTP interface: libmicrohttpd's thread, handler on the loop.
         .target(name: "Admin", dependencies: ["CShims", "Reactor"], swiftSettings: common),
         // The loop-thread domain: sessions, binds, accounts, messaging.
         .target(
             name: "SMSC",
-            dependencies: ["SMPP", "Reactor", "CShims", "Store", "Journal", "Carrier", "Admin",
+            dependencies: ["SMPP", "Reactor", "CShims", "Store", "Journal", "Carrier", "Admin", "Upstream",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: common
         ),
@@ -71,7 +74,7 @@ var package = Package(
         .executableTarget(
             name: "smppd",
             dependencies: [
-                "SMSC", "Reactor", "Admin", "Store", "Journal",
+                "SMSC", "Reactor", "Admin", "Store", "Journal", "Upstream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,6 +106,7 @@ var package = Package(
         .testTarget(name: "CarrierTests", dependencies: ["Carrier", "SMPP"]),
         .testTarget(name: "AdminTests", dependencies: ["Admin"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),
+        .testTarget(name: "UpstreamTests", dependencies: ["Upstream", "SMPP", "Reactor"]),
         .testTarget(name: "SMSCTests", dependencies: ["SMSC", "SMPP", "Store", "Carrier"]),
         // Pure parts of the load generator (options, backoff, report formatting): no loop, no sockets.
         .testTarget(name: "SmppbenchTests", dependencies: ["smppbench"]),

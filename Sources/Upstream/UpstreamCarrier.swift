@@ -1,0 +1,165 @@
+// The seam between the SMSC and a real SMS service upstream (issue 12). An UpstreamCarrier
+// takes accepted messages (OutboundMessage) and hands them to the service over SMPP or HTTP;
+// it reports each message's answer, the service's receipts and MO back through its delegate.
+// The SMSC owns routing, durability and the mapping between the service's ids and ours; a
+// carrier owns its connections, retries, back-off and circuit breaker.
+// Loop thread only: a carrier runs on the EventLoop it was made with, and calls its delegate
+// there.
+import SMPP
+
+/// One accepted message on its way upstream: everything needed to send it (again, after a
+/// restart). Fields are as the client submitted them.
+public struct OutboundMessage: Sendable, Equatable {
+    /// Our message id (MessageID.rawValue) and its text as clients see it.
+    public var id: UInt64
+    public var idText: String
+    /// The account that submitted it.
+    public var systemID: String
+    public var sourceTon: UInt8
+    public var sourceNpi: UInt8
+    public var source: String
+    public var destinationTon: UInt8
+    public var destinationNpi: UInt8
+    public var destination: String
+    public var esmClass: UInt8
+    public var protocolID: UInt8
+    public var priority: UInt8
+    public var dataCoding: UInt8
+    /// short_message as submitted (with its UDH when esm_class has UDHI set).
+    public var shortMessage: [UInt8]
+    /// The message_payload TLV as submitted, when the client used it (short_message is then empty).
+    public var messagePayload: [UInt8]?
+    /// sar_msg_ref_num, sar_total_segments, sar_segment_seqnum as submitted, when present.
+    public var sar: SARFields?
+    /// When smppd accepted it (Unix ms).
+    public var submitTimeMs: Int64
+    /// After this (Unix ms) the message is EXPIRED: carriers stop retrying it.
+    public var validityDeadlineMs: Int64
+
+    public init(id: UInt64, idText: String, systemID: String, sourceTon: UInt8, sourceNpi: UInt8, source: String,
+                destinationTon: UInt8, destinationNpi: UInt8, destination: String, esmClass: UInt8 = 0,
+                protocolID: UInt8 = 0, priority: UInt8 = 0, dataCoding: UInt8 = 0, shortMessage: [UInt8],
+                messagePayload: [UInt8]? = nil, sar: SARFields? = nil, submitTimeMs: Int64, validityDeadlineMs: Int64) {
+        self.id = id
+        self.idText = idText
+        self.systemID = systemID
+        self.sourceTon = sourceTon
+        self.sourceNpi = sourceNpi
+        self.source = source
+        self.destinationTon = destinationTon
+        self.destinationNpi = destinationNpi
+        self.destination = destination
+        self.esmClass = esmClass
+        self.protocolID = protocolID
+        self.priority = priority
+        self.dataCoding = dataCoding
+        self.shortMessage = shortMessage
+        self.messagePayload = messagePayload
+        self.sar = sar
+        self.submitTimeMs = submitTimeMs
+        self.validityDeadlineMs = validityDeadlineMs
+    }
+}
+
+/// The sar_* TLVs of a segment the client concatenated itself.
+public struct SARFields: Sendable, Equatable {
+    public var reference: UInt16
+    public var total: UInt8
+    public var sequence: UInt8
+    public init(reference: UInt16, total: UInt8, sequence: UInt8) {
+        self.reference = reference
+        self.total = total
+        self.sequence = sequence
+    }
+}
+
+/// A mobile-originated message the service sent us.
+public struct UpstreamMO: Sendable, Equatable {
+    public var sourceTon: UInt8
+    public var sourceNpi: UInt8
+    public var source: String
+    public var destination: String
+    public var dataCoding: UInt8
+    public var text: [UInt8]
+    public init(sourceTon: UInt8 = 1, sourceNpi: UInt8 = 1, source: String, destination: String, dataCoding: UInt8, text: [UInt8]) {
+        self.sourceTon = sourceTon
+        self.sourceNpi = sourceNpi
+        self.source = source
+        self.destination = destination
+        self.dataCoding = dataCoding
+        self.text = text
+    }
+}
+
+/// What a carrier reports. Loop thread; called from the carrier's own callbacks.
+public protocol UpstreamCarrierDelegate: AnyObject {
+    /// The service accepted message `id` and named it `upstreamID` (its receipts use that name).
+    func carrier(_ carrier: UpstreamCarrier, accepted id: UInt64, upstreamID: String)
+    /// The service refused message `id` for good (or its validity passed while retrying):
+    /// the message ends in `state` with network error `errorCode`.
+    func carrier(_ carrier: UpstreamCarrier, refused id: UInt64, state: MessageState, errorCode: UInt16)
+    /// The carrier cannot take these now (its circuit opened, or it is stopping) and has not
+    /// sent them, or sent them without an answer: the SMSC sends them through the next route.
+    func carrier(_ carrier: UpstreamCarrier, returned messages: [OutboundMessage])
+    /// A receipt from the service for its message `upstreamID`. Returns false when the SMSC
+    /// does not know that id (the carrier still acknowledges it). In durable mode the SMSC
+    /// holds the carrier's next write until the change is on disk: an SMPP carrier writes its
+    /// deliver_sm_resp right after this returns, with no other write in between.
+    @discardableResult
+    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> Bool
+    /// An MO from the service; the SMSC routes it to the account owning `destination`.
+    /// The same write rule as receipts holds for its acknowledgement.
+    @discardableResult
+    func carrier(_ carrier: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> Bool
+}
+
+/// Whether a carrier takes traffic (the circuit breaker's three states).
+public enum CircuitState: String, Sendable {
+    /// Healthy: takes traffic.
+    case closed
+    /// Failing: takes none until its open interval passes.
+    case open
+    /// Trying again with a little traffic after being open.
+    case halfOpen = "half-open"
+}
+
+/// A carrier's counters, for the metrics and the admin status.
+public struct UpstreamCarrierStats: Sendable, Equatable {
+    /// Messages handed to the service and not yet answered.
+    public var inFlight = 0
+    /// Messages waiting in the carrier for a connection, a batch or a retry.
+    public var queued = 0
+    /// Messages the service accepted / refused; sends retried.
+    public var accepted: UInt64 = 0
+    public var refused: UInt64 = 0
+    public var retries: UInt64 = 0
+    /// Receipts and MO received.
+    public var receipts: UInt64 = 0
+    public var mobileOriginated: UInt64 = 0
+    /// Sum and count of the time from sending a message to the service's answer, in µs.
+    public var answerLatencySumMicros: UInt64 = 0
+    public var answerLatencyCount: UInt64 = 0
+    /// Connections (SMPP sessions bound, HTTP connections open) and the circuit.
+    public var connections = 0
+    public var circuit: CircuitState = .closed
+    public init() {}
+}
+
+/// A carrier that forwards to a service upstream. Loop thread only.
+public protocol UpstreamCarrier: AnyObject {
+    /// The `[[carrier]]` name from the config.
+    var name: String { get }
+    /// "smpp" or "http".
+    var kind: String { get }
+    var delegate: UpstreamCarrierDelegate? { get set }
+    /// Whether `send` should be given traffic now (circuit closed or half-open).
+    var isAvailable: Bool { get }
+    var stats: UpstreamCarrierStats { get }
+    /// Connect (SMPP: bind its sessions); reconnects on its own from then on.
+    func start()
+    /// Takes a message: the carrier sends it (batching, windowing, retrying as configured)
+    /// until the service answers (accepted / refused) or it returns it.
+    func send(_ message: OutboundMessage)
+    /// Unbinds / closes; messages not yet answered are returned through the delegate.
+    func stop()
+}
