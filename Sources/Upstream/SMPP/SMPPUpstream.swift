@@ -1,0 +1,369 @@
+// SMPPUpstream: the UpstreamCarrier that forwards to an upstream SMSC over SMPP, bound as an
+// ESME. It owns the message queue, its sessions (UpstreamSession), the circuit breaker and
+// the counters, and talks to the SMSC through the delegate. Loop thread only: create it, call
+// it and let it call its delegate on the EventLoop it was made with.
+//
+// Delivery guarantee: a message is forwarded at least once. When a session is lost (closed,
+// unbound, reset, a response timeout) its unanswered submit_sm go back to the front of the
+// queue and are sent again on the next bound session; the upstream may have taken a message
+// whose answer was lost, so a duplicate upstream is possible in that window. stop() and an
+// opening circuit return unanswered messages to the SMSC, with the same possibility.
+
+import Reactor
+import SMPP
+
+public final class SMPPUpstream: UpstreamCarrier {
+    public let name: String
+    public var kind: String { "smpp" }
+    public weak var delegate: UpstreamCarrierDelegate?
+    /// What happened, for the SMSC's log; loop thread, called synchronously.
+    public var onEvent: ((SMPPUpstreamEvent) -> Void)?
+    public let settings: SMPPUpstreamSettings
+    public private(set) var counters = SMPPUpstreamCounters()
+
+    let loop: EventLoop
+    let endpoint: Endpoint
+    let tls: TLSClientContext?
+    let connectionOptions: ConnectionOptions
+    let credentials: BindCredentials
+    /// Output bytes a session keeps free of submits for its deliver_sm_resp and other answers.
+    let responseReserveBytes = 8 * 1024
+
+    private var sessions: [UpstreamSession] = []
+    private var queue = MessageQueue()
+    private var breaker: CircuitBreaker
+    private var breakerTimer: LoopTimer?
+    /// Sweeps expired messages out of the queue while nothing sends them.
+    private var expiryTimer: LoopTimer?
+    private var cursor = 0
+    private var isStarted = false
+    private var isStopped = false
+    private var isPumping = false
+    /// Set during a receipt/MO delegate call: the deliver_sm_resp must be the next write, so
+    /// send() only queues meanwhile.
+    private var isHoldingWrites = false
+    private var common = UpstreamCarrierStats()
+
+    /// `tls`: the client context when `settings.tls` (built by the caller from caFile /
+    /// tlsInsecure: see `makeTLSContext`); nil for plain TCP. The host is resolved at each
+    /// connect.
+    public init(name: String, settings: SMPPUpstreamSettings, loop: EventLoop, tls: TLSClientContext?) {
+        self.name = name
+        self.settings = settings
+        self.loop = loop
+        self.tls = settings.tls ? tls : nil
+        endpoint = Endpoint(host: settings.host, port: UInt16(clamping: settings.port))
+        var options = ConnectionOptions()
+        options.handshakeTimeout = .milliseconds(max(1, settings.responseTimeoutMs))
+        options.outputCapacityBytes = 128 * 1024
+        connectionOptions = options
+        credentials = BindCredentials(systemID: Array(settings.systemID.utf8), password: Array(settings.password.utf8),
+                                      systemType: Array(settings.systemType.utf8))
+        breaker = CircuitBreaker(settings.breaker)
+        let count = max(1, settings.sessions)
+        for i in 0..<count {
+            switch settings.bindMode {
+            case .transceiver:
+                sessions.append(UpstreamSession(carrier: self, index: i, kind: .transceiver, settings: settings))
+            case .pair:
+                sessions.append(UpstreamSession(carrier: self, index: 2 * i, kind: .transmitter, settings: settings))
+                sessions.append(UpstreamSession(carrier: self, index: 2 * i + 1, kind: .receiver, settings: settings))
+            }
+        }
+    }
+
+    /// The TLS client context `settings` ask for: verification against caFile, none when
+    /// tlsInsecure; nil for plain TCP.
+    public static func makeTLSContext(_ settings: SMPPUpstreamSettings) throws(ReactorError) -> TLSClientContext? {
+        guard settings.tls else { return nil }
+        if settings.tlsInsecure { return try TLSClientContext(verification: .none) }
+        guard let ca = settings.caFile else {
+            throw .tls("upstream TLS needs ca-file (or tls-insecure): no system CA store is loaded")
+        }
+        return try TLSClientContext(verification: .caFile(ca))
+    }
+
+    // MARK: UpstreamCarrier
+
+    /// True while the circuit is closed (sessions bound, or still trying: messages wait in the
+    /// queue until one binds) or half-open (the trial); false while it is open and after stop().
+    public var isAvailable: Bool { !isStopped && breaker.state != .open }
+
+    public var stats: UpstreamCarrierStats {
+        var s = common
+        s.queued = queue.count
+        s.inFlight = 0
+        s.connections = 0
+        for session in sessions {
+            s.inFlight += session.window.count
+            if session.isBound { s.connections += 1 }
+        }
+        s.circuit = breaker.state
+        return s
+    }
+
+    public func start() {
+        loop.assertOnLoopThread()
+        guard !isStarted, !isStopped else { return }
+        isStarted = true
+        for s in sessions { s.start() }
+    }
+
+    public func send(_ message: OutboundMessage) {
+        guard !isStopped, breaker.state != .open else {
+            delegate?.carrier(self, returned: [message])
+            return
+        }
+        queue.pushBack(message)
+        pump()
+    }
+
+    public func stop() {
+        loop.assertOnLoopThread()
+        guard !isStopped else { return }
+        isStopped = true
+        breakerTimer?.cancel()
+        expiryTimer?.cancel()
+        for s in sessions { s.stop() }
+        returnQueued()
+    }
+
+    // MARK: distribution
+
+    /// Hands queued messages to the sessions that can send, round robin, each until its window
+    /// or output ring is full. Not re-entered (a delegate that sends from inside a callback only
+    /// queues; the loop below picks it up).
+    func pump() {
+        guard !isPumping, !isHoldingWrites, !queue.isEmpty, !isStopped, breaker.state != .open else { return }
+        isPumping = true
+        defer { isPumping = false }
+        var tried = 0
+        while !queue.isEmpty && tried < sessions.count {
+            let session = sessions[cursor]
+            if session.canSend { session.fill() }
+            if queue.isEmpty { break }
+            cursor = cursor + 1 == sessions.count ? 0 : cursor + 1
+            tried += 1
+        }
+        if !queue.isEmpty { armExpirySweep() }
+    }
+
+    /// The next message to send, skipping (and refusing as EXPIRED) those past their validity.
+    func nextMessage() -> OutboundMessage? {
+        let now = loop.nowMilliseconds
+        while let m = queue.popFront() {
+            if m.validityDeadlineMs > 0 && now > m.validityDeadlineMs {
+                expire(m)
+                continue
+            }
+            return m
+        }
+        return nil
+    }
+
+    /// Submits a lost session left unanswered: sent again first (counted as retries).
+    func requeueUnanswered(_ messages: [OutboundMessage]) {
+        common.retries += UInt64(messages.count)
+        requeueFront(messages)
+    }
+
+    func requeueFront<C: BidirectionalCollection<OutboundMessage>>(_ messages: C) {
+        guard !messages.isEmpty else { return }
+        for m in messages.reversed() { queue.pushFront(m) }
+    }
+
+    func outputDrained() {
+        if !queue.isEmpty { pump() }
+    }
+
+    private func expire(_ m: OutboundMessage) {
+        counters.expired += 1
+        common.refused += 1
+        delegate?.carrier(self, refused: m.id, state: .expired, errorCode: 0)
+    }
+
+    private func armExpirySweep() {
+        if expiryTimer == nil {
+            expiryTimer = LoopTimer(loop: loop) { [unowned self] in self.sweepExpired() }
+        }
+        if let t = expiryTimer, !t.isScheduled { t.schedule(after: .seconds(1)) }
+    }
+
+    private func sweepExpired() {
+        let now = loop.nowMilliseconds
+        queue.filter(keep: { $0.validityDeadlineMs <= 0 || now <= $0.validityDeadlineMs }, dropped: { expire($0) })
+        if !queue.isEmpty { armExpirySweep() }
+    }
+
+    private func returnQueued() {
+        guard !queue.isEmpty else { return }
+        let messages = queue.drain()
+        delegate?.carrier(self, returned: messages)
+    }
+
+    // MARK: session reports
+
+    func report(_ event: SMPPUpstreamEvent) {
+        onEvent?(event)
+    }
+
+    func sessionBound(_ session: UpstreamSession) {
+        report(.bound(session: session.index, kind: Self.name(of: session.kind)))
+        pump()
+    }
+
+    /// A session's connection (or attempt) ended; returns whether it should reconnect.
+    func sessionEnded(_ session: UpstreamSession, _ end: SessionEnd, wasBound: Bool) -> Bool {
+        var isFailure = false
+        switch end {
+        case .suspended:
+            return false
+        case let .connectFailed(reason):
+            counters.connectFailures += 1
+            isFailure = true
+            report(.connectFailed(session: session.index, reason: reason))
+        case let .bindRefused(status):
+            counters.bindFailures += 1
+            isFailure = true
+            report(.bindFailed(session: session.index, status: status))
+        case .bindUnanswered:
+            counters.bindFailures += 1
+            counters.responseTimeouts += 1
+            isFailure = true
+            report(.bindFailed(session: session.index, status: nil))
+        case .responseTimeout:
+            counters.responseTimeouts += 1
+            isFailure = true
+            report(.disconnected(session: session.index, reason: "no response within \(settings.responseTimeoutMs) ms"))
+        case .peerUnbind:
+            report(.disconnected(session: session.index, reason: "the upstream sent unbind"))
+        case let .badInput(reason):
+            report(.disconnected(session: session.index, reason: reason))
+        case let .lost(reason):
+            if wasBound {
+                report(.disconnected(session: session.index, reason: "\(reason)"))
+            } else {
+                counters.connectFailures += 1
+                isFailure = true
+                report(.connectFailed(session: session.index, reason: "closed before bind_resp: \(reason)"))
+            }
+        }
+        if wasBound { counters.disconnects += 1 }
+        if isFailure && breaker.recordFailure() {
+            openCircuit()
+        } else {
+            pump()
+        }
+        return !isStopped && breaker.state != .open
+    }
+
+    /// The upstream answered a request (submit_sm_resp, enquire_link_resp).
+    func answered() {
+        if breaker.recordSuccess() { report(.circuitClosed) }
+    }
+
+    /// A submit_sm's answer: nil status = ESME_ROK (accepted as `messageID`).
+    func submitAnswered(_ session: UpstreamSession, _ message: OutboundMessage, status: CommandStatus?,
+                        messageID: BytesView, latencyNs: UInt64) {
+        common.answerLatencySumMicros &+= latencyNs / 1000
+        common.answerLatencyCount &+= 1
+        answered()
+        guard let status else {
+            common.accepted += 1
+            delegate?.carrier(self, accepted: message.id, upstreamID: messageID.makeString())
+            return
+        }
+        common.refused += 1
+        let refusal = Self.refusal(for: status)
+        delegate?.carrier(self, refused: message.id, state: refusal.state, errorCode: refusal.errorCode)
+    }
+
+    /// ESME_RTHROTTLED / ESME_RMSGQFUL: the session pauses; the message is sent again first.
+    func throttled(_ session: UpstreamSession, _ message: OutboundMessage, pauseMs: Int64, latencyNs: UInt64) {
+        common.answerLatencySumMicros &+= latencyNs / 1000
+        common.answerLatencyCount &+= 1
+        common.retries += 1
+        counters.throttled += 1
+        answered()
+        queue.pushFront(message)
+        report(.throttled(session: session.index, pauseMs: pauseMs))
+    }
+
+    /// A message the codec cannot encode (a field over its SMPP length), or too large for the
+    /// output ring: refused as REJECTED with ESME_RINVPARLEN (194).
+    func unencodable(_ message: OutboundMessage) {
+        common.refused += 1
+        delegate?.carrier(self, refused: message.id, state: .rejected, errorCode: UInt16(CommandStatus.ESME_RINVPARLEN.rawValue))
+    }
+
+    /// A deliver_sm: a receipt (esm_class & 0x3C == 0x04) or an MO. The caller writes the
+    /// deliver_sm_resp right after this returns.
+    func delivered(_ deliver: DeliverSMPDU) {
+        isHoldingWrites = true
+        defer { isHoldingWrites = false }
+        if deliver.esmClass & 0x3C == 0x04 {
+            guard let receipt = ReceiptParser.parse(deliver) else {
+                counters.unreadableReceipts += 1
+                return
+            }
+            common.receipts += 1
+            let known = delegate?.carrier(self, receiptFor: receipt.upstreamID, state: receipt.state, errorCode: receipt.errorCode) ?? false
+            if !known { counters.unknownReceipts += 1 }
+        } else {
+            common.mobileOriginated += 1
+            var text = deliver.shortMessage
+            if text.isEmpty, let payload = deliver.tlvs.messagePayload { text = payload }
+            let mo = UpstreamMO(sourceTon: deliver.sourceAddrTon.rawValue, sourceNpi: deliver.sourceAddrNpi.rawValue,
+                                source: deliver.sourceAddr.makeString(), destination: deliver.destinationAddr.makeString(),
+                                dataCoding: deliver.dataCoding, text: text.makeArray())
+            delegate?.carrier(self, mobileOriginated: mo)
+        }
+    }
+
+    func unexpectedPDU() { counters.unexpectedPDUs += 1 }
+
+    // MARK: circuit
+
+    private func openCircuit() {
+        report(.circuitOpened(failures: breaker.consecutiveFailures))
+        for s in sessions { s.suspend() }
+        returnQueued()
+        let t = breakerTimer ?? LoopTimer(loop: loop) { [unowned self] in self.halfOpen() }
+        breakerTimer = t
+        t.schedule(after: .milliseconds(breaker.openMs))
+    }
+
+    private func halfOpen() {
+        guard !isStopped, breaker.state == .open else { return }
+        breaker.enterHalfOpen()
+        report(.circuitHalfOpen)
+        for s in sessions { s.start() }
+    }
+
+    // MARK: tables
+
+    /// What a refusing command_status means for the message. The network error code is the
+    /// command_status when it is at most 999, else 999.
+    ///
+    /// | command_status | state |
+    /// |---|---|
+    /// | ESME_RSYSERR, ESME_RSUBMITFAIL, ESME_RDELIVERYFAILURE, ESME_RX_T_APPN, ESME_RX_R_APPN, ESME_RUNKNOWNERR | UNDELIVERABLE (the service failed it) |
+    /// | any other (bad address, TON/NPI, esm_class, length, parameters, ESME_RX_P_APPN …) | REJECTED (the service refused it) |
+    static func refusal(for status: CommandStatus) -> (state: MessageState, errorCode: UInt16) {
+        let code = UInt16(min(status.rawValue, 999))
+        switch status {
+        case .ESME_RSYSERR, .ESME_RSUBMITFAIL, .ESME_RDELIVERYFAILURE, .ESME_RX_T_APPN, .ESME_RX_R_APPN, .ESME_RUNKNOWNERR:
+            return (.undeliverable, code)
+        default:
+            return (.rejected, code)
+        }
+    }
+
+    static func name(of kind: BindKind) -> String {
+        switch kind {
+        case .transceiver: "transceiver"
+        case .transmitter: "transmitter"
+        case .receiver: "receiver"
+        }
+    }
+}
