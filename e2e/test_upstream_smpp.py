@@ -52,9 +52,12 @@ def test_forwarded_messages_get_receipts_with_our_ids_and_b_outcomes(smppd):
         assert all(msgkit.HEX_ID.match(m) for m in want), "A answers with its own ids"
         assert {seen[m] for m in ordinary} == {"DELIVRD"}, {m: seen[m] for m in ordinary}
         assert seen[undeliv] == "UNDELIV"
-        assert seen[refused] == "REJECTD", "B's ESME_RSUBMITFAIL ends the message REJECTD at A"
+        # B's ESME_RSUBMITFAIL (0x45) ends the message UNDELIV at A, err = the status.
+        assert seen[refused] == "UNDELIV"
         q = _query_state(c, undeliv)
         assert q is not None and q.message_state == smpp.STATE_UNDELIVERABLE and q.error_code == 1, q
+        q = _query_state(c, refused)
+        assert q is not None and q.message_state == smpp.STATE_UNDELIVERABLE and q.error_code == 0x45, q
     # B saw the traffic as the relay account's submits.
     m = msgkit.metrics(b)
     assert msgkit.metric(m, "smppd_pdus_in_total", command="submit_sm", status="ESME_ROK") >= 21

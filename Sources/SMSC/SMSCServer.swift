@@ -72,7 +72,7 @@ public final class SMSCServer {
     /// Builds the `[[carrier]]`s and `[[route]]`s of the messaging settings with `factory` and
     /// starts the carriers (issue 12). Call before openDurableStore (recovery hands messages
     /// back to the carriers). Throws a message naming the bad route key.
-    public func enableForwarding(factory: @escaping (CarrierDefinition, EventLoop) -> UpstreamCarrier?) throws(RouteError) {
+    public func enableForwarding(factory: (CarrierDefinition, EventLoop) throws(RouteError) -> UpstreamCarrier?) throws(RouteError) {
         try messages.enableForwarding(factory: factory)
     }
 

@@ -15,7 +15,7 @@ import Store
 import Upstream
 
 /// Makes the carrier of a `[[carrier]]` definition (nil for the simulator, which is the pool).
-typealias UpstreamCarrierFactory = (CarrierDefinition, EventLoop) -> UpstreamCarrier?
+typealias UpstreamCarrierFactory = (CarrierDefinition, EventLoop) throws(RouteError) -> UpstreamCarrier?
 
 extension MessageService {
     /// Builds the forwarding when the config names carriers or routes (else nil: the submit
@@ -26,7 +26,7 @@ extension MessageService {
         var carriers: [UpstreamCarrier] = []
         for def in settings.carriers {
             if case .simulator = def.kind { continue }
-            guard let c = factory(def, loop) else { continue }
+            guard let c = try factory(def, loop) else { continue }
             carriers.append(c)
         }
         let table = try RouteTable(routes: settings.routes, carrierNames: carriers.map(\.name))

@@ -129,4 +129,8 @@ public struct RouteError: Error, CustomStringConvertible, Sendable {
     public var key: String
     public var problem: String
     public var description: String { "config: \(key): \(problem)" }
+    public init(key: String, problem: String) {
+        self.key = key
+        self.problem = problem
+    }
 }
