@@ -26,6 +26,7 @@ def _node_b(smppd, port: int, **kw):
 
 
 def _node_a(smppd, b_port: int, **carrier_keys):
+    carrier_keys = {k.replace("_", "-"): v for k, v in carrier_keys.items()}
     return smppd(accounts=[ACME], carriers=[upstream.smpp_carrier("b", b_port, **carrier_keys)],
                  routes=[{"carriers": ["b"]}], name="smppd[A]",
                  allow_errors=[r"event=upstream-"])
@@ -36,17 +37,36 @@ def _wait_bound(node_a, timeout: float = 10.0):
 
 
 def test_forwarded_messages_get_receipts_with_our_ids_and_b_outcomes(smppd):
+    """Four sessions to B: B sends a receipt on whichever of them is free, so it can overtake
+    the submit_sm_resp (on another session) that tells A the id it names; A answers such a
+    receipt ESME_RX_T_APPN and B delivers it again, so no receipt is lost."""
     b_port = upstream.free_port()
-    b = _node_b(smppd, b_port)
-    a = _node_a(smppd, b_port)
+    b = _node_b(smppd, b_port, delivery={"retry-initial-ms": 50, "retry-max-ms": 200},
+                carrier={"latency-min-ms": 0, "latency-median-ms": 0, "latency-max-ms": 0})
+    a = _node_a(smppd, b_port, sessions=4)
     _wait_bound(a)
     with a.connect() as c:
         c.bind_ok("transceiver", "acme", "secret")
-        ordinary = [c.submit_ok(ORDINARY, f"fwd {i}".encode(), registered_delivery=1) for i in range(20)]
+        data = bytearray()
+        seqs = []
+        for i in range(400):
+            seqs.append(c.next_seq())
+            data += smpp.submit_sm(seqs[-1], ORDINARY, f"fwd {i}".encode(), registered_delivery=1)
+        c.send_raw(bytes(data))
+        ordinary, early = [], {}
+        while len(ordinary) < len(seqs):
+            pdu = c.recv_pdu(timeout=10)
+            if pdu.command_id == smpp.SUBMIT_SM_RESP:
+                assert pdu.status == 0, pdu
+                ordinary.append(smpp.decode_submit_sm_resp(pdu))
+            elif pdu.command_id == smpp.DELIVER_SM:
+                d = smpp.decode_deliver_sm(pdu)
+                early[d.receipted_message_id] = msgkit.Receipt(d).stat
+                c.send_raw(smpp.deliver_sm_resp(pdu.sequence))
         undeliv = c.submit_ok(dest(9991), b"to fail", registered_delivery=1)
         refused = c.submit_ok(dest(9996), b"B refuses", registered_delivery=1)
         want = set(ordinary) | {undeliv, refused}
-        seen: dict[str, str] = {}
+        seen: dict[str, str] = dict(early)
         _collect_receipts(c, want, seen, RECEIPTS_TIMEOUT)
         assert want <= seen.keys(), f"receipts missing for {sorted(want - seen.keys())[:5]}"
         assert all(msgkit.HEX_ID.match(m) for m in want), "A answers with its own ids"
@@ -60,12 +80,12 @@ def test_forwarded_messages_get_receipts_with_our_ids_and_b_outcomes(smppd):
         assert q is not None and q.message_state == smpp.STATE_UNDELIVERABLE and q.error_code == 0x45, q
     # B saw the traffic as the relay account's submits.
     m = msgkit.metrics(b)
-    assert msgkit.metric(m, "smppd_pdus_in_total", command="submit_sm", status="ESME_ROK") >= 21
+    assert msgkit.metric(m, "smppd_pdus_in_total", command="submit_sm", status="ESME_ROK") >= 401
     ma = msgkit.metrics(a)
-    assert msgkit.metric(ma, "smppd_upstream_messages_total", carrier="b", result="accepted") >= 21
+    assert msgkit.metric(ma, "smppd_upstream_messages_total", carrier="b", result="accepted") >= 401
     carriers = msgkit.admin(a, "GET", "/v1/carriers").json()
     b_entry = next(x for x in carriers["carriers"] if x["name"] == "b")
-    assert b_entry["kind"] == "smpp" and b_entry["circuit"] == "closed" and b_entry["connections"] >= 1, b_entry
+    assert b_entry["kind"] == "smpp" and b_entry["circuit"] == "closed" and b_entry["connections"] == 4, b_entry
 
 
 def test_mo_injected_at_b_reaches_the_client_bound_to_a(smppd):
