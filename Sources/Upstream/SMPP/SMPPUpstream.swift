@@ -9,6 +9,9 @@
 // whose answer was lost, so a duplicate upstream is possible in that window. stop() and an
 // opening circuit return unanswered messages to the SMSC, with the same possibility.
 
+#if canImport(Glibc)
+import Glibc
+#endif
 import Reactor
 import SMPP
 
@@ -44,17 +47,18 @@ public final class SMPPUpstream: UpstreamCarrier {
     private var isHoldingWrites = false
     private var common = UpstreamCarrierStats()
 
-    /// `tls`: the client context when `settings.tls` (built by the caller from caFile /
-    /// tlsInsecure: see `makeTLSContext`); nil for plain TCP. The host is resolved at each
-    /// connect.
-    public init(name: String, settings: SMPPUpstreamSettings, loop: EventLoop, tls: TLSClientContext?) {
+    /// A carrier for `settings`, on `loop`; nothing connects before start(). Throws when the
+    /// TLS context cannot be made (a CA file that does not load, no CA store found).
+    public init(name: String, settings: SMPPUpstreamSettings, loop: EventLoop) throws(ReactorError) {
         self.name = name
         self.settings = settings
         self.loop = loop
-        self.tls = settings.tls ? tls : nil
+        tls = try Self.makeTLSContext(settings)
         endpoint = Endpoint(host: settings.host, port: UInt16(clamping: settings.port))
         var options = ConnectionOptions()
+        // A handshake is answered by the upstream like any request.
         options.handshakeTimeout = .milliseconds(max(1, settings.responseTimeoutMs))
+        // Room for a window of submits with message_payload, plus the answers' reserve.
         options.outputCapacityBytes = 128 * 1024
         connectionOptions = options
         credentials = BindCredentials(systemID: Array(settings.systemID.utf8), password: Array(settings.password.utf8),
@@ -72,15 +76,20 @@ public final class SMPPUpstream: UpstreamCarrier {
         }
     }
 
-    /// The TLS client context `settings` ask for: verification against caFile, none when
-    /// tlsInsecure; nil for plain TCP.
-    public static func makeTLSContext(_ settings: SMPPUpstreamSettings) throws(ReactorError) -> TLSClientContext? {
+    /// Where the system's CA bundle usually is (Debian/Ubuntu, RHEL/Fedora, Alpine/BSD/macOS).
+    static let systemCAFiles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]
+
+    /// The TLS client context `settings` ask for: none for plain TCP; no verification with
+    /// tlsInsecure; else the chain verified against caFile, or the system's CA bundle (the
+    /// host name is not checked: TLSClientContext verifies the chain only).
+    static func makeTLSContext(_ settings: SMPPUpstreamSettings) throws(ReactorError) -> TLSClientContext? {
         guard settings.tls else { return nil }
         if settings.tlsInsecure { return try TLSClientContext(verification: .none) }
-        guard let ca = settings.caFile else {
-            throw .tls("upstream TLS needs ca-file (or tls-insecure): no system CA store is loaded")
+        if let ca = settings.caFile { return try TLSClientContext(verification: .caFile(ca)) }
+        guard let system = systemCAFiles.first(where: { access($0, R_OK) == 0 }) else {
+            throw .tls("no CA file set and no system CA bundle found (tried \(systemCAFiles.joined(separator: ", ")))")
         }
-        return try TLSClientContext(verification: .caFile(ca))
+        return try TLSClientContext(verification: .caFile(system))
     }
 
     // MARK: UpstreamCarrier

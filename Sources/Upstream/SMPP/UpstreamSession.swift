@@ -343,6 +343,7 @@ final class UpstreamSession {
         case let .enquireLinkResp(resp):
             if resp.sequenceNumber == enquireSequence {
                 enquireSequence = 0
+                arm(by: lastReceivedNs &+ enquireLinkNs, now: receivedAtNs)
                 carrier.answered()
             }
         case let .bindTransmitterResp(resp), let .bindReceiverResp(resp), let .bindTransceiverResp(resp):
