@@ -208,6 +208,32 @@ import SMPP
         #expect(h.carrier.counters.responseTimeouts == 0)
     }
 
+    @Test func anUnansweredEnquireLinkDropsAndReconnects() throws {
+        let h = try Harness {
+            $0.enquireLinkMs = 20
+            $0.responseTimeoutMs = 60
+        }
+        defer { h.tearDown() }
+        h.smsc.answersEnquireLink = false
+        #expect(h.startAndBind())
+        #expect(h.run { h.smsc.binds.count == 2 })
+        #expect(h.carrier.counters.responseTimeouts >= 1)
+        #expect(h.events.contains(.disconnected(session: 0, reason: "no response within 60 ms")))
+    }
+
+    @Test func manyMessagesThroughASmallWindow() throws {
+        let h = try Harness { $0.window = 3 }
+        defer { h.tearDown() }
+        #expect(h.startAndBind())
+        // Answers arrive while the carrier sends: enquire_link on the way keeps sequence numbers
+        // from lining up with the window's slots.
+        h.smsc.boundPeers[0].sendEnquireLink()
+        for i in 1...500 { h.carrier.send(message(UInt64(i))) }
+        #expect(h.run(timeoutMs: 10_000) { h.delegate.accepted.count == 500 })
+        #expect(h.delegate.accepted.map(\.id) == (1...500).map { UInt64($0) })
+        #expect(h.carrier.stats.inFlight == 0 && h.carrier.stats.queued == 0)
+    }
+
     @Test func unbindFromThePeerReconnects() throws {
         let h = try Harness()
         defer { h.tearDown() }
@@ -282,6 +308,20 @@ import SMPP
         #expect(h.delegate.returned.last == 9)
         h.runner.idle(ms: 30)
         #expect(h.smsc.binds.count == 3)   // no reconnect while open
+    }
+
+    @Test func aSessionThatCannotBindDoesNotOpenTheCircuitWhileAnotherSends() throws {
+        let h = try Harness {
+            $0.sessions = 2
+            $0.breaker.failures = 2
+        }
+        defer { h.tearDown() }
+        h.smsc.bindAnswer = { n in n == 1 ? .ESME_ROK : .ESME_RALYBND }
+        h.carrier.start()
+        #expect(h.run { h.carrier.counters.bindFailures >= 4 })
+        #expect(h.carrier.stats.circuit == .closed && h.carrier.stats.connections == 1)
+        h.carrier.send(message(1))
+        #expect(h.run { h.delegate.accepted.count == 1 })
     }
 
     @Test func halfOpenTrialClosesTheBreakerOnAnAnswer() throws {

@@ -82,6 +82,8 @@ final class FakeSMSC {
     private(set) var submits: [ReceivedSubmit] = []
     private(set) var deliverSMResps: [(sequence: UInt32, status: CommandStatus)] = []
     private(set) var enquireLinks = 0
+    /// False: enquire_link goes unanswered.
+    var answersEnquireLink = true
     private(set) var unbindResps = 0
     private(set) var unbinds = 0
     private(set) var genericNacks: [CommandStatus] = []
@@ -179,7 +181,7 @@ final class FakeSMSC {
                 smsc.deliverSMResps.append((r.sequenceNumber, r.commandStatus))
             case let .enquireLink(e):
                 smsc.enquireLinks += 1
-                write(EnquireLinkResp(sequenceNumber: e.sequenceNumber))
+                if smsc.answersEnquireLink { write(EnquireLinkResp(sequenceNumber: e.sequenceNumber)) }
             case let .unbind(u):
                 smsc.unbinds += 1
                 write(UnbindResp(sequenceNumber: u.sequenceNumber))

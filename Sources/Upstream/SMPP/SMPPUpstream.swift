@@ -94,8 +94,10 @@ public final class SMPPUpstream: UpstreamCarrier {
 
     // MARK: UpstreamCarrier
 
-    /// True while the circuit is closed (sessions bound, or still trying: messages wait in the
-    /// queue until one binds) or half-open (the trial); false while it is open and after stop().
+    /// True while the circuit is closed (sessions bound, or none yet but still trying: messages
+    /// wait in the queue until one binds) or half-open (the trial); false while it is open (no
+    /// session is kept then: opening lets them all go) and after stop(). So a carrier with a
+    /// bound session is always available.
     public var isAvailable: Bool { !isStopped && breaker.state != .open }
 
     public var stats: UpstreamCarrierStats {
@@ -119,6 +121,7 @@ public final class SMPPUpstream: UpstreamCarrier {
     }
 
     public func send(_ message: OutboundMessage) {
+        loop.assertOnLoopThread()
         guard !isStopped, breaker.state != .open else {
             delegate?.carrier(self, returned: [message])
             return
@@ -258,7 +261,10 @@ public final class SMPPUpstream: UpstreamCarrier {
             }
         }
         if wasBound { counters.disconnects += 1 }
-        if isFailure && breaker.recordFailure() {
+        // While another session still sends, the carrier works: one session that cannot bind
+        // (an upstream that allows fewer binds than configured) must not shut the rest down.
+        if isFailure && !sessions.contains(where: { $0 !== session && $0.isBound && $0.sendsSubmits })
+            && breaker.recordFailure() {
             openCircuit()
         } else {
             pump()

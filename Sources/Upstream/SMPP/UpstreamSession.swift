@@ -87,6 +87,7 @@ final class UpstreamSession {
         attempt += 1
         let thisAttempt = attempt
         timer?.cancel()
+        timerDueNs = .max
         Connector.connect(loop: carrier.loop, to: carrier.endpoint, tls: carrier.tls, options: carrier.connectionOptions) {
             [weak self] result in
             guard let self, self.attempt == thisAttempt, self.phase == .connecting else {
@@ -230,7 +231,8 @@ final class UpstreamSession {
         if enquireSequence != 0 {
             next = min(next, enquireSentAtNs &+ responseTimeoutNs)
         } else {
-            next = min(next, max(lastReceivedNs &+ enquireLinkNs, now &+ 1_000_000))
+            // Overdue means the enquire_link did not fit the output ring: try again shortly.
+            next = min(next, max(lastReceivedNs &+ enquireLinkNs, now &+ 100_000_000))
         }
         if pausedUntilNs != 0 { next = min(next, pausedUntilNs) }
         arm(by: next, now: now)
@@ -249,6 +251,9 @@ final class UpstreamSession {
     /// empty.
     func fill() {
         guard canSend, let channel else { return }
+        // One strong reference for the loop: each use of an unowned one retains and releases.
+        let carrier = self.carrier
+        let reserve = carrier.responseReserveBytes
         let now = MonotonicClock.nanoseconds()
         var sent = false
         while !window.isFull {
@@ -257,7 +262,7 @@ final class UpstreamSession {
             while !window.canTake(nextSequence) { _ = takeSequence() }
             guard let message = carrier.nextMessage() else { break }
             let sequence = nextSequence
-            switch channel.writeSubmit(message, sequence: sequence, reserve: carrier.responseReserveBytes) {
+            switch channel.writeSubmit(message, sequence: sequence, reserve: reserve) {
             case .written:
                 _ = takeSequence()
                 window.insert(message, sequence: sequence, sentAtNs: now)
@@ -356,7 +361,7 @@ final class UpstreamSession {
             _ = from.write(UnbindResp(sequenceNumber: u.sequenceNumber))
             finish(.peerUnbind)
         case .unbindResp:
-            finish(.lost(.closedLocally))
+            carrier.unexpectedPDU()   // stop() lets go of the channel before its unbind_resp
         case let .genericNack(nack):
             if let sent = window.remove(nack.sequenceNumber) {
                 submitAnswered(sent.message, status: nack.commandStatus.isOK ? .ESME_RSYSERR : nack.commandStatus,
