@@ -324,6 +324,56 @@ import SMPP
         #expect(h.run { h.delegate.accepted.count == 1 })
     }
 
+    @Test func openingCircuitReturnsMessagesSentWithoutAnswer() throws {
+        let h = try Harness {
+            $0.breaker.failures = 1
+            $0.responseTimeoutMs = 60
+            $0.window = 2
+        }
+        defer { h.tearDown() }
+        h.smsc.submitAnswer = { _, _ in .none }
+        #expect(h.startAndBind())
+        for i in 1...3 { h.carrier.send(message(UInt64(i))) }
+        #expect(h.run { h.carrier.stats.circuit == .open })
+        #expect(h.delegate.returned == [1, 2, 3])   // 1 and 2 were in flight, 3 queued
+        #expect(h.carrier.stats.inFlight == 0 && h.carrier.stats.queued == 0 && h.carrier.stats.connections == 0)
+    }
+
+    @Test func stopFromInsideADelegateCallLosesNothing() throws {
+        let h = try Harness { $0.window = 2 }
+        h.smsc.submitAnswer = { n, _ in n == 1 ? .ok("up-1") : .none }
+        var stopped = false
+        let carrier = h.carrier
+        final class StopOnAccept: UpstreamCarrierDelegate {
+            let inner: RecordingDelegate
+            let onAccept: () -> Void
+            init(_ inner: RecordingDelegate, _ onAccept: @escaping () -> Void) { self.inner = inner; self.onAccept = onAccept }
+            func carrier(_ c: UpstreamCarrier, accepted id: UInt64, upstreamID: String) {
+                inner.carrier(c, accepted: id, upstreamID: upstreamID)
+                onAccept()
+            }
+            func carrier(_ c: UpstreamCarrier, refused id: UInt64, state: MessageState, errorCode: UInt16) {
+                inner.carrier(c, refused: id, state: state, errorCode: errorCode)
+            }
+            func carrier(_ c: UpstreamCarrier, returned messages: [OutboundMessage]) { inner.carrier(c, returned: messages) }
+            func carrier(_ c: UpstreamCarrier, receiptFor u: String, state: MessageState, errorCode: UInt16) -> Bool { true }
+            func carrier(_ c: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> Bool { true }
+        }
+        let delegate = StopOnAccept(h.delegate) { [unowned carrier] in
+            stopped = true
+            carrier.stop()
+        }
+        h.carrier.delegate = delegate
+        #expect(h.startAndBind())
+        for i in 1...5 { h.carrier.send(message(UInt64(i))) }
+        #expect(h.run { stopped })
+        h.runner.idle(ms: 10)
+        #expect(h.delegate.accepted.map(\.id) == [1])
+        #expect(Set(h.delegate.returned) == [2, 3, 4, 5])
+        #expect(h.delegate.returned.count == 4)
+        #expect(h.carrier.stats.queued == 0 && h.carrier.stats.inFlight == 0)
+    }
+
     @Test func halfOpenTrialClosesTheBreakerOnAnAnswer() throws {
         let h = try Harness {
             $0.breaker.failures = 2

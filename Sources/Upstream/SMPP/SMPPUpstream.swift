@@ -179,9 +179,13 @@ public final class SMPPUpstream: UpstreamCarrier {
         requeueFront(messages)
     }
 
+    /// Messages sent again first (a lost session's, one that did not fit the output ring).
+    /// While stopped or open they go straight back to the SMSC instead: this can be reached
+    /// from inside a delegate call that stopped the carrier or opened its circuit.
     func requeueFront<C: BidirectionalCollection<OutboundMessage>>(_ messages: C) {
         guard !messages.isEmpty else { return }
         for m in messages.reversed() { queue.pushFront(m) }
+        if isStopped || breaker.state == .open { returnQueued() }
     }
 
     func outputDrained() {
@@ -300,7 +304,7 @@ public final class SMPPUpstream: UpstreamCarrier {
         common.retries += 1
         counters.throttled += 1
         answered()
-        queue.pushFront(message)
+        requeueFront(CollectionOfOne(message))
         report(.throttled(session: session.index, pauseMs: pauseMs))
     }
 

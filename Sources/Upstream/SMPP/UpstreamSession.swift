@@ -42,7 +42,6 @@ final class UpstreamSession {
     private(set) var window: SubmitWindow
     private var nextSequence: UInt32 = 1
     private var bindSequence: UInt32 = 0
-    private var unbindSequence: UInt32 = 0
     /// The enquire_link awaiting its response (0: none).
     private var enquireSequence: UInt32 = 0
     private var enquireSentAtNs: UInt64 = 0
@@ -123,8 +122,7 @@ final class UpstreamSession {
     /// stop(): unbinds a bound session (its unbind_resp is not awaited) and closes.
     func stop() {
         if phase == .bound, let channel {
-            unbindSequence = takeSequence()
-            if channel.write(Unbind(sequenceNumber: unbindSequence)) {
+            if channel.write(Unbind(sequenceNumber: takeSequence())) {
                 self.channel = nil
                 phase = .idle
                 timer?.cancel()
