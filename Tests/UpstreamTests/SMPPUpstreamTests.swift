@@ -106,6 +106,17 @@ import SMPP
         #expect(h.events.contains(.throttled(session: 0, pauseMs: 20)))
     }
 
+    @Test func notBoundAnswerRebindsAndResends() throws {
+        let h = try Harness()
+        defer { h.tearDown() }
+        h.smsc.submitAnswer = { n, _ in n == 1 ? .status(.ESME_RINVBNDSTS) : .ok("up-\(n)") }
+        #expect(h.startAndBind())
+        h.carrier.send(message(4))
+        #expect(h.run { h.delegate.accepted.count == 1 })
+        #expect(h.delegate.refused.isEmpty && h.smsc.binds.count == 2)
+        #expect(h.delegate.accepted.first?.upstreamID == "up-2")
+    }
+
     @Test func repeatedThrottlingDoublesThePause() throws {
         let h = try Harness()
         defer { h.tearDown() }

@@ -126,8 +126,11 @@ public final class SMPPUpstream: UpstreamCarrier {
             delegate?.carrier(self, returned: [message])
             return
         }
+        // A queue that already waits means no session can take more now: whatever frees room
+        // (an answer, a bind, a drained output ring, a pause ending) pumps again.
+        let wasEmpty = queue.isEmpty
         queue.pushBack(message)
-        pump()
+        if wasEmpty { pump() }
     }
 
     public func stop() {
@@ -367,6 +370,7 @@ public final class SMPPUpstream: UpstreamCarrier {
     /// | command_status | state |
     /// |---|---|
     /// | ESME_RSYSERR, ESME_RSUBMITFAIL, ESME_RDELIVERYFAILURE, ESME_RX_T_APPN, ESME_RX_R_APPN, ESME_RUNKNOWNERR | UNDELIVERABLE (the service failed it) |
+    /// | ESME_RTHROTTLED, ESME_RMSGQFUL; ESME_RINVBNDSTS | not a refusal: sent again (after a pause; after binding anew) |
     /// | any other (bad address, TON/NPI, esm_class, length, parameters, ESME_RX_P_APPN …) | REJECTED (the service refused it) |
     static func refusal(for status: CommandStatus) -> (state: MessageState, errorCode: UInt16) {
         let code = UInt16(min(status.rawValue, 999))

@@ -402,6 +402,13 @@ final class UpstreamSession {
             carrier.throttled(self, message, pauseMs: pauseMs, latencyNs: latency)
             return
         }
+        if status == .ESME_RINVBNDSTS {
+            // The upstream no longer holds us bound: not the message's fault. Send it again
+            // after binding anew.
+            carrier.requeueUnanswered([message])
+            finish(.badInput("the upstream answered ESME_RINVBNDSTS"))
+            return
+        }
         if status.isOK { throttleBackoff.reset() }
         carrier.submitAnswered(self, message, status: status.isOK ? nil : status, messageID: messageID, latencyNs: latency)
     }
