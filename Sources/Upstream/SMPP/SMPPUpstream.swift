@@ -47,13 +47,13 @@ public final class SMPPUpstream: UpstreamCarrier {
     private var isHoldingWrites = false
     private var common = UpstreamCarrierStats()
 
-    /// A carrier for `settings`, on `loop`; nothing connects before start(). Throws when the
-    /// TLS context cannot be made (a CA file that does not load, no CA store found).
-    public init(name: String, settings: SMPPUpstreamSettings, loop: EventLoop) throws(ReactorError) {
+    /// A carrier for `settings`, on `loop`; nothing connects before start(). `tls`: the client
+    /// context `makeTLSContext(settings)` made (used only when `settings.tls`).
+    public init(name: String, settings: SMPPUpstreamSettings, loop: EventLoop, tls: TLSClientContext?) {
         self.name = name
         self.settings = settings
         self.loop = loop
-        tls = try Self.makeTLSContext(settings)
+        self.tls = settings.tls ? tls : nil
         endpoint = Endpoint(host: settings.host, port: UInt16(clamping: settings.port))
         var options = ConnectionOptions()
         // A handshake is answered by the upstream like any request.
@@ -76,18 +76,24 @@ public final class SMPPUpstream: UpstreamCarrier {
         }
     }
 
+    /// The same, with the TLS context made from `settings` (throws as `makeTLSContext`).
+    public convenience init(name: String, settings: SMPPUpstreamSettings, loop: EventLoop) throws(ReactorError) {
+        self.init(name: name, settings: settings, loop: loop, tls: try Self.makeTLSContext(settings))
+    }
+
     /// Where the system's CA bundle usually is (Debian/Ubuntu, RHEL/Fedora, Alpine/BSD/macOS).
     static let systemCAFiles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]
 
-    /// The TLS client context `settings` ask for: none for plain TCP; no verification with
+    /// The TLS client context `settings` ask for: nil for plain TCP; no verification with
     /// tlsInsecure; else the chain verified against caFile, or the system's CA bundle (the
-    /// host name is not checked: TLSClientContext verifies the chain only).
-    static func makeTLSContext(_ settings: SMPPUpstreamSettings) throws(ReactorError) -> TLSClientContext? {
+    /// host name is not checked: TLSClientContext verifies the chain only). Throws when the
+    /// CA file does not load or no system bundle is found.
+    public static func makeTLSContext(_ settings: SMPPUpstreamSettings) throws(ReactorError) -> TLSClientContext? {
         guard settings.tls else { return nil }
         if settings.tlsInsecure { return try TLSClientContext(verification: .none) }
         if let ca = settings.caFile { return try TLSClientContext(verification: .caFile(ca)) }
         guard let system = systemCAFiles.first(where: { access($0, R_OK) == 0 }) else {
-            throw .tls("no CA file set and no system CA bundle found (tried \(systemCAFiles.joined(separator: ", ")))")
+            throw .tls("no ca-file set and no system CA bundle found (tried \(systemCAFiles.joined(separator: ", ")))")
         }
         return try TLSClientContext(verification: .caFile(system))
     }
