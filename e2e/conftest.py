@@ -61,7 +61,7 @@ class DaemonFactory:
         return self.tmp_path_factory.mktemp(self.label)
 
     def __call__(self, *, accounts=None, server=None, timeouts=None, auth=None, messages=None,
-                 delivery=None, carrier=None, extra=None, config_text=None,
+                 delivery=None, carrier=None, extra=None, carriers=None, routes=None, config_text=None,
                  use_config: bool = True, args=(), plaintext: bool = False, data_dir=True,
                  name: str | None = None, allow_errors=(), start: bool = True,
                  workdir: Path | None = None, wrapper=()) -> harness.Daemon:
@@ -75,7 +75,7 @@ class DaemonFactory:
                 config_text = harness.make_config(daemon.data_dir or workdir / "var", server=server,
                                                   timeouts=timeouts, auth=auth, accounts=accounts,
                                                   messages=messages, delivery=delivery, carrier=carrier,
-                                                  extra=extra)
+                                                  extra=extra, carriers=carriers, routes=routes)
             elif callable(config_text):
                 config_text = config_text(daemon.data_dir or workdir / "var")
             daemon.config_text = config_text

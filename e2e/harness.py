@@ -111,12 +111,16 @@ _SESSION_ONLY = os.environ.get("SMPPD_E2E_SESSION_ONLY") == "1"
 def make_config(data_dir: Path | str, *, server: dict | None = None, timeouts: dict | None = None,
                 auth: dict | None = None, accounts: list[dict] | None = None,
                 messages: dict | None = None, delivery: dict | None = None,
-                carrier: dict | None = None, extra: dict | None = None) -> str:
+                carrier: dict | None = None, extra: dict | None = None,
+                carriers: list[dict] | None = None, routes: list[dict] | None = None) -> str:
     """TOML for one test daemon. Loopback listeners on port 0, the given data dir, a
     distinctive system-id, auth settings that never lock the suite out by accident, and a
     fast carrier (FAST_CARRIER, overridable key by key through `carrier`).
     server may carry admin-token / message-id-format; messages/delivery/carrier are the
-    docs/messaging.md tables; accounts take credits=, submit_rate=, mo_rate= (see account())."""
+    docs/messaging.md tables; accounts take credits=, submit_rate=, mo_rate= (see account()).
+    carriers/routes are docs/upstream.md's [[carrier]] and [[route]] tables; with them the
+    simulator's keys go in a [[carrier]] of kind simulator (TOML has no [carrier] and
+    [[carrier]] both)."""
     srv = {"listen": "127.0.0.1:0", "admin": "127.0.0.1:0", "data-dir": str(data_dir),
            "system-id": SERVER_SYSTEM_ID}
     srv.update(server or {})
@@ -128,7 +132,11 @@ def make_config(data_dir: Path | str, *, server: dict | None = None, timeouts: d
         doc["messages"] = dict(messages)
     if delivery:
         doc["delivery"] = dict(delivery)
-    if not _SESSION_ONLY or carrier:
+    if carriers is not None:
+        doc["carrier"] = [{"name": "simulator", "kind": "simulator", **FAST_CARRIER, **(carrier or {})}] + carriers
+        if routes:
+            doc["route"] = routes
+    elif not _SESSION_ONLY or carrier:
         doc["carrier"] = {**FAST_CARRIER, **(carrier or {})}
     for section, keys in (extra or {}).items():   # any other table, e.g. {"delivery": {...}}
         doc.setdefault(section, {}).update(keys)

@@ -10,6 +10,9 @@ scenario --runs times (default 3), and prints Markdown tables of medians:
   * two smppbench processes at once against one server: does the total rise (client-bound)?
   * the batch-16 half-peak load again on an smppd with carrier.worker-nice = 0 (workers at the
     loop thread's priority, instead of the default 10 levels below);
+  * forwarding (issue 12): smppbench -> smppd A -> smppd B over SMPP, with and without
+    receipts, and smppbench -> A -> perf/httpsink over HTTP: A's rate and CPU per message
+    against the single smppd's rows of the same run, and the upstream's own CPU per message;
   * durable mode (issue 11): the batch-16 peak on smppd with its journal, fsync always and
     fsync never, and with a receipt for every message (always), as ratios to the memory-mode
     rows of the same run; latency at half the durable peak (always), next to this disk's own
@@ -146,6 +149,7 @@ def one_run(port, pid, args, clients=1):
         "receipts_pending": sum(r.get("receipts_pending", 0) for r in reports),
         "cpu_s_per_million": cpu / pdus * 1e6 if pdus else 0,
         "cpu_pct": 100 * cpu / wall if wall > 0 else 0,
+        "_pdus_total": pdus,
     }, [r.get("hgrm", "") for r in reports]
 
 
@@ -254,6 +258,7 @@ def main():
                 stop(nice_smppd)
         if any(want(x) for x in ["durable_batch16_w256_c4", "durable_batch16_w256_c4_receipts", "durable_half_peak_batch16"]):
             durable_scenarios(work, servers, scenario, n, a, peaks, rows, want)
+        upstream_cpu = forward_scenarios(work, servers, scenario, n, a.runs, want)
         if want("mo_auto_reply"):
             (mo_smppd, mo_port), _ = start_smppd(work, "smppd-mo", "mo-auto-reply = true")
             servers["smppd (mo-auto-reply)"] = (mo_port, mo_smppd.pid)
@@ -296,6 +301,18 @@ def main():
         if r and base and base["submit_per_s"]:
             print(f"- {name}, {server}: {100 * r['submit_per_s'] / base['submit_per_s']:.0f} % "
                   f"(server CPU s / 1M: {r['cpu_s_per_million']:.2f} against {base['cpu_s_per_million']:.2f})")
+    fwd = [(name, by.get((name, server)), base) for name, server, base in [
+        ("forward_smpp_batch16", "A -> B (smpp)", memory16), ("forward_smpp_batch16_receipts", "A -> B (smpp)", memory_rc),
+        ("forward_http_batch16", "A -> httpsink", memory16)]]
+    if any(r for _, r, _ in fwd):
+        print("\nForwarding, same run (A's figures against the single smppd's with the simulator; "
+              "A's CPU per message above the single node's; the upstream's own CPU per message):")
+    for name, r, base in fwd:
+        if r and base and base["submit_per_s"]:
+            print(f"- {name}: {r['submit_per_s']:,.0f} submit/s = {100 * r['submit_per_s'] / base['submit_per_s']:.0f} % of "
+                  f"{base['scenario']}; A CPU {r['cpu_s_per_million']:.2f} µs/msg, above the single node by "
+                  f"{r['cpu_s_per_million'] - base['cpu_s_per_million']:+.2f} µs; upstream CPU "
+                  f"{upstream_cpu.get(name, 0):.2f} µs/msg")
     if "fdatasync" in peaks:
         f = peaks["fdatasync"]
         print(f"\nThis disk's fdatasync (4 KiB, pre-allocated, {f['count']} samples): p50 {f['p50_us']:,.0f} µs, "
@@ -332,6 +349,89 @@ def durable_scenarios(work, servers, scenario, n, a, peaks, rows, want):
     finally:
         for p in started:
             stop(p)
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_forwarding_node(work: str, name: str, carrier_table: str, wait_bound: bool):
+    """smppd A (memory mode) whose one route sends everything to the carrier `carrier_table`
+    (a [[carrier]] named "up"); the simulator's bench keys move to a [[carrier]] of kind
+    simulator. Returns once it listens and, with wait_bound, its SMPP carrier has bound."""
+    d = os.path.join(work, name)
+    os.makedirs(d)
+    cfg = os.path.join(d, "smppd.toml")
+    text = open(SMPPD_CONFIG).read().replace("[carrier]\n", '[[carrier]]\nname = "simulator"\nkind = "simulator"\n', 1)
+    text += "\n" + carrier_table + '\n[[route]]\ncarriers = ["up"]\n'
+    with open(cfg, "w") as f:
+        f.write(text)
+    proc = subprocess.Popen([os.path.join(REL, "smppd"), "--config", cfg, "--memory", "--data-dir", os.path.join(d, "var"),
+                             "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    port, bound, deadline = None, not wait_bound, time.monotonic() + 30
+    for line in proc.stderr:
+        m = re.search(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls", line)
+        port = int(m.group(1)) if m else port
+        bound = bound or "event=upstream-bound" in line
+        if port and bound:
+            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+            return proc, port
+        if time.monotonic() > deadline:
+            break
+    proc.kill()
+    raise SystemExit(f"{name} did not become ready")
+
+
+def forward_scenarios(work, servers, scenario, n, runs, want):
+    """Forwarding (issue 12): smppbench -> smppd A -> smppd B over SMPP (plaintext, 4 transceiver
+    sessions, window 256), and smppbench -> A -> perf/httpsink (answers at once). Three
+    processes share the two cores. Rows carry A's CPU; B's (and the sink's) CPU per message is
+    recorded beside them in `upstream_cpu`."""
+    upstream_cpu = {}
+    started = []
+    try:
+        if any(want(x) for x in ["forward_smpp_batch16", "forward_smpp_batch16_receipts"]):
+            b_port = free_port()
+            d = os.path.join(work, "smppd-B")
+            os.makedirs(d)
+            cfg = os.path.join(d, "smppd.toml")
+            with open(cfg, "w") as f:
+                f.write(open(SMPPD_CONFIG).read() + '\n[[account]]\nsystem-id = "relay"\npassword = "relay"\nmax-sessions = 64\n')
+            b, _ = start([os.path.join(REL, "smppd"), "--config", cfg, "--memory", "--data-dir", os.path.join(d, "var"),
+                          "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--plaintext-listen", f"127.0.0.1:{b_port}"],
+                         re.compile(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls"))
+            started.append(b)
+            a_proc, a_port = start_forwarding_node(work, "smppd-A-smpp", "\n".join([
+                "[[carrier]]", 'name = "up"', 'kind = "smpp"', 'host = "127.0.0.1"', f"port = {b_port}",
+                'system-id = "relay"', 'password = "relay"', "sessions = 4", "window = 256"]), wait_bound=True)
+            started.append(a_proc)
+            servers["A -> B (smpp)"] = (a_port, a_proc.pid)
+            for name, extra in [("forward_smpp_batch16", []), ("forward_smpp_batch16_receipts", ["--receipts"])]:
+                b0 = cpu_seconds(b.pid)
+                r = scenario(name, BATCH16 + ["--count", n(1_000_000)] + extra, ["A -> B (smpp)"])
+                if r:
+                    upstream_cpu[name] = (cpu_seconds(b.pid) - b0) / ((r["_pdus_total"] * runs) or 1) * 1e6
+        if want("forward_http_batch16"):
+            sink, sink_port = start([os.path.join(ROOT, "perf", "httpsink", "httpsink"), "0"],
+                                    re.compile(r"listening 127\.0\.0\.1:(\d+)"), "stdout")
+            started.append(sink)
+            a_proc, a_port = start_forwarding_node(work, "smppd-A-http", "\n".join([
+                "[[carrier]]", 'name = "up"', 'kind = "http"', f'url = "http://127.0.0.1:{sink_port}/sms"',
+                "batch-size = 256", "linger-ms = 1", "max-in-flight = 8"]), wait_bound=False)
+            started.append(a_proc)
+            servers["A -> httpsink"] = (a_port, a_proc.pid)
+            s0 = cpu_seconds(sink.pid)
+            r = scenario("forward_http_batch16", BATCH16 + ["--count", n(1_000_000)], ["A -> httpsink"])
+            if r:
+                upstream_cpu["forward_http_batch16"] = (cpu_seconds(sink.pid) - s0) / ((r["_pdus_total"] * runs) or 1) * 1e6
+    finally:
+        for p in started:
+            stop(p)
+    return upstream_cpu
+
 
 if __name__ == "__main__":
     main()

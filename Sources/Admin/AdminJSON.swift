@@ -177,6 +177,10 @@ public enum AdminRoute: Equatable {
     case sessions
     case accounts
     case injectMO
+    /// POST /v1/receipts: a receipt from the SMS service upstream, by its id or ours.
+    case receipts
+    /// GET /v1/carriers: the carriers upstream and their state.
+    case carriers
     case message(id: String)
     case messageState(id: String)
     /// The path exists but takes other methods (the Allow header's value).
@@ -198,6 +202,8 @@ public enum AdminRoute: Equatable {
         case ["v1", "sessions"]: return get(.sessions)
         case ["v1", "accounts"]: return get(.accounts)
         case ["v1", "mo"]: return post(.injectMO)
+        case ["v1", "receipts"]: return post(.receipts)
+        case ["v1", "carriers"]: return get(.carriers)
         default: break
         }
         if parts.count == 3, parts[0] == "v1", parts[1] == "messages", !parts[2].isEmpty {

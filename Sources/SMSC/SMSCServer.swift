@@ -6,6 +6,7 @@ import Logging
 import Reactor
 import SMPP
 import Store
+import Upstream
 
 /// One SMPP listener to open: where, and with TLS or (explicit opt-in) without.
 public struct ListenerSpec {
@@ -67,6 +68,13 @@ public final class SMSCServer {
     }
 
     public var sessionCount: Int { sessions.count }
+
+    /// Builds the `[[carrier]]`s and `[[route]]`s of the messaging settings with `factory` and
+    /// starts the carriers (issue 12). Call before openDurableStore (recovery hands messages
+    /// back to the carriers). Throws a message naming the bad route key.
+    public func enableForwarding(factory: (CarrierDefinition, EventLoop) throws(RouteError) -> UpstreamCarrier?) throws(RouteError) {
+        try messages.enableForwarding(factory: factory)
+    }
 
     /// Durable mode (C-DATA-1): replays the journal and keeps every later change in it. Call
     /// before listen(). Throws when the journal is corrupt or unreadable.

@@ -23,6 +23,8 @@ enum ConfigFile {
         }
         var config = base
         config.accounts = []
+        config.messaging.carriers = []
+        config.messaging.routes = []
         let known = Dictionary(uniqueKeysWithValues: configKeys.map { ($0.name, $0) })
         for (section, value) in root {
             if section == "account" {
@@ -37,8 +39,21 @@ enum ConfigFile {
                 }
                 continue
             }
+            if section == "carrier", let array = value.array {
+                try UpstreamConfig.carriers(array, into: &config, known: known) { v, kind, key throws(ConfigError) in
+                    try convert(v, to: kind, key: key)
+                }
+                continue
+            }
+            if section == "route" {
+                guard let array = value.array else {
+                    throw ConfigError(key: "route", problem: "must be an array of tables ([[route]])")
+                }
+                try UpstreamConfig.routes(array, into: &config) { v, kind, key throws(ConfigError) in try convert(v, to: kind, key: key) }
+                continue
+            }
             guard ["server", "store", "timeouts", "auth", "messages", "delivery", "carrier"].contains(section) else {
-                throw ConfigError(key: section, problem: "unknown section or key (known: [server], [store], [timeouts], [auth], [messages], [delivery], [carrier], [[account]])")
+                throw ConfigError(key: section, problem: "unknown section or key (known: [server], [store], [timeouts], [auth], [messages], [delivery], [carrier], [[account]], [[carrier]], [[route]])")
             }
             guard let table = value.table else {
                 throw ConfigError(key: section, problem: "must be a table ([\(section)])")
@@ -51,6 +66,7 @@ enum ConfigFile {
                 try key.apply(&config, try convert(v, to: key.kind, key: full))
             }
         }
+        try UpstreamConfig.validate(config)
         let systemIDs = config.accounts.map(\.systemID)
         if Set(systemIDs).count != systemIDs.count {
             throw ConfigError(key: "account.system-id", problem: "duplicate system-id")

@@ -10,6 +10,7 @@ import Logging
 import Reactor
 import SMSC
 import Store
+import Upstream
 
 enum Daemon {
     /// Exit codes from sysexits.h, so scripts can tell a config mistake from a crash.
@@ -75,6 +76,11 @@ enum Daemon {
         let workers = server.carrierWorkersRunning
         guard workers.count > 0 else {
             throw ReactorError.system(call: "pthread_create (carrier workers)", errno: workers.error ?? 0)
+        }
+        do {
+            try server.enableForwarding(factory: Carriers.factory(logger: logger))
+        } catch {
+            throw ConfigError(key: error.key, problem: error.problem)
         }
         if config.memory {
             logger.notice("memory-mode", metadata: [

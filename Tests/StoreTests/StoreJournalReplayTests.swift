@@ -16,7 +16,7 @@ import Glibc
 #endif
 
 /// A fresh directory under /tmp; `remove()` deletes it and the files in it.
-private struct JournalDirectory {
+struct JournalDirectory {
     let path: String
 
     init() {

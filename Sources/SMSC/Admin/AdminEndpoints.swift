@@ -34,6 +34,10 @@ extension SMSCServer {
             return injectMO(request.body)
         case .messageState(let id):
             return forceState(id: id, body: request.body)
+        case .receipts:
+            return postReceipt(request.body)
+        case .carriers:
+            return .json(200, carriersJSON())
         case .methodNotAllowed(let allow):
             var r = AdminResponse.json(405, ["error": "method not allowed; this path takes \(allow)"])
             r.allow = allow
@@ -185,6 +189,7 @@ extension SMSCServer {
             p.gauge("smppd_store_output_waiting", help: "Connections whose output waits for a commit.",
                     samples: [([], Double(journal.waitingConnections))])
         }
+        upstreamMetrics(&p)
         p.counter("smppd_deliver_sm_sent_total", help: "deliver_sm written, by kind.",
                   samples: [([("kind", "receipt")], Double(metrics.receiptsSent)), ([("kind", "mo")], Double(metrics.moSent))])
         p.counter("smppd_error_responses_total", help: "Responses sent with a non-zero command_status.",

@@ -223,6 +223,106 @@ paths:
             application/json:
               schema:
                 $ref: "#/components/schemas/Error"
+  /v1/receipts:
+    post:
+      operationId: postReceipt
+      summary: A receipt from the SMS service upstream, by its id or by smppd's
+      description: |
+        For messages forwarded to a carrier upstream (docs/upstream.md). Name the message by the
+        service's id (`upstream_id`, the id its answer gave, optionally with the `carrier`'s
+        name) or by smppd's (`message_id`). The state is stored and the client's receipt
+        follows when it asked for one; a final state ends the wait for that upstream id. In
+        durable mode, 200 is answered once the state is written to the journal. 503 while the
+        journal cannot write (nothing changed).
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [state]
+              additionalProperties: false
+              properties:
+                upstream_id:
+                  description: The service's id for the message (give this or message_id)
+                  type: string
+                carrier:
+                  description: The `[[carrier]]` name the id belongs to (default any carrier)
+                  type: string
+                message_id:
+                  description: smppd's id for the message (give this or upstream_id)
+                  type: string
+                state:
+                  description: A receipt `stat:` word or the v3.4 state name (either case)
+                  type: string
+                  enum: [DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD,
+                         DELIVERED, UNDELIVERABLE, REJECTED, ACCEPTED]
+                err:
+                  description: The receipt's `err:` field (default 000)
+                  anyOf:
+                    - type: string
+                      pattern: "^[0-9]{3}$"
+                    - type: integer
+                      minimum: 0
+                      maximum: 999
+            example:
+              upstream_id: svc-123
+              carrier: acme-http
+              state: DELIVRD
+      responses:
+        "200":
+          description: Stored; `id` is smppd's id for the message
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [id, state]
+                properties:
+                  id:
+                    type: string
+                  state:
+                    type: string
+        "400":
+          description: A bad body; `field` names the field
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Error"
+        "404":
+          description: No such message, no message awaiting that upstream id, or no such carrier
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Error"
+        "409":
+          description: The message is already final
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Error"
+        "413":
+          description: Body larger than 64 KiB
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Error"
+        "503":
+          description: The journal cannot write (or did not confirm in time)
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Error"
+  /v1/carriers:
+    get:
+      operationId: carriers
+      summary: The carriers messages are routed to, and their state
+      responses:
+        "200":
+          description: The simulator first, then each `[[carrier]]`
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/Carriers"
   /v1/mo:
     post:
       operationId: injectMO
@@ -474,11 +574,84 @@ components:
         pending_deliver_sm:
           type: integer
           minimum: 0
+    Carriers:
+      type: object
+      required: [carriers, parked, awaiting_commit, unanswered, awaiting_receipt, failovers_total, unknown_receipts_total]
+      properties:
+        carriers:
+          type: array
+          items:
+            type: object
+            required: [name, kind, available, circuit]
+            properties:
+              name:
+                type: string
+              kind:
+                type: string
+                enum: [simulator, smpp, http]
+              available:
+                description: Whether it takes traffic now (its circuit is not open)
+                type: boolean
+              circuit:
+                type: string
+                enum: [closed, open, half-open]
+              connections:
+                description: SMPP sessions bound, or HTTP requests open
+                type: integer
+                minimum: 0
+              in_flight:
+                type: integer
+                minimum: 0
+              queued:
+                type: integer
+                minimum: 0
+              accepted_total:
+                type: integer
+                minimum: 0
+              refused_total:
+                type: integer
+                minimum: 0
+              retries_total:
+                type: integer
+                minimum: 0
+              receipts_total:
+                type: integer
+                minimum: 0
+              mo_total:
+                type: integer
+                minimum: 0
+              answer_latency_avg_ms:
+                type: number
+                minimum: 0
+        parked:
+          description: Messages no carrier of their route can take now (tried again every 250 ms)
+          type: integer
+          minimum: 0
+        awaiting_commit:
+          description: Accepted messages waiting for their journal batch before they leave
+          type: integer
+          minimum: 0
+        unanswered:
+          description: Messages with a carrier, not answered yet
+          type: integer
+          minimum: 0
+        awaiting_receipt:
+          description: Messages a carrier accepted whose final state has not come
+          type: integer
+          minimum: 0
+        failovers_total:
+          type: integer
+          minimum: 0
+        unknown_receipts_total:
+          type: integer
+          minimum: 0
     Stats:
       type: object
       required: [time_ms, submits_total, receipts_total, mo_total, errors_total, accept_exhausted_total,
-                 sessions_bound, connections, queues, store, last_errors]
+                 sessions_bound, connections, queues, store, upstream, last_errors]
       properties:
+        upstream:
+          $ref: "#/components/schemas/Carriers"
         time_ms:
           type: integer
         submits_total:

@@ -104,6 +104,7 @@ extension SMSCServer {
                 ("deliver_sm_pending", .int(messages.pendingDeliveriesTotal)),
             ])),
             ("store", .object(storeStats)),
+            ("upstream", carriersJSON()),
             ("last_errors", .array(errors)),
         ])
     }

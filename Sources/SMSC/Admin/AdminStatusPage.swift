@@ -86,6 +86,13 @@ enum AdminStatusPage {
     </table>
   </section>
   <section class="wide">
+    <h2>Carriers</h2>
+    <table id="carriers">
+      <thead><tr><th>name</th><th>kind</th><th>circuit</th><th class="num">connections</th><th class="num">in flight</th><th class="num">queued</th><th class="num">accepted</th><th class="num">refused</th><th class="num">retries</th><th class="num">answer ms</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
+  <section class="wide">
     <h2>Last errors (newest first)</h2>
     <table id="errors">
       <thead><tr><th>time</th><th>command</th><th>status</th><th>system_id</th><th>peer</th></tr></thead>
@@ -212,6 +219,14 @@ function showStats(s) {
   $("q-store").textContent = s.store.kind + ", " + s.store.records + " of " + s.store.capacity + " records";
   $("q-connections").textContent = s.connections + " (" + s.sessions_bound + " bound)";
   $("q-exhausted").textContent = s.accept_exhausted_total;
+  fill($("carriers").tBodies[0], s.upstream.carriers.map((c) => {
+    const tr = document.createElement("tr");
+    tr.className = "carrier"; tr.dataset.name = c.name;
+    cell(tr, c.name); cell(tr, c.kind); cell(tr, c.circuit, c.available ? "" : "status");
+    for (const k of ["connections", "in_flight", "queued", "accepted_total", "refused_total", "retries_total"]) cell(tr, c[k] ?? "–", "num");
+    cell(tr, c.answer_latency_avg_ms === undefined ? "–" : c.answer_latency_avg_ms.toFixed(1), "num");
+    return tr;
+  }), 10, "no carrier");
   fill($("errors").tBodies[0], s.last_errors.slice(0, 10).map((e) => {
     const tr = document.createElement("tr");
     cell(tr, since(e.time_ms)); cell(tr, e.command); cell(tr, e.status, "status"); cell(tr, e.system_id); cell(tr, e.peer);

@@ -13,6 +13,7 @@ final class AccountRuntime {
     let index: UInt32
     /// The system_id as the store keeps it (made once here, not per submit).
     let systemIDBytes: ShortBytes
+    let systemID: String
     var isActive = true
     /// Charged since the journal last recorded its credits (durable mode).
     var creditsUnjournaled = false
@@ -21,6 +22,7 @@ final class AccountRuntime {
         self.ledger = ledger
         self.index = index
         self.systemIDBytes = systemIDBytes
+        systemID = systemIDBytes.description
     }
 }
 

@@ -107,11 +107,13 @@ extension MessageService {
         for (account, message) in recovered.pendingMO {
             _ = memoryDeliveries.enqueue(.mobileOriginated(message), for: account, now: now, commit: 0)
         }
+        // Messages routed upstream go back to their carriers; the rest to the simulator.
+        let upstream = resumeUpstream(recovered)
         var live = 0
         _ = store.forEachRecord(from: 0, limit: .max) { record in
             guard !record.state.isFinal else { return }
             live += 1
-            state.carrierBacklog.append(record.id)
+            if !upstream.contains(record.id.rawValue) { state.carrierBacklog.append(record.id) }
         }
         return JournalRecoverySummary(
             records: store.count, liveRecords: live, pendingReceipts: recovered.pendingReceipts.count - receiptsWithoutRecord,
@@ -190,6 +192,7 @@ extension MessageService {
     private func journalAdvanced() {
         guard let durable else { return }
         durable.gate.release(through: durable.journal.durableSequence)
+        forwarding?.committed(through: durable.journal.durableSequence)
         let errno = durable.journal.failureErrno
         guard errno != durable.failureSeen else { return }
         if errno != 0 {
@@ -210,17 +213,8 @@ extension MessageService {
               carrier.submissionQueueDepth < carrier.submissionCapacity / 2 {
             let id = durable.carrierBacklog[durable.backlogIndex]
             durable.backlogIndex += 1
-            guard let r = store.record(id), !r.state.isFinal,
-                  let rt = ledgers.runtime(systemID: r.systemID.description),
-                  let source = E164.parse(r.source.digits.description), let destination = E164.parse(r.destination.digits.description)
-            else { continue }
-            let words = r.receiptText.packedWords
-            let submission = CarrierSubmission(messageID: id.rawValue, accountIndex: rt.index, source: source.number,
-                                               destination: destination.number, submitTimeMs: r.submitTime,
-                                               validityDeadlineMs: r.validityDeadline ?? 0,
-                                               excerpt: CarrierExcerpt(packed: (words.low, words.middle, words.high),
-                                                                       count: r.receiptText.count))
-            if !carrier.trySubmit(submission) {
+            guard let r = store.record(id), !r.state.isFinal else { continue }
+            if !submitToCarrierPool(r) {
                 durable.backlogIndex -= 1
                 break
             }
@@ -229,6 +223,21 @@ extension MessageService {
             durable.carrierBacklog = []
             durable.backlogIndex = 0
         }
+    }
+
+    /// Hands a stored record to the simulator's pool (recovery, or a route's failover).
+    /// False when the pool's queue is full.
+    func submitToCarrierPool(_ r: MessageRecord) -> Bool {
+        guard let rt = ledgers.runtime(systemID: r.systemID.description),
+              let source = E164.parse(digits: r.source.digits)?.number, let destination = E164.parse(digits: r.destination.digits)?.number
+        else { return true }   // nothing the pool could draw for: its expiry ends it
+        let words = r.receiptText.packedWords
+        let submission = CarrierSubmission(messageID: r.id.rawValue, accountIndex: rt.index, source: source,
+                                           destination: destination, submitTimeMs: r.submitTime,
+                                           validityDeadlineMs: r.validityDeadline ?? 0,
+                                           excerpt: CarrierExcerpt(packed: (words.low, words.middle, words.high),
+                                                                   count: r.receiptText.count))
+        return carrier.trySubmit(submission)
     }
 
     // MARK: Compaction
@@ -264,6 +273,7 @@ extension MessageService {
             case .mobileOriginated(let m): journal.mo(m, account: account)
             }
         }
+        compactUpstream(journal)
         for rt in ledgers.runtimes.values where rt.ledger.creditsLeft != nil {
             journal.credits(account: rt.systemIDBytes, configured: rt.ledger.configuredCredits, left: rt.ledger.creditsLeft)
         }

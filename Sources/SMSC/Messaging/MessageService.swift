@@ -10,6 +10,7 @@ import Logging
 import Reactor
 import SMPP
 import Store
+import Upstream
 
 /// Tunables of messaging, from the [messages], [delivery] and [carrier] config tables.
 public struct MessagingSettings: Sendable {
@@ -26,6 +27,9 @@ public struct MessagingSettings: Sendable {
     public var queueMax = 100_000
     public var queueMaxAgeMs: Int64 = 86_400_000
     public var carrier = CarrierSettings()
+    /// `[[carrier]]` sections (the simulator is always there as "simulator") and `[[route]]`s.
+    public var carriers: [CarrierDefinition] = []
+    public var routes: [RouteDefinition] = []
     public init() {}
 }
 
@@ -52,6 +56,11 @@ final class MessageService {
     var nextMOID: UInt64 = 1
     /// Durable mode's journal and flush gate (MessageService+Journal.swift); nil in memory mode.
     var durable: DurableState?
+    /// Forwarding to carriers upstream (MessageService+Upstream.swift); nil without routes.
+    private(set) var forwarding: UpstreamForwarding?
+    private var upstreamDelegate: UpstreamDelegate?
+    /// Which account owns each number (digits): where an MO from upstream goes.
+    private var numberOwners: [String: String] = [:]
 
     init(loop: EventLoop, settings: MessagingSettings, accounts: [Account], logger: Logger, metrics: Metrics) {
         self.loop = loop
@@ -111,7 +120,26 @@ final class MessageService {
     /// the cached value lags by at most one iteration.
     var now: Int64 { loop.nowMilliseconds }
 
+    /// Builds the carriers and routes of the config and starts the carriers. Call once, before
+    /// openJournal (recovery hands messages back to them).
+    func enableForwarding(factory: UpstreamCarrierFactory) throws(RouteError) {
+        precondition(forwarding == nil, "forwarding is enabled already")
+        forwarding = try Self.makeForwarding(settings: settings, loop: loop, factory: factory) { [unowned self] m in
+            self.sendToSimulator(m)
+        }
+        guard let forwarding else { return }
+        let delegate = UpstreamDelegate(service: self)
+        upstreamDelegate = delegate
+        for c in forwarding.carriers {
+            c.delegate = delegate
+            c.start()
+        }
+    }
+
+    func accountOwning(number digits: String) -> String? { numberOwners[digits] }
+
     func stop() {
+        forwarding?.carriers.forEach { $0.stop() }
         carrier.stop()
         housekeeping.cancel()
         closeJournal()
@@ -122,6 +150,14 @@ final class MessageService {
     func updateAccounts(_ accounts: [Account]) {
         ledgers.update(accounts, nowMs: realtimeMillis())
         carrier.setBackgroundMO(rates: ledgers.backgroundMORates)
+        var owners: [String: String] = [:]
+        for a in accounts {
+            for n in a.numbers + (a.defaultNumber.map { [$0] } ?? []) {
+                owners[n.hasPrefix("+") ? String(n.dropFirst()) : n] = a.systemID
+            }
+        }
+        numberOwners = owners
+        forwarding?.accountsChanged()
     }
 
     func creditsLeft(_ systemID: String) -> Int? { ledgers.creditsLeft(systemID) }
@@ -140,14 +176,23 @@ final class MessageService {
         case .valid(let ok): v = ok
         case .refused(let status): return .refused(status)
         }
+        // The session keeps its account's runtime: no hash of the system_id per submit.
+        guard let rt = ledgers.runtime(of: bound) else { return .refused(.ESME_RSYSERR) }
+        if let forwarding {
+            let route = forwarding.route(account: rt.index, systemID: rt.systemID, destination: v.destination.digits)
+            if !route.startsWithSimulator {
+                guard rt.ledger.admitSubmit(nowMs: t) else { return .refused(.ESME_RTHROTTLED) }
+                guard rt.ledger.hasCredits(v.segments) else { return .refused(.ESME_RSUBMITFAIL) }
+                return submitUpstream(fields, v, runtime: rt, route: route, forwarding: forwarding, now: t)
+            }
+        }
+        // The simulator's test numbers (C-SIM-2), before anything is charged.
         switch model.verdict(forDestination: v.destinationNumber) {
         case .accept: break
         case .submitFail: return .refused(.ESME_RSUBMITFAIL)
         case .throttled: return .refused(.ESME_RTHROTTLED)
         case .queueFull: return .refused(.ESME_RMSGQFUL)
         }
-        // The session keeps its account's runtime: no hash of the system_id per submit.
-        guard let rt = ledgers.runtime(of: bound) else { return .refused(.ESME_RSYSERR) }
         guard rt.ledger.admitSubmit(nowMs: t) else { return .refused(.ESME_RTHROTTLED) }
         guard rt.ledger.hasCredits(v.segments) else { return .refused(.ESME_RSUBMITFAIL) }
         guard carrier.submissionQueueDepth < carrier.submissionCapacity else { return .refused(.ESME_RMSGQFUL) }
@@ -201,6 +246,7 @@ final class MessageService {
         guard let id = MessageID(parsing: idText, format: settings.idFormat), store.record(id) != nil else { return .notFound }
         switch store.finish(id, state: state, errorCode: errorCode, now: now) {
         case .finished(let r), .updated(let r):
+            if state.isFinal { forwarding?.forget(id.rawValue) }
             receiptIfWanted(r, state: state)
             return .done(r)
         case .notFound: return .notFound
@@ -319,7 +365,10 @@ final class MessageService {
 
     private func sweep() {
         let t = now
-        _ = store.expire(now: t, limit: 10_000) { record in receiptIfWanted(record, state: .expired) }
+        _ = store.expire(now: t, limit: 10_000) { record in
+            forwarding?.forget(record.id.rawValue)
+            receiptIfWanted(record, state: .expired)
+        }
         _ = store.purge(olderThan: t - settings.retentionMs, limit: 10_000)
         router.sweep(now: t)
         housekeeping.schedule(after: .milliseconds(100))

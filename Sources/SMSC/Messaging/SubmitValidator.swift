@@ -25,6 +25,9 @@ struct SubmitFields {
     var dataCoding: UInt8
     var shortMessage: BytesView
     var tlvs: TLVList
+    /// Read only when the message is forwarded upstream (OutboundMessage).
+    var protocolID: UInt8 = 0
+    var priorityFlag: UInt8 = 0
 }
 
 /// The validator's answer: the message as the store keeps it, or the status to answer with.

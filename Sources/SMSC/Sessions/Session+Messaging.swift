@@ -14,7 +14,7 @@ extension SubmitFields {
                   destAddrTon: p.destAddrTon, destAddrNpi: p.destAddrNpi, destinationAddr: p.destinationAddr,
                   esmClass: p.esmClass, scheduleDeliveryTime: p.scheduleDeliveryTime, validityPeriod: p.validityPeriod,
                   registeredDelivery: p.registeredDelivery, dataCoding: p.dataCoding, shortMessage: p.shortMessage,
-                  tlvs: p.tlvs)
+                  tlvs: p.tlvs, protocolID: p.protocolID, priorityFlag: p.priorityFlag)
     }
 
     /// data_sm has no short_message, schedule or validity: the text comes in message_payload.
@@ -86,7 +86,8 @@ extension Session {
                                           destAddrTon: t, destAddrNpi: n, destinationAddr: a, esmClass: p.esmClass,
                                           scheduleDeliveryTime: p.scheduleDeliveryTime, validityPeriod: p.validityPeriod,
                                           registeredDelivery: p.registeredDelivery, dataCoding: p.dataCoding,
-                                          shortMessage: p.shortMessage, tlvs: p.tlvs)
+                                          shortMessage: p.shortMessage, tlvs: p.tlvs,
+                                          protocolID: p.protocolID, priorityFlag: p.priorityFlag)
                 switch messages.submit(fields, account: bound) {
                 case .accepted(let id): firstID = firstID ?? id; continue
                 case .refused(let s): status = s

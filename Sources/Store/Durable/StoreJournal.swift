@@ -125,6 +125,24 @@ public final class StoreJournal {
         StoreLogEncoder.u8(batch, state.rawValue)
     }
 
+    /// A message for a carrier upstream: `write` appends exactly `length` bytes of its body.
+    public func outbound(_ id: MessageID, length: Int, _ write: (JournalBatch) -> Void) {
+        begin(.outbound)
+        StoreLogEncoder.u64(batch, id.rawValue)
+        StoreLogEncoder.u32(batch, UInt32(length))
+        let start = batch.count
+        write(batch)
+        precondition(batch.count - start == length, "outbound body of \(batch.count - start) bytes, announced \(length)")
+    }
+
+    /// Carrier `carrier` accepted message `id` as `upstreamID` (each at most 255 bytes).
+    public func handedUp(_ id: MessageID, carrier: String, upstreamID: String) {
+        begin(.handedUp)
+        StoreLogEncoder.u64(batch, id.rawValue)
+        StoreLogEncoder.text(batch, carrier)
+        StoreLogEncoder.text(batch, upstreamID)
+    }
+
     @inline(__always) private func begin(_ kind: StoreLogKind) {
         batch.append(kind.rawValue)
         openEntries += 1

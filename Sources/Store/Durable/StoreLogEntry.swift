@@ -17,12 +17,16 @@
 //   counters      the id generators' floors (the largest message id and MO id issued)
 //   snapshot      compaction's copy of a live record in its current state (an upsert)
 //   receiptQueued compaction's copy of a receipt still pending
+//   outbound      a message routed to a carrier upstream: its body as it will be sent (the
+//                 forwarding's encoding, opaque here), until a carrier answers for it
+//   handedUp      the carrier named accepted the message under the upstream id given: its
+//                 receipts will name that id
 
 import Journal
 import SMPP
 
 public enum StoreLogKind: UInt8, Sendable {
-    case insert = 1, status, receiptDone, mo, moDone, credits, counters, snapshot, receiptQueued
+    case insert = 1, status, receiptDone, mo, moDone, credits, counters, snapshot, receiptQueued, outbound, handedUp
 }
 
 /// A malformed entry inside a batch whose CRC checked out: written by another version, or
@@ -51,6 +55,13 @@ struct StoreLogEncoder {
         b.append(a.ton)
         b.append(a.npi)
         short(b, a.digits)
+    }
+
+    /// A string of at most 255 bytes (longer ones are cut): [u8 length][bytes].
+    static func text(_ b: JournalBatch, _ v: String) {
+        let bytes = Array(v.utf8.prefix(255))
+        b.append(UInt8(bytes.count))
+        b.append(contentsOf: bytes)
     }
 
     static func record(_ b: JournalBatch, _ r: MessageRecord) {
@@ -137,6 +148,11 @@ struct StoreLogCursor {
     mutating func bytes(count: Int) throws(StoreLogDecodingError) -> [UInt8] {
         let at = try take(count)
         return Array(bytes[at..<(at + count)])
+    }
+
+    mutating func text() throws(StoreLogDecodingError) -> String {
+        let count = Int(try u8())
+        return String(decoding: try bytes(count: count), as: UTF8.self)
     }
 
     mutating func record() throws(StoreLogDecodingError) -> MessageRecord {

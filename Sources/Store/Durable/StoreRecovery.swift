@@ -21,6 +21,12 @@ public struct RecoveredStore {
     /// The largest message id and MO id the journal has seen (the generators' floors).
     public var lastMessageID: UInt64 = 0
     public var lastMOID: UInt64 = 0
+    /// Messages routed upstream that no carrier accepted yet, with their bodies (the
+    /// forwarding's encoding), in the order they were accepted; only records not final.
+    public var pendingOutbound: [(id: MessageID, body: [UInt8])] = []
+    /// Messages a carrier upstream accepted and whose final state has not come: which carrier,
+    /// under which id; only records not final.
+    public var upstreamMappings: [(id: MessageID, carrier: String, upstreamID: String)] = []
     /// Records replayed (inserts and compaction copies) and records that no longer fit.
     public var recordsReplayed = 0
     public var recordsNotRestored = 0
@@ -49,6 +55,9 @@ public enum StoreRecovery {
             receipts[key] = receiptList.count
             receiptList.append((id, state, true))
         }
+        var outbound: [UInt64: [UInt8]] = [:]
+        var outboundOrder: [UInt64] = []
+        var mappings: [UInt64: (carrier: String, upstreamID: String)] = [:]
         try JournalReader.prepare(directory: directory)
         out.scan = try JournalReader.replay(directory: directory) { sequence, bytes, range in
             var c = StoreLogCursor(bytes: bytes, range: range)
@@ -101,8 +110,24 @@ public enum StoreRecovery {
                 case .counters:
                     out.lastMessageID = max(out.lastMessageID, try c.u64())
                     out.lastMOID = max(out.lastMOID, try c.u64())
+                case .outbound:
+                    let id = try c.u64()
+                    let body = try c.bytes(count: Int(try c.u32()))
+                    if outbound.updateValue(body, forKey: id) == nil { outboundOrder.append(id) }
+                case .handedUp:
+                    let id = try c.u64()
+                    let carrier = try c.text(), upstreamID = try c.text()
+                    outbound[id] = nil
+                    mappings[id] = (carrier, upstreamID)
                 }
             }
+        }
+        func isLive(_ id: UInt64) -> Bool { store.record(MessageID(rawValue: id)).map { !$0.state.isFinal } ?? false }
+        for id in outboundOrder where isLive(id) {
+            if let body = outbound[id] { out.pendingOutbound.append((MessageID(rawValue: id), body)) }
+        }
+        for (id, m) in mappings.sorted(by: { $0.key < $1.key }) where isLive(id) {
+            out.upstreamMappings.append((MessageID(rawValue: id), m.carrier, m.upstreamID))
         }
         out.pendingReceipts = receiptList.filter(\.live).map { ($0.id, $0.state) }
         out.pendingMO = moList.filter(\.live).map { ($0.account, $0.message) }

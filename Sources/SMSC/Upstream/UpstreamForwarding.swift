@@ -1,0 +1,193 @@
+// UpstreamForwarding: the bookkeeping of messages routed to carriers upstream (issue 12).
+// It knows, for each accepted message a carrier has not answered yet, its body and where it
+// is on its route; for each message a carrier accepted and that is not final yet, the
+// carrier's id for it (receipts name that id). It hands a message to the first available
+// carrier of its route (in durable mode only once the batch that holds it is durable: a
+// message never reaches the service before its acceptance could survive a crash), moves it to
+// the next carrier when one gives it back, and parks it while no carrier of its route can
+// take it. What the answers mean for the message (states, receipts, the journal) is the
+// messaging service's: MessageService+Upstream.swift.
+//
+// Where its state survives a kill -9: the bodies and the carriers' ids are journaled
+// (`outbound` and `handedUp` entries) by the messaging service, and rebuilt from recovery;
+// which carrier holds an unanswered message is not kept (after a restart the route is worked
+// out again). Loop thread only.
+import Reactor
+import Upstream
+
+final class UpstreamForwarding {
+    /// The configured carriers (the simulator is not one of them: RouteTable.simulator).
+    let carriers: [UpstreamCarrier]
+    let routes: RouteTable
+    /// Routes per account index (AccountLedgers' numbering), worked out on first use.
+    private var accountRoutes: [UInt32: AccountRoutes] = [:]
+
+    /// A message a carrier has not answered yet.
+    struct Unanswered {
+        var message: OutboundMessage
+        var route: ResolvedRoute
+        /// Where on its route it is: carriers before this one gave it back.
+        var position: Int
+    }
+    private(set) var unanswered: [UInt64: Unanswered] = [:]
+    /// Per carrier: the carrier's id of a message → ours. Only messages not final.
+    private var ourID: [[String: UInt64]]
+    /// Ours → (carrier, its id): to forget a mapping when the message ends another way.
+    private(set) var mappings: [UInt64: (carrier: Int, upstreamID: String)] = [:]
+    /// Accepted messages waiting for the batch holding them to be durable, in order.
+    private var awaitingCommit: [(commit: UInt64, id: UInt64)] = []
+    private var awaitingHead = 0
+    /// Messages whose route has no carrier available now; tried again by `retryTimer`.
+    private var parked: [UInt64] = []
+    private var retryTimer: LoopTimer!
+    /// Hands a message to the simulator (a route may list it as a failover); false when its
+    /// queue is full (the message is parked and tried again).
+    private let toSimulator: (OutboundMessage) -> Bool
+
+    /// Counters for the metrics.
+    private(set) var forwarded: UInt64 = 0
+    private(set) var failovers: UInt64 = 0
+    private(set) var unknownReceipts: UInt64 = 0
+
+    static let parkedRetryInterval: Duration = .milliseconds(250)
+
+    init(loop: EventLoop, carriers: [UpstreamCarrier], routes: RouteTable, toSimulator: @escaping (OutboundMessage) -> Bool) {
+        self.carriers = carriers
+        self.routes = routes
+        self.toSimulator = toSimulator
+        ourID = Array(repeating: [:], count: carriers.count)
+        retryTimer = LoopTimer(loop: loop) { [unowned self] in self.retryParked() }
+    }
+
+    func index(ofCarrierNamed name: String) -> Int? { carriers.firstIndex { $0.name == name } }
+
+    /// The route of a message from the account with loop index `account` (its system_id
+    /// `systemID`) to `destination` (digits).
+    @inline(__always)
+    func route(account: UInt32, systemID: String, destination: some Collection<UInt8>) -> ResolvedRoute {
+        if let r = accountRoutes[account] { return r.resolve(destination: destination) }
+        let r = routes.forAccount(systemID)
+        accountRoutes[account] = r
+        return r.resolve(destination: destination)
+    }
+
+    /// Accounts changed (SIGHUP): their routes are worked out again.
+    func accountsChanged() { accountRoutes = [:] }
+
+    var parkedCount: Int { parked.count }
+    var awaitingCommitCount: Int { awaitingCommit.count - awaitingHead }
+
+    // MARK: Taking messages
+
+    /// An accepted message for `route`: sent once batch `commit` is durable (0: at once).
+    func admit(_ message: OutboundMessage, route: ResolvedRoute, commit: UInt64) {
+        unanswered[message.id] = Unanswered(message: message, route: route, position: 0)
+        if commit == 0 {
+            dispatch(message.id)
+        } else {
+            awaitingCommit.append((commit, message.id))
+        }
+    }
+
+    /// Batches through `sequence` are durable: what they hold may go upstream.
+    func committed(through sequence: UInt64) {
+        while awaitingHead < awaitingCommit.count, awaitingCommit[awaitingHead].commit <= sequence {
+            dispatch(awaitingCommit[awaitingHead].id)
+            awaitingHead += 1
+        }
+        if awaitingHead == awaitingCommit.count {
+            awaitingCommit.removeAll(keepingCapacity: true)
+            awaitingHead = 0
+        }
+    }
+
+    /// A carrier's id for a message, known from before a restart.
+    func restoreMapping(id: UInt64, carrier name: String, upstreamID: String) {
+        guard let c = index(ofCarrierNamed: name) else { return }
+        ourID[c][upstreamID] = id
+        mappings[id] = (c, upstreamID)
+    }
+
+    /// Sends `id` to the first carrier of its route, from its position on, that takes
+    /// traffic now; parks it when none does.
+    private func dispatch(_ id: UInt64) {
+        guard var u = unanswered[id] else { return }   // answered or ended meanwhile
+        while u.position < u.route.carriers.count {
+            let c = u.route.carriers[u.position]
+            if c == RouteTable.simulator {
+                if toSimulator(u.message) {
+                    unanswered[id] = nil
+                    forwarded += 1
+                    return
+                }
+            } else if carriers[c].isAvailable {
+                if u.position > 0 { failovers += 1 }
+                unanswered[id] = u
+                forwarded += 1
+                carriers[c].send(u.message)
+                return
+            }
+            u.position += 1
+        }
+        // No carrier can take it now: from the top of the route again later.
+        u.position = 0
+        unanswered[id] = u
+        parked.append(id)
+        if !retryTimer.isScheduled { retryTimer.schedule(after: Self.parkedRetryInterval) }
+    }
+
+    private func retryParked() {
+        let ids = parked
+        parked.removeAll(keepingCapacity: true)
+        for id in ids { dispatch(id) }
+    }
+
+    // MARK: Answers
+
+    /// Carrier `c` accepted `id` as `upstreamID`. False when the message had ended meanwhile.
+    @discardableResult
+    func accepted(carrier c: Int, id: UInt64, upstreamID: String) -> Bool {
+        guard unanswered.removeValue(forKey: id) != nil else { return false }
+        ourID[c][upstreamID] = id
+        mappings[id] = (c, upstreamID)
+        return true
+    }
+
+    /// Carrier `c` refused `id` for good.
+    func refused(id: UInt64) { unanswered[id] = nil }
+
+    /// Carrier `c` gave these back unsent or unanswered: each goes to the next carrier of its route.
+    func returned(carrier c: Int, _ messages: [OutboundMessage]) {
+        for m in messages {
+            guard var u = unanswered[m.id] else { continue }
+            if let here = u.route.carriers.firstIndex(of: c) { u.position = here + 1 } else { u.position += 1 }
+            unanswered[m.id] = u
+            dispatch(m.id)
+        }
+    }
+
+    /// Our id for carrier `c`'s `upstreamID`; `final` forgets the mapping.
+    func messageID(carrier c: Int, upstreamID: String, final: Bool) -> UInt64? {
+        guard let id = final ? ourID[c].removeValue(forKey: upstreamID) : ourID[c][upstreamID] else {
+            unknownReceipts += 1
+            return nil
+        }
+        if final { mappings[id] = nil }
+        return id
+    }
+
+    /// Our id for `upstreamID` at any carrier (the admin API's receipts name no carrier).
+    func messageID(upstreamID: String, final: Bool) -> UInt64? {
+        for c in ourID.indices where ourID[c][upstreamID] != nil {
+            return messageID(carrier: c, upstreamID: upstreamID, final: final)
+        }
+        unknownReceipts += 1
+        return nil
+    }
+
+    /// `id` ended another way (expired, forced, a receipt by our id): forget it.
+    func forget(_ id: UInt64) {
+        unanswered[id] = nil
+        if let m = mappings.removeValue(forKey: id) { ourID[m.carrier][m.upstreamID] = nil }
+    }
+}

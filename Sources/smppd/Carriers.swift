@@ -1,0 +1,63 @@
+// Wiring of the `[[carrier]]` sections (issue 12): each definition becomes its carrier, with
+// its events written to the log. The SMSC decides what the carriers' answers mean.
+import Logging
+import Reactor
+import SMSC
+import Upstream
+
+enum Carriers {
+    /// The factory SMSCServer.enableForwarding calls per `[[carrier]]` (nil: the simulator,
+    /// which is the worker pool). A TLS setting that cannot be loaded stops start-up.
+    static func factory(logger: Logger) -> (CarrierDefinition, EventLoop) throws(RouteError) -> UpstreamCarrier? {
+        return { def, loop throws(RouteError) in
+            switch def.kind {
+            case .simulator:
+                return nil
+            case .smpp(let settings):
+                let tls: TLSClientContext?
+                do {
+                    tls = try SMPPUpstream.makeTLSContext(settings)
+                } catch {
+                    throw RouteError(key: "carrier (\(def.name)).ca-file", problem: "\(error)")
+                }
+                let carrier = SMPPUpstream(name: def.name, settings: settings, loop: loop, tls: tls)
+                carrier.onEvent = { event in log(event, carrier: def.name, logger: logger) }
+                return carrier
+            case .http:
+                return nil
+            }
+        }
+    }
+
+    private static func log(_ event: SMPPUpstreamEvent, carrier: String, logger: Logger) {
+        var m: Logger.Metadata = ["carrier": "\(carrier)"]
+        switch event {
+        case .bound(let session, let kind):
+            m["session"] = "\(session)"; m["mode"] = "\(kind)"
+            logger.info("upstream-bound", metadata: m)
+        case .connectFailed(let session, let reason):
+            m["session"] = "\(session)"; m["reason"] = "\(reason)"
+            logger.warning("upstream-connect-failed", metadata: m)
+        case .bindFailed(let session, let status):
+            m["session"] = "\(session)"; m["status"] = "\(status.map { $0.name } ?? "no answer")"
+            logger.warning("upstream-bind-failed", metadata: m)
+        case .disconnected(let session, let reason):
+            m["session"] = "\(session)"; m["reason"] = "\(reason)"
+            logger.warning("upstream-disconnected", metadata: m)
+        case .reconnectScheduled(let session, let delayMs):
+            m["session"] = "\(session)"; m["delay_ms"] = "\(delayMs)"
+            logger.info("upstream-reconnect", metadata: m)
+        case .throttled(let session, let pauseMs):
+            m["session"] = "\(session)"; m["pause_ms"] = "\(pauseMs)"
+            logger.info("upstream-throttled", metadata: m)
+        case .circuitOpened(let failures):
+            m["failures"] = "\(failures)"
+            m["effect"] = "queued messages go to the route's next carrier until a trial succeeds"
+            logger.warning("upstream-circuit-open", metadata: m)
+        case .circuitHalfOpen:
+            logger.info("upstream-circuit-half-open", metadata: m)
+        case .circuitClosed:
+            logger.notice("upstream-circuit-closed", metadata: m)
+        }
+    }
+}
