@@ -5,7 +5,8 @@
 // submit_sm or enquire_link left without a response. Successes: any response to a request
 // sent on a bound session (submit_sm_resp, whatever its status, or enquire_link_resp): the
 // service is answering. A successful bind alone is not one, so a service that binds and then
-// never answers still opens the circuit.
+// never answers still opens the circuit. SMPPUpstream does not count a failure while another
+// session that sends is bound (the carrier still delivers).
 
 struct CircuitBreaker {
     let failureThreshold: Int

@@ -9,6 +9,9 @@
 // whose answer was lost, so a duplicate upstream is possible in that window. stop() and an
 // opening circuit return unanswered messages to the SMSC, with the same possibility.
 
+#if canImport(Glibc)
+import Glibc
+#endif
 import Reactor
 import SMPP
 
@@ -44,9 +47,8 @@ public final class SMPPUpstream: UpstreamCarrier {
     private var isHoldingWrites = false
     private var common = UpstreamCarrierStats()
 
-    /// `tls`: the client context when `settings.tls` (built by the caller from caFile /
-    /// tlsInsecure: see `makeTLSContext`); nil for plain TCP. The host is resolved at each
-    /// connect.
+    /// A carrier for `settings`, on `loop`; nothing connects before start(). `tls`: the client
+    /// context `makeTLSContext(settings)` made (used only when `settings.tls`).
     public init(name: String, settings: SMPPUpstreamSettings, loop: EventLoop, tls: TLSClientContext?) {
         self.name = name
         self.settings = settings
@@ -54,7 +56,9 @@ public final class SMPPUpstream: UpstreamCarrier {
         self.tls = settings.tls ? tls : nil
         endpoint = Endpoint(host: settings.host, port: UInt16(clamping: settings.port))
         var options = ConnectionOptions()
+        // A handshake is answered by the upstream like any request.
         options.handshakeTimeout = .milliseconds(max(1, settings.responseTimeoutMs))
+        // Room for a window of submits with message_payload, plus the answers' reserve.
         options.outputCapacityBytes = 128 * 1024
         connectionOptions = options
         credentials = BindCredentials(systemID: Array(settings.systemID.utf8), password: Array(settings.password.utf8),
@@ -72,21 +76,34 @@ public final class SMPPUpstream: UpstreamCarrier {
         }
     }
 
-    /// The TLS client context `settings` ask for: verification against caFile, none when
-    /// tlsInsecure; nil for plain TCP.
+    /// The same, with the TLS context made from `settings` (throws as `makeTLSContext`).
+    public convenience init(name: String, settings: SMPPUpstreamSettings, loop: EventLoop) throws(ReactorError) {
+        self.init(name: name, settings: settings, loop: loop, tls: try Self.makeTLSContext(settings))
+    }
+
+    /// Where the system's CA bundle usually is (Debian/Ubuntu, RHEL/Fedora, Alpine/BSD/macOS).
+    static let systemCAFiles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]
+
+    /// The TLS client context `settings` ask for: nil for plain TCP; no verification with
+    /// tlsInsecure; else the chain verified against caFile, or the system's CA bundle (the
+    /// host name is not checked: TLSClientContext verifies the chain only). Throws when the
+    /// CA file does not load or no system bundle is found.
     public static func makeTLSContext(_ settings: SMPPUpstreamSettings) throws(ReactorError) -> TLSClientContext? {
         guard settings.tls else { return nil }
         if settings.tlsInsecure { return try TLSClientContext(verification: .none) }
-        guard let ca = settings.caFile else {
-            throw .tls("upstream TLS needs ca-file (or tls-insecure): no system CA store is loaded")
+        if let ca = settings.caFile { return try TLSClientContext(verification: .caFile(ca)) }
+        guard let system = systemCAFiles.first(where: { access($0, R_OK) == 0 }) else {
+            throw .tls("no ca-file set and no system CA bundle found (tried \(systemCAFiles.joined(separator: ", ")))")
         }
-        return try TLSClientContext(verification: .caFile(ca))
+        return try TLSClientContext(verification: .caFile(system))
     }
 
     // MARK: UpstreamCarrier
 
-    /// True while the circuit is closed (sessions bound, or still trying: messages wait in the
-    /// queue until one binds) or half-open (the trial); false while it is open and after stop().
+    /// True while the circuit is closed (sessions bound, or none yet but still trying: messages
+    /// wait in the queue until one binds) or half-open (the trial); false while it is open (no
+    /// session is kept then: opening lets them all go) and after stop(). So a carrier with a
+    /// bound session is always available.
     public var isAvailable: Bool { !isStopped && breaker.state != .open }
 
     public var stats: UpstreamCarrierStats {
@@ -110,12 +127,16 @@ public final class SMPPUpstream: UpstreamCarrier {
     }
 
     public func send(_ message: OutboundMessage) {
+        loop.assertOnLoopThread()
         guard !isStopped, breaker.state != .open else {
             delegate?.carrier(self, returned: [message])
             return
         }
+        // A queue that already waits means no session can take more now: whatever frees room
+        // (an answer, a bind, a drained output ring, a pause ending) pumps again.
+        let wasEmpty = queue.isEmpty
         queue.pushBack(message)
-        pump()
+        if wasEmpty { pump() }
     }
 
     public func stop() {
@@ -167,9 +188,13 @@ public final class SMPPUpstream: UpstreamCarrier {
         requeueFront(messages)
     }
 
+    /// Messages sent again first (a lost session's, one that did not fit the output ring).
+    /// While stopped or open they go straight back to the SMSC instead: this can be reached
+    /// from inside a delegate call that stopped the carrier or opened its circuit.
     func requeueFront<C: BidirectionalCollection<OutboundMessage>>(_ messages: C) {
         guard !messages.isEmpty else { return }
         for m in messages.reversed() { queue.pushFront(m) }
+        if isStopped || breaker.state == .open { returnQueued() }
     }
 
     func outputDrained() {
@@ -249,7 +274,10 @@ public final class SMPPUpstream: UpstreamCarrier {
             }
         }
         if wasBound { counters.disconnects += 1 }
-        if isFailure && breaker.recordFailure() {
+        // While another session still sends, the carrier works: one session that cannot bind
+        // (an upstream that allows fewer binds than configured) must not shut the rest down.
+        if isFailure && !sessions.contains(where: { $0 !== session && $0.isBound && $0.sendsSubmits })
+            && breaker.recordFailure() {
             openCircuit()
         } else {
             pump()
@@ -285,7 +313,7 @@ public final class SMPPUpstream: UpstreamCarrier {
         common.retries += 1
         counters.throttled += 1
         answered()
-        queue.pushFront(message)
+        requeueFront(CollectionOfOne(message))
         report(.throttled(session: session.index, pauseMs: pauseMs))
     }
 
@@ -348,6 +376,7 @@ public final class SMPPUpstream: UpstreamCarrier {
     /// | command_status | state |
     /// |---|---|
     /// | ESME_RSYSERR, ESME_RSUBMITFAIL, ESME_RDELIVERYFAILURE, ESME_RX_T_APPN, ESME_RX_R_APPN, ESME_RUNKNOWNERR | UNDELIVERABLE (the service failed it) |
+    /// | ESME_RTHROTTLED, ESME_RMSGQFUL; ESME_RINVBNDSTS | not a refusal: sent again (after a pause; after binding anew) |
     /// | any other (bad address, TON/NPI, esm_class, length, parameters, ESME_RX_P_APPN …) | REJECTED (the service refused it) |
     static func refusal(for status: CommandStatus) -> (state: MessageState, errorCode: UInt16) {
         let code = UInt16(min(status.rawValue, 999))

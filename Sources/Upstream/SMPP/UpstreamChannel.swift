@@ -43,6 +43,8 @@ final class UpstreamChannel: ConnectionDelegate {
     /// Whole PDUs, one at a time, until the bytes end, the session asks to stop (back-pressure:
     /// the PDU is offered again with the next bytes) or the connection closes.
     private func consume(_ bytes: UnsafeRawBufferPointer) -> Int {
+        // One strong reference for the loop: each use of an unowned one retains and releases.
+        let session = self.session
         var offset = 0
         while offset < bytes.count {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])

@@ -42,7 +42,6 @@ final class UpstreamSession {
     private(set) var window: SubmitWindow
     private var nextSequence: UInt32 = 1
     private var bindSequence: UInt32 = 0
-    private var unbindSequence: UInt32 = 0
     /// The enquire_link awaiting its response (0: none).
     private var enquireSequence: UInt32 = 0
     private var enquireSentAtNs: UInt64 = 0
@@ -87,6 +86,7 @@ final class UpstreamSession {
         attempt += 1
         let thisAttempt = attempt
         timer?.cancel()
+        timerDueNs = .max
         Connector.connect(loop: carrier.loop, to: carrier.endpoint, tls: carrier.tls, options: carrier.connectionOptions) {
             [weak self] result in
             guard let self, self.attempt == thisAttempt, self.phase == .connecting else {
@@ -122,8 +122,7 @@ final class UpstreamSession {
     /// stop(): unbinds a bound session (its unbind_resp is not awaited) and closes.
     func stop() {
         if phase == .bound, let channel {
-            unbindSequence = takeSequence()
-            if channel.write(Unbind(sequenceNumber: unbindSequence)) {
+            if channel.write(Unbind(sequenceNumber: takeSequence())) {
                 self.channel = nil
                 phase = .idle
                 timer?.cancel()
@@ -230,7 +229,8 @@ final class UpstreamSession {
         if enquireSequence != 0 {
             next = min(next, enquireSentAtNs &+ responseTimeoutNs)
         } else {
-            next = min(next, max(lastReceivedNs &+ enquireLinkNs, now &+ 1_000_000))
+            // Overdue means the enquire_link did not fit the output ring: try again shortly.
+            next = min(next, max(lastReceivedNs &+ enquireLinkNs, now &+ 100_000_000))
         }
         if pausedUntilNs != 0 { next = min(next, pausedUntilNs) }
         arm(by: next, now: now)
@@ -249,6 +249,9 @@ final class UpstreamSession {
     /// empty.
     func fill() {
         guard canSend, let channel else { return }
+        // One strong reference for the loop: each use of an unowned one retains and releases.
+        let carrier = self.carrier
+        let reserve = carrier.responseReserveBytes
         let now = MonotonicClock.nanoseconds()
         var sent = false
         while !window.isFull {
@@ -257,7 +260,7 @@ final class UpstreamSession {
             while !window.canTake(nextSequence) { _ = takeSequence() }
             guard let message = carrier.nextMessage() else { break }
             let sequence = nextSequence
-            switch channel.writeSubmit(message, sequence: sequence, reserve: carrier.responseReserveBytes) {
+            switch channel.writeSubmit(message, sequence: sequence, reserve: reserve) {
             case .written:
                 _ = takeSequence()
                 window.insert(message, sequence: sequence, sentAtNs: now)
@@ -343,6 +346,7 @@ final class UpstreamSession {
         case let .enquireLinkResp(resp):
             if resp.sequenceNumber == enquireSequence {
                 enquireSequence = 0
+                arm(by: lastReceivedNs &+ enquireLinkNs, now: receivedAtNs)
                 carrier.answered()
             }
         case let .bindTransmitterResp(resp), let .bindReceiverResp(resp), let .bindTransceiverResp(resp):
@@ -355,7 +359,7 @@ final class UpstreamSession {
             _ = from.write(UnbindResp(sequenceNumber: u.sequenceNumber))
             finish(.peerUnbind)
         case .unbindResp:
-            finish(.lost(.closedLocally))
+            carrier.unexpectedPDU()   // stop() lets go of the channel before its unbind_resp
         case let .genericNack(nack):
             if let sent = window.remove(nack.sequenceNumber) {
                 submitAnswered(sent.message, status: nack.commandStatus.isOK ? .ESME_RSYSERR : nack.commandStatus,
@@ -396,6 +400,13 @@ final class UpstreamSession {
             pausedUntilNs = receivedAtNs &+ UInt64(pauseMs) * 1_000_000
             arm(by: pausedUntilNs, now: receivedAtNs)
             carrier.throttled(self, message, pauseMs: pauseMs, latencyNs: latency)
+            return
+        }
+        if status == .ESME_RINVBNDSTS {
+            // The upstream no longer holds us bound: not the message's fault. Send it again
+            // after binding anew.
+            carrier.requeueUnanswered([message])
+            finish(.badInput("the upstream answered ESME_RINVBNDSTS"))
             return
         }
         if status.isOK { throttleBackoff.reset() }
