@@ -101,16 +101,26 @@ public protocol UpstreamCarrierDelegate: AnyObject {
     /// The carrier cannot take these now (its circuit opened, or it is stopping) and has not
     /// sent them, or sent them without an answer: the SMSC sends them through the next route.
     func carrier(_ carrier: UpstreamCarrier, returned messages: [OutboundMessage])
-    /// A receipt from the service for its message `upstreamID`. Returns false when the SMSC
-    /// does not know that id (the carrier still acknowledges it). In durable mode the SMSC
-    /// holds the carrier's next write until the change is on disk: an SMPP carrier writes its
-    /// deliver_sm_resp right after this returns, with no other write in between.
-    @discardableResult
-    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> Bool
+    /// A receipt from the service for its message `upstreamID`; the answer says how to
+    /// acknowledge it. In durable mode the SMSC holds the carrier's next write until the
+    /// change is on disk: an SMPP carrier writes its deliver_sm_resp right after this returns,
+    /// with no other write in between.
+    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer
     /// An MO from the service; the SMSC routes it to the account owning `destination`.
     /// The same write rule as receipts holds for its acknowledgement.
-    @discardableResult
-    func carrier(_ carrier: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> Bool
+    func carrier(_ carrier: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> UpstreamDeliveryAnswer
+}
+
+/// How a carrier acknowledges a receipt or MO the service delivered.
+public enum UpstreamDeliveryAnswer: Sendable, Equatable {
+    /// Taken: acknowledge it (SMPP: deliver_sm_resp ESME_ROK).
+    case taken
+    /// Not now, deliver it again later (SMPP: ESME_RX_T_APPN): a receipt naming an id not known
+    /// yet (it can overtake, on another session, the answer that names the id), a full
+    /// queue, a store that cannot write.
+    case retryLater
+    /// Never (SMPP: ESME_RX_P_APPN): an MO for a number no account owns.
+    case refused
 }
 
 /// Whether a carrier takes traffic (the circuit breaker's three states).

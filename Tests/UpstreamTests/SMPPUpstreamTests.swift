@@ -143,6 +143,20 @@ import SMPP
         #expect(h.carrier.stats.receipts == 1)
     }
 
+    /// A receipt the SMSC cannot take yet is answered ESME_RX_T_APPN (delivered again later),
+    /// an MO it never can ESME_RX_P_APPN.
+    @Test(arguments: [(UpstreamDeliveryAnswer.retryLater, CommandStatus.ESME_RX_T_APPN), (.refused, .ESME_RX_P_APPN)])
+    func receiptOrMONotTakenIsAnsweredWithTheMatchingStatus(answer: UpstreamDeliveryAnswer, status: CommandStatus) throws {
+        let h = try Harness()
+        defer { h.tearDown() }
+        h.delegate.answer = answer
+        #expect(h.startAndBind())
+        h.smsc.boundPeers[0].sendReceipt(id: "not-yet", stat: "DELIVRD", withTLVs: true, state: .delivered)
+        #expect(h.run { h.smsc.deliverSMResps.count == 1 })
+        #expect(h.smsc.deliverSMResps.first?.status == status)
+        #expect(h.carrier.counters.unknownReceipts == 1)
+    }
+
     @Test func receiptFromTextOnly() throws {
         let h = try Harness()
         defer { h.tearDown() }
@@ -367,8 +381,8 @@ import SMPP
                 inner.carrier(c, refused: id, state: state, errorCode: errorCode)
             }
             func carrier(_ c: UpstreamCarrier, returned messages: [OutboundMessage]) { inner.carrier(c, returned: messages) }
-            func carrier(_ c: UpstreamCarrier, receiptFor u: String, state: MessageState, errorCode: UInt16) -> Bool { true }
-            func carrier(_ c: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> Bool { true }
+            func carrier(_ c: UpstreamCarrier, receiptFor u: String, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer { .taken }
+            func carrier(_ c: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> UpstreamDeliveryAnswer { .taken }
         }
         let delegate = StopOnAccept(h.delegate) { [unowned carrier] in
             stopped = true

@@ -269,20 +269,22 @@ final class RecordingDelegate: UpstreamCarrierDelegate {
     var mos: [UpstreamMO] = []
     /// Called inside receiptFor (a test's hook into the write rule).
     var onReceipt: (() -> Void)?
+    /// What receiptFor and mobileOriginated answer.
+    var answer = UpstreamDeliveryAnswer.taken
 
     func carrier(_ carrier: UpstreamCarrier, accepted id: UInt64, upstreamID: String) { accepted.append((id, upstreamID)) }
     func carrier(_ carrier: UpstreamCarrier, refused id: UInt64, state: MessageState, errorCode: UInt16) {
         refused.append((id, state, errorCode))
     }
     func carrier(_ carrier: UpstreamCarrier, returned messages: [OutboundMessage]) { returned += messages.map(\.id) }
-    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> Bool {
+    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer {
         receipts.append((upstreamID, state, errorCode))
         onReceipt?()
-        return true
+        return answer
     }
-    func carrier(_ carrier: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> Bool {
+    func carrier(_ carrier: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> UpstreamDeliveryAnswer {
         mos.append(mo)
-        return true
+        return answer
     }
 }
 

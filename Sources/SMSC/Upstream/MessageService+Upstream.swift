@@ -84,16 +84,17 @@ extension MessageService {
     }
 
     /// An MO from upstream for the account owning its destination number.
-    func deliverUpstreamMO(_ mo: UpstreamMO) -> Bool {
+    func deliverUpstreamMO(_ mo: UpstreamMO) -> UpstreamDeliveryAnswer {
         let digits = mo.destination.hasPrefix("+") ? String(mo.destination.dropFirst()) : mo.destination
-        guard let systemID = accountOwning(number: digits), !journalIsFailing else { return false }
+        guard let systemID = accountOwning(number: digits) else { return .refused }
+        if journalIsFailing { return .retryLater }
         let id = nextMOID
         nextMOID += 1
         let m = MobileOriginatedMessage(
             source: StoredAddress(ShortBytes(truncating: mo.source.utf8), ton: mo.sourceTon, npi: mo.sourceNpi),
             destination: StoredAddress(ShortBytes(truncating: digits.utf8)),
             dataCoding: DataCoding(rawValue: mo.dataCoding), shortMessage: mo.text, id: id)
-        return router.enqueue(.mobileOriginated(m), forAccount: ShortBytes(truncating: systemID.utf8))
+        return router.enqueue(.mobileOriginated(m), forAccount: ShortBytes(truncating: systemID.utf8)) ? .taken : .retryLater
     }
 
     // MARK: Durability
@@ -156,17 +157,19 @@ final class UpstreamDelegate: UpstreamCarrierDelegate {
         service.forwarding?.returned(carrier: c, messages)
     }
 
-    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> Bool {
-        guard let f = service.forwarding, let c = index(carrier),
-              let id = f.messageID(carrier: c, upstreamID: upstreamID, final: state.isFinal) else { return false }
+    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer {
+        // An unknown id may not be known *yet*: the receipt can overtake, on another session,
+        // the submit_sm_resp that names it. The service delivers it again later.
+        guard !service.journalIsFailing, let f = service.forwarding, let c = index(carrier),
+              let id = f.messageID(carrier: c, upstreamID: upstreamID, final: state.isFinal) else { return .retryLater }
         service.applyUpstreamState(id, state: state, errorCode: errorCode)
         service.holdNextResponse()   // the deliver_sm_resp upstream leaves once this is durable
-        return true
+        return .taken
     }
 
-    func carrier(_ carrier: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> Bool {
-        guard service.deliverUpstreamMO(mo) else { return false }
-        service.holdNextResponse()
-        return true
+    func carrier(_ carrier: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> UpstreamDeliveryAnswer {
+        let answer = service.deliverUpstreamMO(mo)
+        if answer == .taken { service.holdNextResponse() }
+        return answer
     }
 }

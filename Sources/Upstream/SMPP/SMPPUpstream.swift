@@ -324,19 +324,20 @@ public final class SMPPUpstream: UpstreamCarrier {
         delegate?.carrier(self, refused: message.id, state: .rejected, errorCode: UInt16(CommandStatus.ESME_RINVPARLEN.rawValue))
     }
 
-    /// A deliver_sm: a receipt (esm_class & 0x3C == 0x04) or an MO. The caller writes the
-    /// deliver_sm_resp right after this returns.
-    func delivered(_ deliver: DeliverSMPDU) {
+    /// A deliver_sm: a receipt (esm_class & 0x3C == 0x04) or an MO. Returns the status of the
+    /// deliver_sm_resp, which the caller writes right after this returns.
+    func delivered(_ deliver: DeliverSMPDU) -> CommandStatus {
         isHoldingWrites = true
         defer { isHoldingWrites = false }
+        let answer: UpstreamDeliveryAnswer
         if deliver.esmClass & 0x3C == 0x04 {
             guard let receipt = ReceiptParser.parse(deliver) else {
                 counters.unreadableReceipts += 1
-                return
+                return .ESME_ROK   // nothing anyone could do with it: not delivered again
             }
             common.receipts += 1
-            let known = delegate?.carrier(self, receiptFor: receipt.upstreamID, state: receipt.state, errorCode: receipt.errorCode) ?? false
-            if !known { counters.unknownReceipts += 1 }
+            answer = delegate?.carrier(self, receiptFor: receipt.upstreamID, state: receipt.state, errorCode: receipt.errorCode) ?? .retryLater
+            if answer != .taken { counters.unknownReceipts += 1 }
         } else {
             common.mobileOriginated += 1
             var text = deliver.shortMessage
@@ -344,7 +345,12 @@ public final class SMPPUpstream: UpstreamCarrier {
             let mo = UpstreamMO(sourceTon: deliver.sourceAddrTon.rawValue, sourceNpi: deliver.sourceAddrNpi.rawValue,
                                 source: deliver.sourceAddr.makeString(), destination: deliver.destinationAddr.makeString(),
                                 dataCoding: deliver.dataCoding, text: text.makeArray())
-            delegate?.carrier(self, mobileOriginated: mo)
+            answer = delegate?.carrier(self, mobileOriginated: mo) ?? .retryLater
+        }
+        switch answer {
+        case .taken: return .ESME_ROK
+        case .retryLater: return .ESME_RX_T_APPN
+        case .refused: return .ESME_RX_P_APPN
         }
     }
 

@@ -43,7 +43,8 @@ public struct SMPPUpstreamCounters: Sendable, Equatable {
     public var expired: UInt64 = 0
     /// Receipts (esm_class 0x04) without a readable id or state: acknowledged, not reported.
     public var unreadableReceipts: UInt64 = 0
-    /// Receipts the SMSC did not know the id of (the delegate returned false).
+    /// Receipts the SMSC did not take (an id it does not know, yet or at all): answered
+    /// ESME_RX_T_APPN, so the service delivers them again.
     public var unknownReceipts: UInt64 = 0
     /// Requests from the upstream we do not take (answered generic_nack) and responses we did
     /// not expect.

@@ -339,8 +339,8 @@ final class UpstreamSession {
         case let .deliverSM(deliver):
             // Room for the answer first: it must be the next write after the delegate returns.
             guard from.hasRoom(17) else { return false }
-            carrier.delivered(deliver)
-            _ = from.write(DeliverSMResp(sequenceNumber: deliver.sequenceNumber), reserving: 17)
+            let status = carrier.delivered(deliver)
+            _ = from.write(DeliverSMResp(sequenceNumber: deliver.sequenceNumber, status: status), reserving: 17)
         case let .enquireLink(e):
             return from.write(EnquireLinkResp(sequenceNumber: e.sequenceNumber))
         case let .enquireLinkResp(resp):
