@@ -161,6 +161,7 @@ public protocol UpstreamCarrier: AnyObject {
     var name: String { get }
     /// "smpp" or "http".
     var kind: String { get }
+    /// Held strongly (each report reads it): the owner sets it to nil after stop().
     var delegate: UpstreamCarrierDelegate? { get set }
     /// Whether `send` should be given traffic now (circuit closed or half-open).
     var isAvailable: Bool { get }

@@ -139,7 +139,11 @@ final class MessageService {
     func accountOwning(number digits: String) -> String? { numberOwners[digits] }
 
     func stop() {
-        forwarding?.carriers.forEach { $0.stop() }
+        for c in forwarding?.carriers ?? [] {
+            c.stop()
+            c.delegate = nil   // the carriers and the delegate hold each other
+        }
+        upstreamDelegate = nil
         carrier.stop()
         housekeeping.cancel()
         closeJournal()

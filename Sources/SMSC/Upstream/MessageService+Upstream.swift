@@ -133,9 +133,11 @@ extension MessageService {
     }
 }
 
-/// The carriers' reports, on the loop thread.
+/// The carriers' reports, on the loop thread. It holds the service strongly (an unowned
+/// reference costs a checked retain per call) and the carriers hold it: MessageService.stop()
+/// breaks that cycle.
 final class UpstreamDelegate: UpstreamCarrierDelegate {
-    unowned let service: MessageService
+    let service: MessageService
     init(service: MessageService) { self.service = service }
 
     private func index(_ carrier: UpstreamCarrier) -> Int? {

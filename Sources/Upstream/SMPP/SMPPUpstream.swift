@@ -18,7 +18,9 @@ import SMPP
 public final class SMPPUpstream: UpstreamCarrier {
     public let name: String
     public var kind: String { "smpp" }
-    public weak var delegate: UpstreamCarrierDelegate?
+    /// Strong: a weak reference would make every call load it through its side table. The
+    /// owner breaks the cycle by setting it to nil when it stops the carrier.
+    public var delegate: UpstreamCarrierDelegate?
     /// What happened, for the SMSC's log; loop thread, called synchronously.
     public var onEvent: ((SMPPUpstreamEvent) -> Void)?
     public let settings: SMPPUpstreamSettings
