@@ -9,55 +9,136 @@ import SMPP
 
 /// One accepted message on its way upstream: everything needed to send it (again, after a
 /// restart). Fields are as the client submitted them.
+///
+/// A value with its fields in one immutable heap box: a message moves through the forwarding's
+/// table, a carrier's queue and window and the delegate several times per hop, and the box
+/// moves as one reference where the fields (four strings, two arrays) moved as ~200 bytes
+/// and six retains. Setting a field copies the box (tests do; the forwarding path does not).
 public struct OutboundMessage: Sendable, Equatable {
-    /// Our message id (MessageID.rawValue) and its text as clients see it.
-    public var id: UInt64
-    public var idText: String
+    private struct Fields: Sendable, Equatable {
+        var id: UInt64
+        var idText: String
+        var systemID: String
+        var sourceTon: UInt8
+        var sourceNpi: UInt8
+        var source: String
+        var destinationTon: UInt8
+        var destinationNpi: UInt8
+        var destination: String
+        var esmClass: UInt8
+        var protocolID: UInt8
+        var priority: UInt8
+        var dataCoding: UInt8
+        var shortMessage: [UInt8]
+        var messagePayload: [UInt8]?
+        var sar: SARFields?
+        var submitTimeMs: Int64
+        var validityDeadlineMs: Int64
+    }
+    private final class Box: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+    private var box: Box
+
+    private mutating func update(_ change: (inout Fields) -> Void) {
+        var f = box.fields
+        change(&f)
+        box = Box(f)
+    }
+
+    public static func == (a: OutboundMessage, b: OutboundMessage) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+
+    /// Our message id (MessageID.rawValue).
+    public var id: UInt64 {
+        get { box.fields.id }
+        set { update { $0.id = newValue } }
+    }
+    /// Our id's text, as clients see it.
+    public var idText: String {
+        get { box.fields.idText }
+        set { update { $0.idText = newValue } }
+    }
     /// The account that submitted it.
-    public var systemID: String
-    public var sourceTon: UInt8
-    public var sourceNpi: UInt8
-    public var source: String
-    public var destinationTon: UInt8
-    public var destinationNpi: UInt8
-    public var destination: String
-    public var esmClass: UInt8
-    public var protocolID: UInt8
-    public var priority: UInt8
-    public var dataCoding: UInt8
+    public var systemID: String {
+        get { box.fields.systemID }
+        set { update { $0.systemID = newValue } }
+    }
+    public var sourceTon: UInt8 {
+        get { box.fields.sourceTon }
+        set { update { $0.sourceTon = newValue } }
+    }
+    public var sourceNpi: UInt8 {
+        get { box.fields.sourceNpi }
+        set { update { $0.sourceNpi = newValue } }
+    }
+    public var source: String {
+        get { box.fields.source }
+        set { update { $0.source = newValue } }
+    }
+    public var destinationTon: UInt8 {
+        get { box.fields.destinationTon }
+        set { update { $0.destinationTon = newValue } }
+    }
+    public var destinationNpi: UInt8 {
+        get { box.fields.destinationNpi }
+        set { update { $0.destinationNpi = newValue } }
+    }
+    public var destination: String {
+        get { box.fields.destination }
+        set { update { $0.destination = newValue } }
+    }
+    public var esmClass: UInt8 {
+        get { box.fields.esmClass }
+        set { update { $0.esmClass = newValue } }
+    }
+    public var protocolID: UInt8 {
+        get { box.fields.protocolID }
+        set { update { $0.protocolID = newValue } }
+    }
+    public var priority: UInt8 {
+        get { box.fields.priority }
+        set { update { $0.priority = newValue } }
+    }
+    public var dataCoding: UInt8 {
+        get { box.fields.dataCoding }
+        set { update { $0.dataCoding = newValue } }
+    }
     /// short_message as submitted (with its UDH when esm_class has UDHI set).
-    public var shortMessage: [UInt8]
+    public var shortMessage: [UInt8] {
+        get { box.fields.shortMessage }
+        set { update { $0.shortMessage = newValue } }
+    }
     /// The message_payload TLV as submitted, when the client used it (short_message is then empty).
-    public var messagePayload: [UInt8]?
+    public var messagePayload: [UInt8]? {
+        get { box.fields.messagePayload }
+        set { update { $0.messagePayload = newValue } }
+    }
     /// sar_msg_ref_num, sar_total_segments, sar_segment_seqnum as submitted, when present.
-    public var sar: SARFields?
+    public var sar: SARFields? {
+        get { box.fields.sar }
+        set { update { $0.sar = newValue } }
+    }
     /// When smppd accepted it (Unix ms).
-    public var submitTimeMs: Int64
+    public var submitTimeMs: Int64 {
+        get { box.fields.submitTimeMs }
+        set { update { $0.submitTimeMs = newValue } }
+    }
     /// After this (Unix ms) the message is EXPIRED: carriers stop retrying it.
-    public var validityDeadlineMs: Int64
+    public var validityDeadlineMs: Int64 {
+        get { box.fields.validityDeadlineMs }
+        set { update { $0.validityDeadlineMs = newValue } }
+    }
 
     public init(id: UInt64, idText: String, systemID: String, sourceTon: UInt8, sourceNpi: UInt8, source: String,
                 destinationTon: UInt8, destinationNpi: UInt8, destination: String, esmClass: UInt8 = 0,
                 protocolID: UInt8 = 0, priority: UInt8 = 0, dataCoding: UInt8 = 0, shortMessage: [UInt8],
                 messagePayload: [UInt8]? = nil, sar: SARFields? = nil, submitTimeMs: Int64, validityDeadlineMs: Int64) {
-        self.id = id
-        self.idText = idText
-        self.systemID = systemID
-        self.sourceTon = sourceTon
-        self.sourceNpi = sourceNpi
-        self.source = source
-        self.destinationTon = destinationTon
-        self.destinationNpi = destinationNpi
-        self.destination = destination
-        self.esmClass = esmClass
-        self.protocolID = protocolID
-        self.priority = priority
-        self.dataCoding = dataCoding
-        self.shortMessage = shortMessage
-        self.messagePayload = messagePayload
-        self.sar = sar
-        self.submitTimeMs = submitTimeMs
-        self.validityDeadlineMs = validityDeadlineMs
+        box = Box(Fields(id: id, idText: idText, systemID: systemID, sourceTon: sourceTon, sourceNpi: sourceNpi, source: source,
+                         destinationTon: destinationTon, destinationNpi: destinationNpi, destination: destination,
+                         esmClass: esmClass, protocolID: protocolID, priority: priority, dataCoding: dataCoding,
+                         shortMessage: shortMessage, messagePayload: messagePayload, sar: sar, submitTimeMs: submitTimeMs,
+                         validityDeadlineMs: validityDeadlineMs))
     }
 }
 
