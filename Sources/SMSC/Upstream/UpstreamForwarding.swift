@@ -81,10 +81,11 @@ final class UpstreamForwarding {
 
     /// An accepted message for `route`: sent once batch `commit` is durable (0: at once).
     func admit(_ message: OutboundMessage, route: ResolvedRoute, commit: UInt64) {
-        unanswered[message.id] = Unanswered(message: message, route: route, position: 0)
+        let u = Unanswered(message: message, route: route, position: 0)
         if commit == 0 {
-            dispatch(message.id)
+            send(u)
         } else {
+            unanswered[message.id] = u
             awaitingCommit.append((commit, message.id))
         }
     }
@@ -108,10 +109,18 @@ final class UpstreamForwarding {
         mappings[id] = (c, upstreamID)
     }
 
-    /// Sends `id` to the first carrier of its route, from its position on, that takes
-    /// traffic now; parks it when none does.
+    /// Sends `id` again from where it is on its route (it is in `unanswered`).
     private func dispatch(_ id: UInt64) {
-        guard var u = unanswered[id] else { return }   // answered or ended meanwhile
+        guard let u = unanswered[id] else { return }   // answered or ended meanwhile
+        send(u)
+    }
+
+    /// Sends a message to the first carrier of its route, from its position on, that takes
+    /// traffic now, and keeps it in `unanswered` until that carrier answers; parks it when
+    /// none takes it.
+    private func send(_ message: Unanswered) {
+        var u = message
+        let id = u.message.id
         while u.position < u.route.carriers.count {
             let c = u.route.carriers[u.position]
             if c == RouteTable.simulator {
