@@ -17,6 +17,9 @@ enum ConfigDocs {
         "account.password": "\"secret\"",
         "account.password-hash": "\"scrypt$16384$8$1$…\"",
         "account.default-number": "\"+12025550100\"",
+        "carrier.system-id": "\"ourgw\"",
+        "carrier.password": "\"secret\"",
+        "carrier.ca-file": "\"/etc/smppd/upstream-ca.pem\"",
     ]
 
     static func literal(_ v: ConfigValue) -> String {
@@ -90,6 +93,20 @@ enum ConfigDocs {
             out += wrap("\(key.name) (\(key.kind.rawValue))\(value)", indent: "        ", firstIndent: "    ")
             out += wrap(key.help, indent: "        ")
         }
+        out.append("  [[carrier]] (repeatable; see docs/upstream.md)")
+        out += wrap("name and kind (simulator, smpp or http) are required. A simulator takes the keys of [carrier] (which TOML does not allow beside [[carrier]]); smpp and http take:",
+                    indent: "        ", firstIndent: "        ")
+        for key in carrierKeys {
+            let kinds = key.applies == .both ? "smpp, http" : key.applies == .smpp ? "smpp" : "http"
+            let value = key.defaultValue.map { " = " + literal($0) } ?? ""
+            out += wrap("\(key.name) (\(key.kind.rawValue), \(kinds))\(value)", indent: "        ", firstIndent: "    ")
+            out += wrap(key.help, indent: "        ")
+        }
+        out.append("  [[route]] (repeatable; none: every message goes to the simulator)")
+        for key in routeKeys {
+            out += wrap("\(key.name) (\(key.kind.rawValue))", indent: "        ", firstIndent: "    ")
+            out += wrap(key.help, indent: "        ")
+        }
         return out.joined(separator: "\n")
     }
 
@@ -119,6 +136,17 @@ enum ConfigDocs {
             let v = key.get(defaultAccount).flatMap { key.name == "system-id" ? nil : literal($0) }
             out.append("# \(key.name) = \(v ?? examples["account.\(key.name)"] ?? "")")
         }
+        out.append("")
+        out += wrap("Forwarding to an SMS service upstream (docs/upstream.md): [[carrier]] sections of kind smpp or http, and [[route]] sections that send messages to them by account and destination prefix. Without routes every message goes to the simulator. With [[carrier]] sections, the [carrier] table above must become a [[carrier]] with name = \"simulator\" and kind = \"simulator\" (TOML has no table and array of tables of the same name). An example:", indent: "# ")
+        out.append("# [[carrier]]")
+        out.append("# name = \"upstream\"")
+        out.append("# kind = \"smpp\"")
+        for key in carrierKeys where key.applies != .http {
+            out += wrap("\(key.help) (\(key.kind.rawValue))", indent: "#   ")
+            out.append("# \(key.name) = \(key.defaultValue.map(literal) ?? examples["carrier.\(key.name)"] ?? "")")
+        }
+        out.append("# [[route]]")
+        out.append("# carriers = [\"upstream\", \"simulator\"]")
         return out.joined(separator: "\n") + "\n"
     }
 }
