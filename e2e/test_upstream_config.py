@@ -36,6 +36,7 @@ ROUTE = '[[route]]\ncarriers = ["up"]\n'
     (SMPP + '[[route]]\ncarriers = ["up"]\nprefixes = ["44x"]\n', "route[0].prefixes"),
     (SMPP + '[[route]]\ncarriers = ["up"]\ncolour = "red"\n', "route[0].colour"),
     ('[[route]]\ncarriers = "up"\n', "route[0].carriers"),
+    (SMPP.replace("port = 1", 'host = "no-such-host.invalid"\nport = 1') + ROUTE, "carrier (up).host"),
     ('[carrier]\nworkers = 2\n' + SMPP, None),   # TOML itself refuses a table and an array of the same name
 ])
 def test_bad_upstream_config_refused_naming_the_key(smppd_bin, tmp_path, toml, key):

@@ -35,6 +35,10 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
+    /// This endpoint with its host name looked up now (blocking: at start-up, not on the
+    /// loop) and replaced by a numeric address. Throws when the name does not resolve.
+    public func resolved() throws(ReactorError) -> Endpoint { try Sys.resolve(self) }
+
     /// "127.0.0.1:2775" or "[::1]:2775".
     public var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"

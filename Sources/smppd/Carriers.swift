@@ -13,7 +13,13 @@ enum Carriers {
             switch def.kind {
             case .simulator:
                 return nil
-            case .smpp(let settings):
+            case .smpp(var settings):
+                // Looked up once, here: a connect on the loop must not wait for DNS.
+                do {
+                    settings.host = try Endpoint(host: settings.host, port: UInt16(clamping: settings.port)).resolved().host
+                } catch {
+                    throw RouteError(key: "carrier (\(def.name)).host", problem: "\(error)")
+                }
                 let tls: TLSClientContext?
                 do {
                     tls = try SMPPUpstream.makeTLSContext(settings)
