@@ -6,6 +6,7 @@ mid-load."""
 
 from __future__ import annotations
 
+
 import time
 
 import pytest
@@ -157,3 +158,45 @@ def test_kill_a_mid_load_restart_delivers_everything_acknowledged(smppd):
         for mid in acked[:: max(1, len(acked) // 20)]:
             q = _query_state(c, mid)
             assert q is not None and q.message_state == msgkit.STAT_STATE[seen[mid]], (mid, q, seen[mid])
+
+
+def test_compaction_keeps_messages_no_carrier_took_across_kill_9(smppd):
+    """Messages accepted while B is unreachable wait in A (parked). A compaction pass then
+    removes the journal segments that held their bodies, copying the bodies forward; A is
+    killed -9 and restarted with B up: those messages still go to B and their receipts come."""
+    b_port = upstream.free_port()
+    a = smppd(accounts=[ACME], carriers=[upstream.smpp_carrier("b", b_port, **{"breaker-failures": 1})],
+              routes=[{"carriers": ["b"]}, {"prefixes": ["1646555"], "carriers": ["simulator"]}],
+              messages={"retention-ms": 300}, extra={"store": {"segment-mb": 1}},
+              name="smppd[A]", allow_errors=[r"event=upstream-"])
+    a.wait_for_event("upstream-circuit-open", timeout=10, carrier="b")
+    far = "+447700900123"   # routed to b; ORDINARY (+1646555…) stays on the simulator
+    with a.connect() as c:
+        c.bind_ok("transceiver", "acme", "secret")
+        waiting = [c.submit_ok(far, f"wait {i}".encode(), registered_delivery=1) for i in range(30)]
+        # Churn on the simulator: records that end and are purged, so the journal outgrows
+        # the live state and a compaction pass starts.
+        load = PipelinedLoad(c, burst=64, limit=25_000).start(target=25_000)
+        assert load.reached.wait(timeout=120), "the churn load never finished"
+        load.join()
+        assert load.error is None and not load.refused, (load.error, load.refused)
+        _collect_receipts(c, set(load.acked), load.receipts, RECEIPTS_TIMEOUT)   # pending ones count as live
+    deadline = time.monotonic() + 60
+    while (msgkit.metric(msgkit.metrics(a), "smppd_store_compactions_total") or 0) < 1:
+        assert time.monotonic() < deadline, "no compaction pass within 60 s"
+        time.sleep(0.2)
+    a.kill()
+    b = _node_b(smppd, b_port)
+    a.start()
+    _wait_bound(a, timeout=15)
+    with a.connect() as c:
+        c.bind_ok("transceiver", "acme", "secret")
+        seen: dict[str, str] = {}
+        _collect_receipts(c, set(waiting), seen, RECEIPTS_TIMEOUT)
+        missing = [m for m in waiting if m not in seen]
+        assert not missing, f"{len(missing)} of {len(waiting)} parked messages never reached B after compaction and kill -9"
+        assert {seen[m] for m in waiting} == {"DELIVRD"}, seen
+    # B carried them (had their bodies been lost, recovery would have handed the records to
+    # A's own simulator, whose receipts look the same).
+    submitted = msgkit.metric(msgkit.metrics(b), "smppd_pdus_in_total", command="submit_sm", status="ESME_ROK")
+    assert submitted == len(waiting), f"B took {submitted} submit_sm, {len(waiting)} expected"
