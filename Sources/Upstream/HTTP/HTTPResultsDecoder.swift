@@ -143,17 +143,22 @@ struct JSONReader {
         offset += 1
     }
 
-    /// Reads `{ "key": value, … }`; `member` must consume each value. Keys with escapes are
-    /// compared unescaped.
+    /// Reads `{ "key": value, … }`; `member` must consume each value. A key is a slice of the
+    /// body (no copy) unless it has escapes, which are then undone in a copy.
     mutating func object(_ member: (inout JSONReader, ArraySlice<UInt8>) throws(HTTPBodyError) -> Void) throws(HTTPBodyError) {
         try expect(UInt8(ascii: "{"))
         if try peek() == UInt8(ascii: "}") { offset += 1; return }
-        var key: [UInt8] = []
         while true {
-            key.removeAll(keepingCapacity: true)
-            try string(into: &key)
+            let key: ArraySlice<UInt8>
+            if let plain = try plainString() {
+                key = plain
+            } else {
+                var unescaped: [UInt8] = []
+                try string(into: &unescaped)
+                key = unescaped[...]
+            }
             try expect(UInt8(ascii: ":"))
-            try member(&self, key[...])
+            try member(&self, key)
             let next = try peek()
             offset += 1
             if next == UInt8(ascii: "}") { return }
@@ -172,6 +177,28 @@ struct JSONReader {
             if next == UInt8(ascii: "]") { return }
             guard next == UInt8(ascii: ",") else { offset -= 1; throw error("expected ',' or ']'") }
         }
+    }
+
+    /// A string without escapes as a slice of the body, read past; nil (nothing read) when it
+    /// has escapes. Throws where string(into:) would.
+    mutating func plainString() throws(HTTPBodyError) -> ArraySlice<UInt8>? {
+        try expect(UInt8(ascii: "\""))
+        let start = offset
+        while offset < bytes.count {
+            switch bytes[offset] {
+            case UInt8(ascii: "\""):
+                offset += 1
+                return bytes[start..<offset - 1]
+            case UInt8(ascii: "\\"):
+                offset = start - 1
+                return nil
+            case 0..<0x20:
+                throw error("control character in a string")
+            default:
+                offset += 1
+            }
+        }
+        throw error("unterminated string")
     }
 
     /// Appends a string's unescaped UTF-8 to `out` (\uXXXX and surrogate pairs included).
@@ -252,8 +279,11 @@ struct JSONReader {
             guard digits <= 18 else { throw error("number too long") }
         }
         guard digits > 0 else { throw error("expected an integer") }
-        if offset < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[offset]) {
-            throw error("expected an integer")
+        if offset < bytes.count {
+            switch bytes[offset] {
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): throw error("expected an integer")
+            default: break
+            }
         }
         return negative ? -value : value
     }
@@ -267,8 +297,10 @@ struct JSONReader {
         case UInt8(ascii: "["):
             try array { (r: inout JSONReader) throws(HTTPBodyError) in try r.skipValue(depth: depth + 1) }
         case UInt8(ascii: "\""):
-            var sink: [UInt8] = []
-            try string(into: &sink)
+            if try plainString() == nil {
+                var unescaped: [UInt8] = []
+                try string(into: &unescaped)
+            }
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")

@@ -191,7 +191,8 @@ public final class HTTPUpstream: UpstreamCarrier {
         let now = loop.nowMilliseconds
         if breaker.advance(nowMs: now) { emit(.circuitHalfOpen) }
         queue.removeExpiredRetries(nowMs: now, into: &expired)
-        while breaker.state != .open, activeRequests < breaker.requestLimit(settings.maxInFlight) {
+        // isStopped: a delegate call below (an expired or failed batch) may stop the carrier.
+        while !isStopped, breaker.state != .open, activeRequests < breaker.requestLimit(settings.maxInFlight) {
             if let group = queue.takeDueRetry(nowMs: now) {
                 let slot = freeSlot()
                 slot.messages = group.messages
