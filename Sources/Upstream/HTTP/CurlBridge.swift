@@ -223,16 +223,19 @@ final class CurlMulti {
         return nil
     }
 
-    /// Ends every transfer and frees the multi (its cached connections close).
+    /// Ends every transfer and frees the multi (its cached connections close). The owner stops
+    /// watching curl's sockets first: they close here without a CURL_POLL_REMOVE.
     func close() {
         guard let handle else { return }
+        // Callbacks off first: neither the removals nor the cleanup may call back into Swift
+        // (the owner may be closing from its deinit).
+        _ = ccurl_multi_setopt_socketfunction(handle, nil, nil)
+        _ = ccurl_multi_setopt_timerfunction(handle, nil, nil)
         for easy in attached {
             curl_multi_remove_handle(handle, easy.handle)
             easy.isAttached = false
         }
         attached.removeAll()
-        _ = ccurl_multi_setopt_socketfunction(handle, nil, nil)
-        _ = ccurl_multi_setopt_timerfunction(handle, nil, nil)
         curl_multi_cleanup(handle)
         self.handle = nil
     }

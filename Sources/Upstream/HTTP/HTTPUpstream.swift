@@ -7,6 +7,9 @@
 import CCurl
 import Reactor
 import SMPP
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What happened, for the daemon's log (the Upstream module does no logging of its own).
 public enum HTTPUpstreamEvent: Sendable, Equatable {
@@ -105,7 +108,15 @@ public final class HTTPUpstream: UpstreamCarrier {
             password: settings.bearerToken == nil ? settings.password : nil,
             timeoutMs: settings.timeoutMs,
             maximumResponseBytes: max(1 << 20, settings.batchSize * 4096))
-        counters.circuit = .closed
+        if let caFile = settings.caFile, access(caFile, R_OK) != 0 {
+            throw HTTPUpstreamError(description: "carrier \(name): cannot read ca-file \(caFile)")
+        }
+        // The first request slot now: curl refusing the options is a settings error, found at start-up.
+        guard let easy = CurlEasy(tag: 0, options: requestOptions, headers: headers) else {
+            throw HTTPUpstreamError(description: "carrier \(name): libcurl refused the request options (url \(settings.url))")
+        }
+        slots.append(RequestSlot(easy: easy))
+        freeSlots.append(0)
         wakeTimer = LoopTimer(loop: loop) { [unowned self] in self.pump() }
         driver.onDone = { [unowned self] easy, code in self.finished(easy, code) }
         body.reserveCapacity(settings.batchSize * 512)
