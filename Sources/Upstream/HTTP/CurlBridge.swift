@@ -5,8 +5,8 @@
 //    those objects make (socket_action, add/remove_handle), so the object is alive then;
 //  - CurlMulti keeps every attached CurlEasy alive (`attached`) until it removes it, so the
 //    PRIVATE pointer read back for a finished transfer names a live object;
-//  - CurlMulti.close() unsets both callbacks before curl_multi_cleanup, which would otherwise call
-//    back during deinit; a CurlEasy is cleaned up only after it left its multi;
+//  - CurlMulti.close() unsets both callbacks before it removes handles and calls curl_multi_cleanup,
+//    which would otherwise call back during deinit; a CurlEasy is cleaned up only after it left its multi;
 //  - a request body is copied into memory the CurlEasy owns and is replaced only while the easy is
 //    not attached (curl reads CURLOPT_POSTFIELDS in place until the transfer ends);
 //  - the header list outlives every easy that uses it (each easy holds a reference to it).
@@ -113,7 +113,9 @@ final class CurlEasy {
             bodyCapacity = max(bytes.count, bodyCapacity * 2, 4096)
             body = .allocate(byteCount: bodyCapacity, alignment: 16)
         }
-        bytes.withUnsafeBytes { body!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        if let body, !bytes.isEmpty {
+            bytes.withUnsafeBytes { body.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
         _ = ccurl_easy_setopt_long(handle, CURLOPT_POSTFIELDSIZE, bytes.count)
         _ = ccurl_easy_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeRawPointer(body))
         response.removeAll(keepingCapacity: true)
