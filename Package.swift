@@ -36,6 +36,8 @@ var package = Package(
             path: "CShims",
             linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("microhttpd")]
         ),
+        // C: typed wrappers for libcurl's variadic setopt/getinfo (the HTTP upstream carrier).
+        .target(name: "CCurl", path: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         // CPU intrinsics Swift cannot spell (a prefetch hint): header-only, no libraries.
         .target(name: "CIntrinsics", path: "CIntrinsics"),
         // The protocol: no I/O, no threads, imports nothing of ours. PDU/pdus.def is the input of
@@ -60,7 +62,7 @@ var package = Package(
         .target(name: "Carrier", dependencies: ["SMPP", "Queues"], swiftSettings: common),
         // Forwarding to a real SMS service upstream: the carrier seam, the SMPP client carrier
         // and the HTTP carrier (libcurl's multi interface on the loop).
-        .target(name: "Upstream", dependencies: ["SMPP", "Reactor", "CShims"], swiftSettings: common),
+        .target(name: "Upstream", dependencies: ["SMPP", "Reactor", "CShims", "CCurl"], swiftSettings: common),
         // The admin HTTP interface: libmicrohttpd's thread, handler on the loop.
         .target(name: "Admin", dependencies: ["CShims", "Reactor"], swiftSettings: common),
         // The loop-thread domain: sessions, binds, accounts, messaging.
