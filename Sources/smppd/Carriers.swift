@@ -29,9 +29,33 @@ enum Carriers {
                 let carrier = SMPPUpstream(name: def.name, settings: settings, loop: loop, tls: tls)
                 carrier.onEvent = { event in log(event, carrier: def.name, logger: logger) }
                 return carrier
-            case .http:
-                return nil
+            case .http(let settings):
+                let carrier: HTTPUpstream
+                do {
+                    carrier = try HTTPUpstream(name: def.name, settings: settings, loop: loop)
+                } catch {
+                    throw RouteError(key: "carrier (\(def.name))", problem: "\(error)")
+                }
+                carrier.onEvent = { event in log(event, carrier: def.name, logger: logger) }
+                return carrier
             }
+        }
+    }
+
+    private static func log(_ event: HTTPUpstreamEvent, carrier: String, logger: Logger) {
+        var m: Logger.Metadata = ["carrier": "\(carrier)"]
+        switch event {
+        case .circuitOpened(let failures):
+            m["failures"] = "\(failures)"
+            m["effect"] = "queued messages go to the route's next carrier until a trial succeeds"
+            logger.warning("upstream-circuit-open", metadata: m)
+        case .circuitHalfOpen:
+            logger.info("upstream-circuit-half-open", metadata: m)
+        case .circuitClosed:
+            logger.notice("upstream-circuit-closed", metadata: m)
+        case .requestFailed(let reason):
+            m["reason"] = "\(reason)"
+            logger.warning("upstream-request-failed", metadata: m)
         }
     }
 

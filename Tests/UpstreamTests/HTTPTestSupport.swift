@@ -287,23 +287,10 @@ indirect enum TestJSON: Equatable {
 
 // MARK: - the carrier's side
 
-final class RecordingDelegate: UpstreamCarrierDelegate {
-    var accepted: [(id: UInt64, upstreamID: String)] = []
-    var refused: [(id: UInt64, state: MessageState, errorCode: UInt16)] = []
-    var returned: [OutboundMessage] = []
-    var events: [HTTPUpstreamEvent] = []
-
+/// The HTTP carrier's events, beside the shared RecordingDelegate (UpstreamTestSupport.swift).
+extension RecordingDelegate {
     var answeredCount: Int { accepted.count + refused.count }
-
-    func carrier(_ carrier: UpstreamCarrier, accepted id: UInt64, upstreamID: String) { accepted.append((id, upstreamID)) }
-    func carrier(_ carrier: UpstreamCarrier, refused id: UInt64, state: MessageState, errorCode: UInt16) {
-        refused.append((id, state, errorCode))
-    }
-    func carrier(_ carrier: UpstreamCarrier, returned messages: [OutboundMessage]) { returned.append(contentsOf: messages) }
-    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> Bool { false }
-    func carrier(_ carrier: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> Bool { false }
-
-    var failures: Int { events.filter { if case .requestFailed = $0 { true } else { false } }.count }
+    var failures: Int { httpEvents.filter { if case .requestFailed = $0 { true } else { false } }.count }
 }
 
 /// Runs `loop` on this thread until `condition` holds (checked every 2 ms) or `timeoutMilliseconds`
@@ -354,7 +341,7 @@ func settings(url: String, batchSize: Int = 10, lingerMs: Int64 = 5, maxInFlight
 func makeCarrier(_ s: HTTPUpstreamSettings, loop: EventLoop, recorder: RecordingDelegate) throws -> HTTPUpstream {
     let carrier = try HTTPUpstream(name: "test", settings: s, loop: loop)
     carrier.delegate = recorder
-    carrier.onEvent = { recorder.events.append($0) }
+    carrier.onEvent = { recorder.httpEvents.append($0) }
     carrier.start()
     return carrier
 }

@@ -120,7 +120,7 @@ import Glibc
         }
         #expect(carrier.stats.retries == 6)  // 2 messages sent again 3 times
         #expect(recorder.failures == 3)
-        #expect(recorder.events.contains(.requestFailed(reason: "HTTP 500")))
+        #expect(recorder.httpEvents.contains(.requestFailed(reason: "HTTP 500")))
     }
 
     @Test func clientErrorsRefuseTheBatch() throws {
@@ -150,7 +150,7 @@ import Glibc
         #expect(run(loop) { recorder.failures >= 1 })
         #expect(monotonicMs() - started >= 250)
         #expect(recorder.answeredCount == 0)
-        #expect(recorder.events.first.map { if case .requestFailed(let r) = $0 { r.lowercased().contains("timeout") || r.lowercased().contains("timed out") } else { false } } == true)
+        #expect(recorder.httpEvents.first.map { if case .requestFailed(let r) = $0 { r.lowercased().contains("timeout") || r.lowercased().contains("timed out") } else { false } } == true)
         try service.control(#"{"delay_ms": 0}"#)
         #expect(run(loop) { recorder.accepted.count == 1 })
         carrier.stop()
@@ -201,16 +201,16 @@ import Glibc
                                                retry: BackoffSettings(initialMs: 5, maximumMs: 10), failures: 3, openMs: 400),
                                       loop: loop, recorder: recorder)
         for n in 1...10 { carrier.send(message(UInt64(n))) }
-        #expect(run(loop) { recorder.events.contains(.circuitOpened(consecutiveFailures: 3)) })
+        #expect(run(loop) { recorder.httpEvents.contains(.circuitOpened(consecutiveFailures: 3)) })
         // Nothing was sent, so everything came back, and the carrier takes no traffic.
-        #expect(Set(recorder.returned.map(\.id)) == Set(1...10))
+        #expect(Set(recorder.returned) == Set(1...10))
         #expect(recorder.returned.count == 10)
         #expect(recorder.answeredCount == 0)
         #expect(!carrier.isAvailable)
         #expect(carrier.stats.circuit == .open && carrier.stats.queued == 0 && carrier.stats.inFlight == 0)
         #expect(recorder.failures == 3)
         carrier.send(message(11))  // offered anyway while open: handed straight back
-        #expect(recorder.returned.last?.id == 11)
+        #expect(recorder.returned.last == 11)
 
         // The service comes up on that port; after openMs one trial closes the circuit.
         let service = try TestService(port: port)
@@ -219,8 +219,8 @@ import Glibc
         carrier.send(message(12))
         carrier.send(message(13))
         #expect(run(loop) { recorder.accepted.count == 2 })
-        #expect(recorder.events.contains(.circuitHalfOpen))
-        #expect(recorder.events.last == .circuitClosed)
+        #expect(recorder.httpEvents.contains(.circuitHalfOpen))
+        #expect(recorder.httpEvents.last == .circuitClosed)
         #expect(carrier.stats.circuit == .closed && carrier.isAvailable)
         carrier.stop()
         // The trial was one request, both messages in it.
@@ -238,11 +238,11 @@ import Glibc
         #expect(run(loop) { carrier.stats.inFlight == 2 && carrier.stats.connections >= 1 })
         #expect(carrier.stats.queued == 3)
         carrier.stop()
-        #expect(recorder.returned.map(\.id).sorted() == [1, 2, 3, 4, 5])
+        #expect(recorder.returned.sorted() == [1, 2, 3, 4, 5])
         #expect(carrier.stats.inFlight == 0 && carrier.stats.queued == 0)
         #expect(!carrier.isAvailable)
         carrier.send(message(6))
-        #expect(recorder.returned.last?.id == 6)
+        #expect(recorder.returned.last == 6)
     }
 
     @Test func bearerTokenIsSent() throws {
@@ -309,8 +309,8 @@ import Glibc
         #expect(run(loop) { rogueRecorder.failures >= 1 })
         rogueCarrier.stop()
         #expect(rogueRecorder.accepted.isEmpty)
-        #expect(rogueRecorder.returned.map(\.id) == [2])
-        if case .requestFailed(let reason)? = rogueRecorder.events.first {
+        #expect(rogueRecorder.returned == [2])
+        if case .requestFailed(let reason)? = rogueRecorder.httpEvents.first {
             #expect(reason.lowercased().contains("certificate") || reason.lowercased().contains("ssl"))
         }
     }

@@ -103,7 +103,7 @@ import SMPP
     }
 
     @Test func backoffCapsDoubleUpToTheMaximumAndJitterStaysUnder() {
-        var b = HTTPBackoff(settings: BackoffSettings(initialMs: 100, maximumMs: 1_000), seed: 42)
+        var b = Backoff(BackoffSettings(initialMs: 100, maximumMs: 1_000), jitterSeed: 42)
         #expect((0..<6).map { b.capMs(attempt: $0) } == [100, 200, 400, 800, 1_000, 1_000])
         #expect(b.capMs(attempt: 500) == 1_000)
         var sum: Int64 = 0
@@ -123,7 +123,7 @@ import SMPP
         var s = CircuitBreakerSettings()
         s.failures = 3
         s.openMs = 1_000
-        var b = HTTPCircuitBreaker(settings: s)
+        var b = CircuitBreaker(s)
         var changed = [b.recordFailure(nowMs: 0), b.recordFailure(nowMs: 1), b.recordSuccess()]
         #expect(changed == [false, false, false])  // a success in between starts the count again
         changed = [b.recordFailure(nowMs: 2), b.recordFailure(nowMs: 3), b.recordFailure(nowMs: 10)]

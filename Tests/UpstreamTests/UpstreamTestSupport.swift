@@ -271,6 +271,8 @@ final class RecordingDelegate: UpstreamCarrierDelegate {
     var onReceipt: (() -> Void)?
     /// What receiptFor and mobileOriginated answer.
     var answer = UpstreamDeliveryAnswer.taken
+    /// The HTTP carrier's events, when a test records them.
+    var httpEvents: [HTTPUpstreamEvent] = []
 
     func carrier(_ carrier: UpstreamCarrier, accepted id: UInt64, upstreamID: String) { accepted.append((id, upstreamID)) }
     func carrier(_ carrier: UpstreamCarrier, refused id: UInt64, state: MessageState, errorCode: UInt16) {

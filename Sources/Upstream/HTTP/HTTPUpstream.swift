@@ -32,7 +32,8 @@ public struct HTTPUpstreamError: Error, Sendable, Equatable, CustomStringConvert
 public final class HTTPUpstream: UpstreamCarrier {
     public let name: String
     public var kind: String { "http" }
-    public weak var delegate: UpstreamCarrierDelegate?
+    /// Strong (each report reads it); the owner sets it to nil after stop().
+    public var delegate: UpstreamCarrierDelegate?
     /// Called on the loop thread for each event worth logging.
     public var onEvent: ((HTTPUpstreamEvent) -> Void)?
     /// 2xx bodies that could not be read (each retried like a 5xx).
@@ -45,8 +46,8 @@ public final class HTTPUpstream: UpstreamCarrier {
     private let requestOptions: CurlRequestOptions
     private var wakeTimer: LoopTimer!
     private var queue = HTTPSendQueue()
-    private var breaker: HTTPCircuitBreaker
-    var backoff: HTTPBackoff
+    private var breaker: CircuitBreaker
+    var backoff: Backoff
     private var decoder = HTTPResultsDecoder()
     private var counters = UpstreamCarrierStats()
 
@@ -95,8 +96,8 @@ public final class HTTPUpstream: UpstreamCarrier {
         self.settings = settings
         self.loop = loop
         self.driver = driver
-        breaker = HTTPCircuitBreaker(settings: settings.breaker)
-        backoff = HTTPBackoff(settings: settings.retry, seed: MonotonicClock.nanoseconds())
+        breaker = CircuitBreaker(settings.breaker)
+        backoff = Backoff(settings.retry, jitterSeed: MonotonicClock.nanoseconds())
         var lines = ["Content-Type: application/json", "Accept: application/json", "User-Agent: smppd",
                      // No "Expect: 100-continue" round trip before a large body.
                      "Expect:"]
