@@ -15,7 +15,8 @@ endpoint. Endpoints:
   POST /_reset           forget the recorded requests and the request counter
 
 Each recorded request: {"n": 1, "path": "/sms", "peer": "127.0.0.1:40000", "at_ms": <unix ms>,
-"headers": {lower-case name: value}, "status": <answered status>, "body": <parsed JSON or null>,
+"headers": {lower-case name: value}, "status": <answered status>, "answer": <the JSON answered, or null>,
+"body": <parsed JSON or null>,
 "raw": <body text when it was not JSON>}.
 
 Messages are accepted with upstream ids "up-<n>" (n counts accepted messages from 1) unless a
@@ -115,6 +116,7 @@ class Handler(BaseHTTPRequestHandler):
             record["raw"] = body.decode("utf-8", "replace")
         status, answer, raw = self._decide(n, settings, parsed)
         record["status"] = status
+        record["answer"] = answer
         with s.lock:
             s.requests.append(record)
         if settings["delay_ms"]:

@@ -125,6 +125,7 @@ final class UpstreamForwarding {
             let c = u.route.carriers[u.position]
             if c == RouteTable.simulator {
                 if toSimulator(u.message) {
+                    if u.position > 0 { failovers += 1 }
                     unanswered[id] = nil
                     forwarded += 1
                     return
