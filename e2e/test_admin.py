@@ -94,7 +94,7 @@ def test_c_sim_3_mo_injection_reaches_receiver(daemon):
         assert d.esm_class == 0x00 and d.data_coding == 1
         assert msgkit.same_number(d.source_addr, SUBSCRIBER) and msgkit.same_number(d.destination_addr, ACME_OTHER)
         assert d.text() == "Hello SMSC"
-        for text, dc in (("plain", 1), ("café", 3), ("Привет 😀", 8)):
+        for text, dc in (("plain", 1), ("café", 3), ("Привет 😀", 8), ("héllo 😀", 8)):
             r = msgkit.admin(daemon, "POST", "/v1/mo", {"system_id": "acme", "source": SUBSCRIBER, "text": text})
             assert r.status == 202, r
             d = rx.collect_delivers(1, 5, predicate=lambda d: not d.is_receipt)[0]
@@ -119,6 +119,7 @@ def test_c_bind_5_mo_not_to_transmitter_or_other_account(daemon):
     ({"source": SUBSCRIBER, "text": "x"}, "system_id"),
     ({"system_id": "acme", "text": "x"}, "source"),
     ({"system_id": "acme", "source": "not-a-number", "text": "x"}, "source"),
+    ({"system_id": "acme", "source": "12", "text": "x"}, "source"),
     ({"system_id": "acme", "source": SUBSCRIBER}, "text"),
     ({"system_id": "acme", "source": SUBSCRIBER, "text": 5}, "text"),
     ({"system_id": "acme", "source": SUBSCRIBER, "text": "x", "data_coding": 2}, "data_coding"),
@@ -134,9 +135,10 @@ def test_mo_injection_bad_field_400(daemon, body, field):
 
 
 def test_mo_injection_bad_json_and_unknown_account(daemon):
-    """400 for a body that is not JSON; 404 {"error":"unknown system_id","field":"system_id"}."""
+    """400 {"error", "field":"body"} for a body that is not JSON; 404 {"error":"unknown
+    system_id","field":"system_id"}."""
     r = msgkit.admin(daemon, "POST", "/v1/mo", raw=b"{not json")
-    assert r.status == 400 and r.json().get("error"), r
+    assert r.status == 400 and r.json().get("error") and r.json().get("field") == "body", r
     r = msgkit.admin(daemon, "POST", "/v1/mo", {"system_id": "nobody", "source": SUBSCRIBER, "text": "x"})
     assert r.status == 404, r
     assert r.json() == {"error": "unknown system_id", "field": "system_id"}, r
