@@ -92,7 +92,9 @@ def test_c_sim_3_mo_injection_reaches_receiver(daemon):
         assert r.status == 202 and isinstance(r.json().get("id"), str) and r.json()["id"], r
         d = rx.collect_delivers(1, 5, predicate=lambda d: not d.is_receipt)[0]
         assert d.esm_class == 0x00 and d.data_coding == 1
-        assert msgkit.same_number(d.source_addr, SUBSCRIBER) and msgkit.same_number(d.destination_addr, ACME_OTHER)
+        # E.164 numbers go out as TON 1 / NPI 1 digits: the '+' is implied by TON international
+        assert (d.source_addr_ton, d.source_addr_npi, d.source_addr) == (1, 1, SUBSCRIBER.lstrip("+")), d
+        assert (d.dest_addr_ton, d.dest_addr_npi, d.destination_addr) == (1, 1, ACME_OTHER.lstrip("+")), d
         assert d.text() == "Hello SMSC"
         for text, dc in (("plain", 1), ("café", 3), ("Привет 😀", 8), ("héllo 😀", 8)):
             r = msgkit.admin(daemon, "POST", "/v1/mo", {"system_id": "acme", "source": SUBSCRIBER, "text": text})
@@ -215,8 +217,8 @@ def test_c_sim_3_background_mo(smppd):
         got = rx.collect_delivers(5, 2.0)
         for m in got:
             assert m.esm_class == 0x00, m
-            assert msgkit.same_number(m.destination_addr, ACME_DEFAULT), m
-            assert m.source_addr.lstrip("+").isdigit() and 8 <= len(m.source_addr.lstrip("+")) <= 15, m
+            assert m.destination_addr == ACME_DEFAULT.lstrip("+"), m
+            assert m.source_addr.isdigit() and 8 <= len(m.source_addr) <= 15, m
 
 
 def test_c_sim_3_mo_auto_reply(smppd):

@@ -39,6 +39,9 @@ def test_c_dlv_1_receipt_format_and_tlvs(daemon):
         assert d.tlvs[smpp.TLV_MESSAGE_STATE] == b"\x02"
         assert d.tlvs[smpp.TLV_NETWORK_ERROR_CODE] == b"\x03\x00\x00"
         assert d.data_coding in (0x00, 0x01), f"receipt data_coding 0x{d.data_coding:02x} for an ASCII receipt"
+        # E.164 numbers go out as TON 1 / NPI 1 digits: the '+' is implied by TON international
+        assert (d.source_addr_ton, d.source_addr_npi, d.source_addr) == (1, 1, ORDINARY.lstrip("+")), d
+        assert (d.dest_addr_ton, d.dest_addr_npi, d.destination_addr) == (1, 1, ACME_DEFAULT.lstrip("+")), d
 
 
 def test_c_dlv_1_failure_receipt_tlvs(daemon):

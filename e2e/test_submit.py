@@ -95,8 +95,10 @@ def test_c_sub_status_table_rejections(trx, fields, want):
 
 @pytest.mark.parametrize("address", BAD_E164, ids=[repr(a) for a in BAD_E164])
 def test_c_sub_2_destination_not_e164(trx, address):
-    """C-SUB-2: destination_addr not `+`? 8-15 digits, first not 0 -> ESME_RINVDSTADR 0x0B."""
+    """C-SUB-2: destination_addr not `+`? 8-15 digits, first not 0 -> ESME_RINVDSTADR 0x0B; the
+    session stays usable."""
     assert _status(trx, address) == smpp.ESME_RINVDSTADR
+    trx.enquire_link()
 
 
 ACCEPTED = [
