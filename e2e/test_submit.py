@@ -1,6 +1,8 @@
 """submit_sm (C-SUB-1..8, C-ERR-1): every row of docs/messaging.md's status table provoked once,
 the check order, message_id shapes, concatenation (UDH, sar_*, message_payload), credits and
-submit rate; data_sm and submit_multi under the same rules."""
+submit rate; data_sm and submit_multi under the same rules. Two rows are provoked where their
+CONTRACT point lives: the bind state (C-BIND-4) in test_bind.py, the refusing test numbers
+9996/9997/9998 (C-SIM-2) in test_carrier_numbers.py."""
 
 import time
 
@@ -160,21 +162,6 @@ def test_c_sub_checks_in_table_order(trx, destination, fields, want):
     fields = dict(fields)
     sm = fields.pop("sm", b"hello")
     assert _status(trx, destination, sm, **fields) == want
-
-
-@pytest.mark.parametrize("last4,want", [(9996, smpp.ESME_RSUBMITFAIL), (9997, smpp.ESME_RTHROTTLED),
-                                        (9998, smpp.ESME_RMSGQFUL)])
-def test_c_sim_2_refusing_test_numbers(trx, last4, want):
-    """C-SIM-2: destinations ending 9996/9997/9998 answer 0x45 / 0x58 / 0x14."""
-    assert _status(trx, dest(last4)) == want
-
-
-def test_c_bind_4_submit_on_receiver_and_unbound(daemon):
-    """Status table row 1 (C-BIND-4): submit_sm unbound or on a receiver -> ESME_RINVBNDSTS."""
-    with daemon.connect() as c:
-        assert _status(c) == smpp.ESME_RINVBNDSTS
-        c.bind_ok("receiver", "acme", "secret")
-        assert _status(c) == smpp.ESME_RINVBNDSTS
 
 
 def test_c_sub_2_empty_source_uses_default_number(trx):
