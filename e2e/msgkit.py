@@ -168,6 +168,20 @@ def wait_state(client: smpp.Client, message_id: str, state: int, timeout: float 
         client.readable_soon(0.05)  # pacing; deliver_sm meanwhile stay queued in the client
 
 
+def wait_until(predicate, timeout: float, what: str):
+    """Poll `predicate` every 50 ms until it returns something truthy (returned); AssertionError
+    naming `what` after `timeout` seconds. For state that only a poll can see (an admin gauge);
+    where a PDU or a log line announces the change, wait for that instead."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.1f}s waiting for {what} (last: {value!r})")
+        time.sleep(0.05)
+
+
 # --- admin HTTP ----------------------------------------------------------------------------
 
 class Http:

@@ -92,9 +92,11 @@ def test_c_sim_3_mo_injection_reaches_receiver(daemon):
         assert r.status == 202 and isinstance(r.json().get("id"), str) and r.json()["id"], r
         d = rx.collect_delivers(1, 5, predicate=lambda d: not d.is_receipt)[0]
         assert d.esm_class == 0x00 and d.data_coding == 1
-        assert msgkit.same_number(d.source_addr, SUBSCRIBER) and msgkit.same_number(d.destination_addr, ACME_OTHER)
+        # E.164 numbers go out as TON 1 / NPI 1 digits: the '+' is implied by TON international
+        assert (d.source_addr_ton, d.source_addr_npi, d.source_addr) == (1, 1, SUBSCRIBER.lstrip("+")), d
+        assert (d.dest_addr_ton, d.dest_addr_npi, d.destination_addr) == (1, 1, ACME_OTHER.lstrip("+")), d
         assert d.text() == "Hello SMSC"
-        for text, dc in (("plain", 1), ("café", 3), ("Привет 😀", 8)):
+        for text, dc in (("plain", 1), ("café", 3), ("Привет 😀", 8), ("héllo 😀", 8)):
             r = msgkit.admin(daemon, "POST", "/v1/mo", {"system_id": "acme", "source": SUBSCRIBER, "text": text})
             assert r.status == 202, r
             d = rx.collect_delivers(1, 5, predicate=lambda d: not d.is_receipt)[0]
@@ -119,6 +121,7 @@ def test_c_bind_5_mo_not_to_transmitter_or_other_account(daemon):
     ({"source": SUBSCRIBER, "text": "x"}, "system_id"),
     ({"system_id": "acme", "text": "x"}, "source"),
     ({"system_id": "acme", "source": "not-a-number", "text": "x"}, "source"),
+    ({"system_id": "acme", "source": "12", "text": "x"}, "source"),
     ({"system_id": "acme", "source": SUBSCRIBER}, "text"),
     ({"system_id": "acme", "source": SUBSCRIBER, "text": 5}, "text"),
     ({"system_id": "acme", "source": SUBSCRIBER, "text": "x", "data_coding": 2}, "data_coding"),
@@ -134,9 +137,10 @@ def test_mo_injection_bad_field_400(daemon, body, field):
 
 
 def test_mo_injection_bad_json_and_unknown_account(daemon):
-    """400 for a body that is not JSON; 404 {"error":"unknown system_id","field":"system_id"}."""
+    """400 {"error", "field":"body"} for a body that is not JSON; 404 {"error":"unknown
+    system_id","field":"system_id"}."""
     r = msgkit.admin(daemon, "POST", "/v1/mo", raw=b"{not json")
-    assert r.status == 400 and r.json().get("error"), r
+    assert r.status == 400 and r.json().get("error") and r.json().get("field") == "body", r
     r = msgkit.admin(daemon, "POST", "/v1/mo", {"system_id": "nobody", "source": SUBSCRIBER, "text": "x"})
     assert r.status == 404, r
     assert r.json() == {"error": "unknown system_id", "field": "system_id"}, r
@@ -213,8 +217,8 @@ def test_c_sim_3_background_mo(smppd):
         got = rx.collect_delivers(5, 2.0)
         for m in got:
             assert m.esm_class == 0x00, m
-            assert msgkit.same_number(m.destination_addr, ACME_DEFAULT), m
-            assert m.source_addr.lstrip("+").isdigit() and 8 <= len(m.source_addr.lstrip("+")) <= 15, m
+            assert m.destination_addr == ACME_DEFAULT.lstrip("+"), m
+            assert m.source_addr.isdigit() and 8 <= len(m.source_addr) <= 15, m
 
 
 def test_c_sim_3_mo_auto_reply(smppd):

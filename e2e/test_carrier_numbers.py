@@ -3,6 +3,8 @@ slow ones (9994: 10 s) overlap; plus validity_period expiry (C-SUB-7)."""
 
 import time
 
+import pytest
+
 import msgkit
 import smpp
 from msgkit import ACME, ORDINARY, dest
@@ -89,13 +91,19 @@ def test_c_sim_2_test_numbers_can_be_switched_off(smppd):
         assert msgkit.receipts_by_id(c, [mid], 5)[mid].stat == "DELIVRD"
 
 
-def test_c_sub_7_validity_period_expires_held_message(smppd):
-    """C-SUB-7: validity_period is honoured: a 9990 (held 60 s) message with a 2 s relative
-    validity ends EXPIRED with an EXPIRED receipt, well before the hold ends."""
+@pytest.mark.parametrize("last4", [9990, 9994], ids=["held", "with-the-carrier"])
+def test_c_sub_7_validity_period_expires_undelivered_message(smppd, last4):
+    """C-SUB-7: validity_period is honoured: a message with a 2 s relative validity that is
+    still held (9990, held 60 s) or still with the carrier (9994, delivered after 10 s) ends
+    EXPIRED with an EXPIRED receipt at about 2 s: not at once, and well before it would have
+    been delivered."""
     d = smppd(accounts=[ACME])
     with d.connect() as c:
         c.bind_ok("transceiver", "acme", "secret")
-        mid = c.submit_ok(dest(9990), b"short-lived", validity_period="000000000002000R", registered_delivery=1)
+        started = time.monotonic()
+        mid = c.submit_ok(dest(last4), b"short-lived", validity_period="000000000002000R", registered_delivery=1)
         r = msgkit.receipts_by_id(c, [mid], 8)[mid]
+        elapsed = time.monotonic() - started
         assert r.stat == "EXPIRED", r
+        assert 1.5 <= elapsed < 8, f"EXPIRED receipt after {elapsed:.2f}s for a 2 s validity"
         assert smpp.decode_query_sm_resp(c.query(mid)).message_state == smpp.STATE_EXPIRED

@@ -84,6 +84,16 @@ def test_c_mgt_1_query_accepted_via_forced_state(daemon, trx):
     assert trx.cancel(mid).status in (0, smpp.ESME_RCANCELFAIL)  # leave nothing held behind
 
 
+def test_c_mgt_1_query_accepted_between_acceptd_and_unknown(trx):
+    """C-MGT-1 / C-SIM-2 9995: between its ACCEPTD receipt and its UNKNOWN receipt (1 s later)
+    query_sm answers ACCEPTED 6, not final; then UNKNOWN follows."""
+    mid = trx.submit_ok(dest(9995), b"accepted first", registered_delivery=1)
+    msgkit.receipts_by_id(trx, [mid], 5, stat="ACCEPTD")
+    q = _query(trx, mid)
+    assert q.message_state == smpp.STATE_ACCEPTED, f"{q}"
+    msgkit.receipts_by_id(trx, [mid], 5, stat="UNKNOWN")
+
+
 def test_c_mgt_1_query_foreign_and_unknown_ids(daemon, trx):
     """C-MGT-1: another account's message id and an unknown id -> ESME_RQUERYFAIL 0x67."""
     mid = trx.submit_ok(ORDINARY, b"mine")

@@ -39,6 +39,9 @@ def test_c_dlv_1_receipt_format_and_tlvs(daemon):
         assert d.tlvs[smpp.TLV_MESSAGE_STATE] == b"\x02"
         assert d.tlvs[smpp.TLV_NETWORK_ERROR_CODE] == b"\x03\x00\x00"
         assert d.data_coding in (0x00, 0x01), f"receipt data_coding 0x{d.data_coding:02x} for an ASCII receipt"
+        # E.164 numbers go out as TON 1 / NPI 1 digits: the '+' is implied by TON international
+        assert (d.source_addr_ton, d.source_addr_npi, d.source_addr) == (1, 1, ORDINARY.lstrip("+")), d
+        assert (d.dest_addr_ton, d.dest_addr_npi, d.destination_addr) == (1, 1, ACME_DEFAULT.lstrip("+")), d
 
 
 def test_c_dlv_1_failure_receipt_tlvs(daemon):
@@ -109,17 +112,26 @@ def test_c_bind_5_receipts_route_to_receivers_not_transmitters_nor_others(daemon
             c.close()
 
 
-def test_c_dlv_4_receipts_wait_for_a_receiver(daemon):
-    """C-DLV-4: receipts for an account with only a transmitter bound are held; when a receiver
-    binds later, they all flow to it."""
-    with _trx(daemon, "transmitter") as tx:
+def _pending(d, system_id="acme") -> float | None:
+    return msgkit.metric(msgkit.metrics(d), "smppd_pending_deliver_sm", system_id=system_id)
+
+
+def test_c_dlv_4_receipts_wait_for_a_receiver(smppd):
+    """C-DLV-4: receipts for an account with only a transmitter bound are held (counted by
+    smppd_pending_deliver_sm), reach neither the transmitter nor another account's receiver;
+    when a receiver binds later, they all flow to it and the gauge drops to 0."""
+    d = smppd(accounts=[ACME, BETA])
+    with _trx(d, "transmitter") as tx, _trx(d, "receiver", who=("beta", "b3ta")) as stranger:
         ids = [tx.submit_ok(ORDINARY, b"held %d" % i, registered_delivery=1) for i in range(3)]
         for mid in ids:
             msgkit.wait_state(tx, mid, smpp.STATE_DELIVERED)
+        msgkit.wait_until(lambda: _pending(d) == 3, 5, "smppd_pending_deliver_sm{system_id=acme} == 3")
         tx.enquire_link()
         assert not [p for p in tx.unsolicited if p.command_id == smpp.DELIVER_SM]
-    with _trx(daemon, "receiver") as rx:
+        stranger.no_deliver(0.2)
+    with _trx(d, "receiver") as rx:
         assert set(msgkit.receipts_by_id(rx, ids, 5)) == set(ids)
+        msgkit.wait_until(lambda: not _pending(d), 5, "smppd_pending_deliver_sm{system_id=acme} back to 0")
 
 
 @pytest.fixture
@@ -172,14 +184,19 @@ def test_c_dlv_3_permanent_error_is_not_redelivered(retry_daemon, status):
         c.enquire_link()
 
 
-def test_c_sess_5_dropped_session_receipt_goes_to_next_bind(retry_daemon):
-    """C-SESS-5 / C-DLV-3: a receiver gets a receipt, never answers and its connection drops;
-    the same receipt is delivered to the next receiver that binds."""
+@pytest.mark.parametrize("how", ["eof", "rst"])
+def test_c_sess_5_dropped_session_receipt_goes_to_next_bind(retry_daemon, how):
+    """C-SESS-5 / C-DLV-3: a receiver gets a receipt, never answers and its connection drops
+    (EOF without unbind, or a TCP reset); the same receipt is delivered to the next receiver
+    that binds."""
     with _trx(retry_daemon, "transmitter") as tx:
         mid = tx.submit_ok(ORDINARY, b"dropped", registered_delivery=1)
         rx = _trx(retry_daemon, "receiver")
         first = _one_receipt_unanswered(rx, mid)
-        rx.abort()
+        if how == "eof":
+            rx.close()
+        else:
+            rx.abort()
         with _trx(retry_daemon, "receiver") as rx2:
             d = rx2.next_deliver(5)
             assert d.is_receipt and d.short_message == first.short_message
@@ -212,7 +229,8 @@ def test_c_dlv_5_window_limits_unanswered_deliver_sm(smppd):
 
 def test_c_sess_4_sigterm_with_receipts_pending_exits_0(smppd):
     """C-SESS-4: SIGTERM while receipts wait (no receiver) and a receiver holds unanswered
-    deliver_sm: the daemon unbinds, and exits 0 within shutdown-ms + margin."""
+    deliver_sm: the daemon unbinds (the transmitter gets unbind and answers it), and exits 0
+    within shutdown-ms + margin."""
     d = smppd(accounts=[ACME], timeouts={"shutdown-ms": 2000}, delivery={"window": 1})
     tx = _trx(d, "transmitter")
     ids = [tx.submit_ok(ORDINARY, b"pending %d" % i, registered_delivery=1) for i in range(4)]
@@ -223,6 +241,8 @@ def test_c_sess_4_sigterm_with_receipts_pending_exits_0(smppd):
         rx.next_deliver(5, answer=False)
         started = time.monotonic()
         d.send_signal(signal.SIGTERM)
+        unbind = tx.expect(smpp.UNBIND, timeout=5)
+        tx.send_raw(smpp.unbind_resp(unbind.sequence))
         assert d.wait_exit(10) == 0
         assert time.monotonic() - started < 2 + 3
     finally:
