@@ -29,7 +29,8 @@ RUN_TIMEOUT = 150.0
 # Every route AdminRoute.match answers, with its method (Sources/Admin/AdminJSON.swift).
 ROUTES = {("/", "get"), ("/healthz", "get"), ("/readyz", "get"), ("/metrics", "get"), ("/openapi.yaml", "get"),
           ("/v1/stats", "get"), ("/v1/sessions", "get"), ("/v1/accounts", "get"), ("/v1/mo", "post"),
-          ("/v1/messages/{id}", "get"), ("/v1/messages/{id}/state", "post")}
+          ("/v1/messages/{id}", "get"), ("/v1/messages/{id}/state", "post"), ("/v1/receipts", "post"),
+          ("/v1/carriers", "get")}
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,8 @@ def test_ops_every_documented_status_happens_as_documented(smppd):
         seen.add((template, method, status))
         return r
 
-    for path in ["/", "/healthz", "/readyz", "/metrics", "/openapi.yaml", "/v1/stats", "/v1/sessions", "/v1/accounts"]:
+    for path in ["/", "/healthz", "/readyz", "/metrics", "/openapi.yaml", "/v1/stats", "/v1/sessions", "/v1/accounts",
+                 "/v1/carriers"]:
         check("get", path, path, 200)
     with d.connect() as c:
         c.bind_ok("transceiver", "acme", "secret")
@@ -126,6 +128,14 @@ def test_ops_every_documented_status_happens_as_documented(smppd):
         check("post", f"/v1/messages/{mid}/state", st, 200, {"state": "UNDELIV", "err": "042"})
         check("post", f"/v1/messages/{mid}/state", st, 409, {"state": "DELIVRD"})
         c.next_deliver(5)   # the forced state's receipt
+        # POST /v1/receipts, by our id (this daemon forwards nothing, so no upstream id is known).
+        rid = c.submit_ok(msgkit.dest(9990), b"receipt by id", registered_delivery=1)
+        check("post", "/v1/receipts", "/v1/receipts", 400, {"upstream_id": "x", "message_id": rid, "state": "DELIVRD"})
+        check("post", "/v1/receipts", "/v1/receipts", 404, {"upstream_id": "x", "state": "DELIVRD"})
+        check("post", "/v1/receipts", "/v1/receipts", 413, raw=b"{" + b" " * 70000 + b"}")
+        check("post", "/v1/receipts", "/v1/receipts", 200, {"message_id": rid, "state": "DELIVRD"})
+        check("post", "/v1/receipts", "/v1/receipts", 409, {"message_id": rid, "state": "DELIVRD"})
+        c.next_deliver(5)   # its receipt
         mo = {"system_id": "acme", "source": "+447700900123", "text": "hello"}
         check("post", "/v1/mo", "/v1/mo", 400, {**mo, "source": "not a number"})
         check("post", "/v1/mo", "/v1/mo", 404, {**mo, "system_id": "nobody"})
@@ -143,6 +153,7 @@ def test_ops_every_documented_status_happens_as_documented(smppd):
             c.send_raw(smpp.submit_sm(c.next_seq(), msgkit.dest(9990), b"not written yet"))
             d.wait_for_event("store-error", since=mark, timeout=10)
             check("post", f"/v1/messages/{other}/state", st, 503, {"state": "DELIVRD"})
+            check("post", "/v1/receipts", "/v1/receipts", 503, {"message_id": other, "state": "DELIVRD"})
         finally:
             resource.prlimit(d.pid, resource.RLIMIT_FSIZE, limits)
         d.wait_for_event("store-resumed", since=mark, timeout=10)

@@ -242,6 +242,15 @@ paths:
               type: object
               required: [state]
               additionalProperties: false
+              oneOf:
+                - required: [upstream_id]
+                  not:
+                    required: [message_id]
+                - required: [message_id]
+                  not:
+                    anyOf:
+                      - required: [upstream_id]
+                      - required: [carrier]
               properties:
                 upstream_id:
                   description: The service's id for the message (give this or message_id)
