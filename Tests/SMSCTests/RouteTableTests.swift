@@ -73,3 +73,22 @@ import Upstream
         }
     }
 }
+
+@Suite struct UpstreamKeyTests {
+    @Test func equalIdsAreEqualKeysAndOthersDiffer() {
+        let ids = ["", "a", "a\u{0}", "up-1", "up-10", "1b3f0c2a9d000007", "1B3F0C2A9D000007",
+                   String(repeating: "x", count: 32), String(repeating: "x", count: 33), String(repeating: "x", count: 34),
+                   "550e8400-e29b-41d4-a716-446655440000", "ünïcödé-id"]
+        for (i, a) in ids.enumerated() {
+            let copy = String(decoding: Array(a.utf8), as: UTF8.self)   // another string with the same bytes
+            #expect(UpstreamKey(a) == UpstreamKey(copy))
+            #expect(UpstreamKey(a).hashValue == UpstreamKey(a).hashValue)
+            for (j, b) in ids.enumerated() where i != j {
+                #expect(UpstreamKey(a) != UpstreamKey(b), "\(a) vs \(b)")
+            }
+        }
+        var table: [UpstreamKey: Int] = [:]
+        for (i, id) in ids.enumerated() { table[UpstreamKey(id)] = i }
+        #expect(ids.enumerated().allSatisfy { table[UpstreamKey($1)] == $0 })
+    }
+}

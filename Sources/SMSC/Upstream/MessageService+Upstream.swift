@@ -123,12 +123,12 @@ extension MessageService {
     func compactUpstream(_ journal: StoreJournal) {
         guard let forwarding else { return }
         for (id, u) in forwarding.unanswered {
-            journal.outbound(MessageID(rawValue: id), length: OutboundMessageCodec.length(of: u.message)) {
+            journal.outbound(MessageID(rawValue: id.raw), length: OutboundMessageCodec.length(of: u.message)) {
                 OutboundMessageCodec.encode(u.message, into: $0)
             }
         }
         for (id, m) in forwarding.mappings {
-            journal.handedUp(MessageID(rawValue: id), carrier: forwarding.carriers[m.carrier].name, upstreamID: m.upstreamID)
+            journal.handedUp(MessageID(rawValue: id.raw), carrier: forwarding.carriers[m.carrier].name, upstreamID: m.upstreamID)
         }
     }
 }

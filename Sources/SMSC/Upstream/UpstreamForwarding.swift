@@ -29,11 +29,11 @@ final class UpstreamForwarding {
         /// Where on its route it is: carriers before this one gave it back.
         var position: Int
     }
-    private(set) var unanswered: [UInt64: Unanswered] = [:]
+    private(set) var unanswered: [ForwardedID: Unanswered] = [:]
     /// Per carrier: the carrier's id of a message → ours. Only messages not final.
-    private var ourID: [[String: UInt64]]
+    private var ourID: [[UpstreamKey: UInt64]]
     /// Ours → (carrier, its id): to forget a mapping when the message ends another way.
-    private(set) var mappings: [UInt64: (carrier: Int, upstreamID: String)] = [:]
+    private(set) var mappings: [ForwardedID: (carrier: Int, upstreamID: String)] = [:]
     /// Accepted messages waiting for the batch holding them to be durable, in order.
     private var awaitingCommit: [(commit: UInt64, id: UInt64)] = []
     private var awaitingHead = 0
@@ -85,7 +85,7 @@ final class UpstreamForwarding {
         if commit == 0 {
             send(u)
         } else {
-            unanswered[message.id] = u
+            unanswered[ForwardedID(message.id)] = u
             awaitingCommit.append((commit, message.id))
         }
     }
@@ -105,13 +105,13 @@ final class UpstreamForwarding {
     /// A carrier's id for a message, known from before a restart.
     func restoreMapping(id: UInt64, carrier name: String, upstreamID: String) {
         guard let c = index(ofCarrierNamed: name) else { return }
-        ourID[c][upstreamID] = id
-        mappings[id] = (c, upstreamID)
+        ourID[c][UpstreamKey(upstreamID)] = id
+        mappings[ForwardedID(id)] = (c, upstreamID)
     }
 
     /// Sends `id` again from where it is on its route (it is in `unanswered`).
     private func dispatch(_ id: UInt64) {
-        guard let u = unanswered[id] else { return }   // answered or ended meanwhile
+        guard let u = unanswered[ForwardedID(id)] else { return }   // answered or ended meanwhile
         send(u)
     }
 
@@ -126,13 +126,13 @@ final class UpstreamForwarding {
             if c == RouteTable.simulator {
                 if toSimulator(u.message) {
                     if u.position > 0 { failovers += 1 }
-                    unanswered[id] = nil
+                    unanswered[ForwardedID(id)] = nil
                     forwarded += 1
                     return
                 }
             } else if carriers[c].isAvailable {
                 if u.position > 0 { failovers += 1 }
-                unanswered[id] = u
+                unanswered[ForwardedID(id)] = u
                 forwarded += 1
                 carriers[c].send(u.message)
                 return
@@ -141,7 +141,7 @@ final class UpstreamForwarding {
         }
         // No carrier can take it now: from the top of the route again later.
         u.position = 0
-        unanswered[id] = u
+        unanswered[ForwardedID(id)] = u
         parked.append(id)
         if !retryTimer.isScheduled { retryTimer.schedule(after: Self.parkedRetryInterval) }
     }
@@ -157,38 +157,40 @@ final class UpstreamForwarding {
     /// Carrier `c` accepted `id` as `upstreamID`. False when the message had ended meanwhile.
     @discardableResult
     func accepted(carrier c: Int, id: UInt64, upstreamID: String) -> Bool {
-        guard unanswered.removeValue(forKey: id) != nil else { return false }
-        ourID[c][upstreamID] = id
-        mappings[id] = (c, upstreamID)
+        guard unanswered.removeValue(forKey: ForwardedID(id)) != nil else { return false }
+        ourID[c][UpstreamKey(upstreamID)] = id
+        mappings[ForwardedID(id)] = (c, upstreamID)
         return true
     }
 
     /// Carrier `c` refused `id` for good.
-    func refused(id: UInt64) { unanswered[id] = nil }
+    func refused(id: UInt64) { unanswered[ForwardedID(id)] = nil }
 
     /// Carrier `c` gave these back unsent or unanswered: each goes to the next carrier of its route.
     func returned(carrier c: Int, _ messages: [OutboundMessage]) {
         for m in messages {
-            guard var u = unanswered[m.id] else { continue }
+            guard var u = unanswered[ForwardedID(m.id)] else { continue }
             if let here = u.route.carriers.firstIndex(of: c) { u.position = here + 1 } else { u.position += 1 }
-            unanswered[m.id] = u
+            unanswered[ForwardedID(m.id)] = u
             dispatch(m.id)
         }
     }
 
     /// Our id for carrier `c`'s `upstreamID`; `final` forgets the mapping.
     func messageID(carrier c: Int, upstreamID: String, final: Bool) -> UInt64? {
-        guard let id = final ? ourID[c].removeValue(forKey: upstreamID) : ourID[c][upstreamID] else {
+        let key = UpstreamKey(upstreamID)
+        guard let id = final ? ourID[c].removeValue(forKey: key) : ourID[c][key] else {
             unknownReceipts += 1
             return nil
         }
-        if final { mappings[id] = nil }
+        if final { mappings[ForwardedID(id)] = nil }
         return id
     }
 
     /// Our id for `upstreamID` at any carrier (the admin API's receipts name no carrier).
     func messageID(upstreamID: String, final: Bool) -> UInt64? {
-        for c in ourID.indices where ourID[c][upstreamID] != nil {
+        let key = UpstreamKey(upstreamID)
+        for c in ourID.indices where ourID[c][key] != nil {
             return messageID(carrier: c, upstreamID: upstreamID, final: final)
         }
         unknownReceipts += 1
@@ -197,7 +199,7 @@ final class UpstreamForwarding {
 
     /// `id` ended another way (expired, forced, a receipt by our id): forget it.
     func forget(_ id: UInt64) {
-        unanswered[id] = nil
-        if let m = mappings.removeValue(forKey: id) { ourID[m.carrier][m.upstreamID] = nil }
+        unanswered[ForwardedID(id)] = nil
+        if let m = mappings.removeValue(forKey: ForwardedID(id)) { ourID[m.carrier][UpstreamKey(m.upstreamID)] = nil }
     }
 }
