@@ -109,7 +109,7 @@ var package = Package(
         .testTarget(name: "AdminTests", dependencies: ["Admin"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),
         .testTarget(name: "UpstreamTests", dependencies: ["Upstream", "SMPP", "Reactor"]),
-        .testTarget(name: "SMSCTests", dependencies: ["SMSC", "SMPP", "Store", "Carrier", "Journal", "Upstream"]),
+        .testTarget(name: "SMSCTests", dependencies: ["SMSC", "SMPP", "Store", "Carrier", "Journal", "Upstream", "Reactor"]),
         // Pure parts of the load generator (options, backoff, report formatting): no loop, no sockets.
         .testTarget(name: "SmppbenchTests", dependencies: ["smppbench"]),
     ]

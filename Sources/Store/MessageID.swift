@@ -124,7 +124,7 @@ public struct MessageID: RawRepresentable, Hashable, Comparable, Sendable, Custo
 
     /// The id's text in `format` as a String (allocates; for logs and tests).
     public func string(_ format: MessageIDFormat) -> String {
-        String(decoding: text(format), as: UTF8.self)
+        text(format).description
     }
 
     /// Lowercase hex, for logs.

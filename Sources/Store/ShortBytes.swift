@@ -129,8 +129,12 @@ public struct ShortBytes: RandomAccessCollection, Hashable, Sendable, Comparable
         lhs.lexicographicallyPrecedes(rhs)
     }
 
-    /// The bytes as a String, invalid UTF-8 repaired (allocates; for logs and tests).
-    public var description: String { String(decoding: self, as: UTF8.self) }
+    /// The bytes as a String, invalid UTF-8 repaired (allocates past 15 bytes). Decoded from
+    /// the words' contiguous bytes: decoding the collection itself went through the generic
+    /// path, dynamic casts included, and forwarding asks this for every message's addresses.
+    public var description: String {
+        withUnsafeBytes(of: (low, middle, high)) { String(decoding: $0.prefix(count), as: UTF8.self) }
+    }
 
     /// True when the bytes equal `string`'s UTF-8. Never allocates for native strings.
     @inlinable

@@ -54,7 +54,8 @@ public struct OutboundMessage: Sendable, Equatable {
         get { box.fields.id }
         set { update { $0.id = newValue } }
     }
-    /// Our id's text, as clients see it.
+    /// Our id's text, as clients see it; empty when no carrier of the message's route sends
+    /// it (the SMPP carrier does not).
     public var idText: String {
         get { box.fields.idText }
         set { update { $0.idText = newValue } }

@@ -92,7 +92,7 @@ extension SMSCServer {
             ("parked", .int(UInt64(f?.parkedCount ?? 0))),
             ("awaiting_commit", .int(UInt64(f?.awaitingCommitCount ?? 0))),
             ("unanswered", .int(UInt64(f?.unanswered.count ?? 0))),
-            ("awaiting_receipt", .int(UInt64(f?.mappings.count ?? 0))),
+            ("awaiting_receipt", .int(UInt64(f?.awaitingReceiptCount ?? 0))),
             ("failovers_total", .int(f?.failovers ?? 0)),
             ("unknown_receipts_total", .int(f?.unknownReceipts ?? 0)),
         ])

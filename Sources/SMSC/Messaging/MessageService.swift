@@ -124,9 +124,11 @@ final class MessageService {
     /// openJournal (recovery hands messages back to them).
     func enableForwarding(factory: UpstreamCarrierFactory) throws(RouteError) {
         precondition(forwarding == nil, "forwarding is enabled already")
-        forwarding = try Self.makeForwarding(settings: settings, loop: loop, factory: factory) { [unowned self] m in
-            self.sendToSimulator(m)
-        }
+        forwarding = try Self.makeForwarding(settings: settings, loop: loop, factory: factory,
+                                             toSimulator: { [unowned self] m in self.sendToSimulator(m) },
+                                             isAwaiting: { [unowned self] id in
+                                                 self.store.record(MessageID(rawValue: id)).map { !$0.state.isFinal } ?? false
+                                             })
         guard let forwarding else { return }
         let delegate = UpstreamDelegate(service: self)
         upstreamDelegate = delegate
@@ -374,6 +376,7 @@ final class MessageService {
             receiptIfWanted(record, state: .expired)
         }
         _ = store.purge(olderThan: t - settings.retentionMs, limit: 10_000)
+        forwarding?.rebuildIfDue()
         router.sweep(now: t)
         housekeeping.schedule(after: .milliseconds(100))
     }

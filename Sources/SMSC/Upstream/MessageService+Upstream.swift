@@ -21,7 +21,8 @@ extension MessageService {
     /// Builds the forwarding when the config names carriers or routes (else nil: the submit
     /// path asks one nil check).
     static func makeForwarding(settings: MessagingSettings, loop: EventLoop, factory: UpstreamCarrierFactory,
-                               toSimulator: @escaping (OutboundMessage) -> Bool) throws(RouteError) -> UpstreamForwarding? {
+                               toSimulator: @escaping (OutboundMessage) -> Bool,
+                               isAwaiting: @escaping (UInt64) -> Bool) throws(RouteError) -> UpstreamForwarding? {
         guard !settings.routes.isEmpty else { return nil }
         var carriers: [UpstreamCarrier] = []
         for def in settings.carriers {
@@ -30,7 +31,7 @@ extension MessageService {
             carriers.append(c)
         }
         let table = try RouteTable(routes: settings.routes, carrierNames: carriers.map(\.name))
-        return UpstreamForwarding(loop: loop, carriers: carriers, routes: table, toSimulator: toSimulator)
+        return UpstreamForwarding(loop: loop, carriers: carriers, routes: table, toSimulator: toSimulator, isAwaiting: isAwaiting)
     }
 
     /// Accepts a validated message for the carriers of `route` (the caller checked rate and
@@ -53,7 +54,7 @@ extension MessageService {
             sar = SARFields(reference: ref, total: total, sequence: seq)
         }
         let message = OutboundMessage(
-            id: id.rawValue, idText: id.string(settings.idFormat), systemID: rt.systemID,
+            id: id.rawValue, idText: forwarding.needsIDText(route) ? id.string(settings.idFormat) : "", systemID: rt.systemID,
             sourceTon: v.source.ton, sourceNpi: v.source.npi, source: v.source.digits.description,
             destinationTon: v.destination.ton, destinationNpi: v.destination.npi, destination: v.destination.digits.description,
             esmClass: fields.esmClass, protocolID: fields.protocolID, priority: fields.priorityFlag, dataCoding: fields.dataCoding,
@@ -105,10 +106,12 @@ extension MessageService {
         var resumed = Set<UInt64>()
         guard let forwarding else { return resumed }
         for (id, body) in recovered.pendingOutbound {
-            guard let m = OutboundMessageCodec.decode(id: id.rawValue, body), let r = store.record(id),
+            guard var m = OutboundMessageCodec.decode(id: id.rawValue, body), let r = store.record(id),
                   let rt = ledgers.runtime(systemID: m.systemID) else { continue }
             let route = forwarding.route(account: rt.index, systemID: m.systemID, destination: r.destination.digits)
             guard !route.startsWithSimulator else { continue }   // re-routed to the simulator since: the pool takes it
+            // Journaled without its text when no carrier of its route needed it then.
+            if m.idText.isEmpty && forwarding.needsIDText(route) { m.idText = id.string(settings.idFormat) }
             forwarding.admit(m, route: route, commit: 0)
             resumed.insert(id.rawValue)
         }
@@ -127,8 +130,8 @@ extension MessageService {
                 OutboundMessageCodec.encode(u.message, into: $0)
             }
         }
-        for (id, m) in forwarding.mappings {
-            journal.handedUp(MessageID(rawValue: id.raw), carrier: forwarding.carriers[m.carrier].name, upstreamID: m.upstreamID)
+        forwarding.forEachAwaited { c, upstreamID, id in
+            journal.handedUp(MessageID(rawValue: id), carrier: forwarding.carriers[c].name, upstreamID: upstreamID)
         }
     }
 }

@@ -30,10 +30,14 @@ final class UpstreamForwarding {
         var position: Int
     }
     private(set) var unanswered: [ForwardedID: Unanswered] = [:]
-    /// Per carrier: the carrier's id of a message → ours. Only messages not final.
+    /// Per carrier: the carrier's id of a message → ours, while the message awaits its final
+    /// state. A message that ends another way (expired, forced) leaves its entry behind until
+    /// `forget` has counted enough of those to rebuild the tables without them: a reverse
+    /// table to remove each at once cost two more lookups per message.
     private var ourID: [[UpstreamKey: UInt64]]
-    /// Ours → (carrier, its id): to forget a mapping when the message ends another way.
-    private(set) var mappings: [ForwardedID: (carrier: Int, upstreamID: String)] = [:]
+    private var forgottenSinceRebuild = 0
+    /// Whether our id still names a message that is not final (the store's answer).
+    private let isAwaiting: (UInt64) -> Bool
     /// Accepted messages waiting for the batch holding them to be durable, in order.
     private var awaitingCommit: [(commit: UInt64, id: UInt64)] = []
     private var awaitingHead = 0
@@ -51,15 +55,40 @@ final class UpstreamForwarding {
 
     static let parkedRetryInterval: Duration = .milliseconds(250)
 
-    init(loop: EventLoop, carriers: [UpstreamCarrier], routes: RouteTable, toSimulator: @escaping (OutboundMessage) -> Bool) {
+    init(loop: EventLoop, carriers: [UpstreamCarrier], routes: RouteTable, toSimulator: @escaping (OutboundMessage) -> Bool,
+         isAwaiting: @escaping (UInt64) -> Bool) {
         self.carriers = carriers
         self.routes = routes
         self.toSimulator = toSimulator
+        self.isAwaiting = isAwaiting
+        needsIDText = carriers.map { $0.kind == "http" }
         ourID = Array(repeating: [:], count: carriers.count)
         retryTimer = LoopTimer(loop: loop) { [unowned self] in self.retryParked() }
     }
 
     func index(ofCarrierNamed name: String) -> Int? { carriers.firstIndex { $0.name == name } }
+
+    /// Per carrier: whether it sends our id's text (HTTP does; SMPP does not, and formatting it
+    /// for every message cost an allocation).
+    private let needsIDText: [Bool]
+
+    /// Whether a message on `route` needs OutboundMessage.idText.
+    @inline(__always)
+    func needsIDText(_ route: ResolvedRoute) -> Bool {
+        for c in route.carriers where c >= 0 && needsIDText[c] { return true }
+        return false
+    }
+
+    /// Messages a carrier accepted whose final state has not come (an upper bound: entries of
+    /// messages that ended another way stay until the next rebuild).
+    var awaitingReceiptCount: Int { ourID.reduce(0) { $0 + $1.count } }
+
+    /// Every awaited (carrier index, its id, our id), for compaction.
+    func forEachAwaited(_ body: (Int, String, UInt64) -> Void) {
+        for c in ourID.indices {
+            for (key, id) in ourID[c] where isAwaiting(id) { body(c, key.text, id) }
+        }
+    }
 
     /// The route of a message from the account with loop index `account` (its system_id
     /// `systemID`) to `destination` (digits).
@@ -106,7 +135,6 @@ final class UpstreamForwarding {
     func restoreMapping(id: UInt64, carrier name: String, upstreamID: String) {
         guard let c = index(ofCarrierNamed: name) else { return }
         ourID[c][UpstreamKey(upstreamID)] = id
-        mappings[ForwardedID(id)] = (c, upstreamID)
     }
 
     /// Sends `id` again from where it is on its route (it is in `unanswered`).
@@ -159,7 +187,6 @@ final class UpstreamForwarding {
     func accepted(carrier c: Int, id: UInt64, upstreamID: String) -> Bool {
         guard unanswered.removeValue(forKey: ForwardedID(id)) != nil else { return false }
         ourID[c][UpstreamKey(upstreamID)] = id
-        mappings[ForwardedID(id)] = (c, upstreamID)
         return true
     }
 
@@ -183,7 +210,6 @@ final class UpstreamForwarding {
             unknownReceipts += 1
             return nil
         }
-        if final { mappings[ForwardedID(id)] = nil }
         return id
     }
 
@@ -197,9 +223,21 @@ final class UpstreamForwarding {
         return nil
     }
 
-    /// `id` ended another way (expired, forced, a receipt by our id): forget it.
+    /// `id` ended another way (expired, forced, a receipt by our id): forget it. Its entry in
+    /// the carrier's table goes at the next rebuild (`rebuildIfDue`).
     func forget(_ id: UInt64) {
         unanswered[ForwardedID(id)] = nil
-        if let m = mappings.removeValue(forKey: ForwardedID(id)) { ourID[m.carrier][UpstreamKey(m.upstreamID)] = nil }
+        forgottenSinceRebuild += 1
     }
+
+    /// Housekeeping (not inside a store operation: it reads the store): drops the entries of
+    /// messages no longer awaited once the forgotten could be half the tables, so each entry
+    /// is looked at about twice per forgotten one.
+    func rebuildIfDue() {
+        guard forgottenSinceRebuild >= max(Self.rebuildMinimum, awaitingReceiptCount / 2) else { return }
+        forgottenSinceRebuild = 0
+        for c in ourID.indices { ourID[c] = ourID[c].filter { isAwaiting($0.value) } }
+    }
+
+    static let rebuildMinimum = 4_096
 }

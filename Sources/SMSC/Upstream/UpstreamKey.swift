@@ -47,6 +47,16 @@ struct UpstreamKey: Hashable {
         return (w, i, h)
     }
 
+    /// The id as the carrier gave it.
+    var text: String {
+        switch storage {
+        case .inline(let a, let b, let c, let d, let count):
+            return withUnsafeBytes(of: (a, b, c, d)) { String(decoding: $0.prefix(count), as: UTF8.self) }
+        case .long(let s):
+            return s
+        }
+    }
+
     static func == (a: UpstreamKey, b: UpstreamKey) -> Bool { a.mixed == b.mixed && a.storage == b.storage }
     func hash(into hasher: inout Hasher) { hasher.combine(mixed) }
     /// Dictionary asks this, not hash(into:): the mixed word with the table's seed, without
