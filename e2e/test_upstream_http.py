@@ -43,34 +43,13 @@ def _wait(predicate, timeout: float, what: str):
         time.sleep(0.02)
 
 
-def _submit_burst(c, destinations, text=b"via http"):
-    """One pipelined burst of submit_sm (registered_delivery=1); returns the ids in order,
-    answering deliver_sm that arrive meanwhile (returned as (id -> stat))."""
-    seqs, data = [], bytearray()
-    for to in destinations:
-        seqs.append(c.next_seq())
-        data += smpp.submit_sm(seqs[-1], to, text, registered_delivery=1)
-    c.send_raw(bytes(data))
-    ids, early = {}, {}
-    while len(ids) < len(seqs):
-        pdu = c.recv_pdu(timeout=10)
-        if pdu.command_id == smpp.SUBMIT_SM_RESP:
-            assert pdu.status == 0, pdu
-            ids[pdu.sequence] = smpp.decode_submit_sm_resp(pdu)
-        elif pdu.command_id == smpp.DELIVER_SM:
-            d = smpp.decode_deliver_sm(pdu)
-            early[d.receipted_message_id] = msgkit.Receipt(d).stat
-            c.send_raw(smpp.deliver_sm_resp(pdu.sequence))
-    return [ids[q] for q in seqs], early
-
-
 def test_accepted_messages_get_receipts_posted_by_the_service(smppd, service):
     svc = service("--bearer", "t0ken", "--refuse-suffix", "13", "--refuse-state", "REJECTED", "--refuse-code", "42")
     d = _node(smppd, [upstream.http_carrier("svc", svc.url, **{"bearer-token": "t0ken", "batch-size": 10})],
               [{"carriers": ["svc"]}])
     with d.connect() as c:
         c.bind_ok("transceiver", "acme", "secret")
-        ids, seen = _submit_burst(c, [FAR] * 24 + ["+447700900113"])
+        ids, seen = upstream.submit_burst(c, [FAR] * 24 + ["+447700900113"], b"via http")
         accepted_ids, refused_id = ids[:24], ids[24]
         _wait(lambda: set(accepted_ids) <= svc.accepted().keys(), 10, "the service to accept 24 messages")
         reqs = svc.requests()
@@ -139,7 +118,7 @@ def test_dead_service_opens_the_circuit_and_the_failover_route_takes_over(smppd,
               [{"carriers": ["svc", "simulator"]}])
     with d.connect() as c:
         c.bind_ok("transceiver", "acme", "secret")
-        ids, seen = _submit_burst(c, [FAR] * 10)
+        ids, seen = upstream.submit_burst(c, [FAR] * 10, b"via http")
         d.wait_for_event("upstream-circuit-open", timeout=15, carrier="svc")
         # The simulator (the route's second carrier) delivers them: receipts with our ids.
         _collect_receipts(c, set(ids), seen, 20)

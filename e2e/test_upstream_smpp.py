@@ -48,27 +48,8 @@ def test_forwarded_messages_get_receipts_with_our_ids_and_b_outcomes(smppd):
     _wait_bound(a)
     with a.connect() as c:
         c.bind_ok("transceiver", "acme", "secret")
-        # One pipelined burst, read by one loop that answers every deliver_sm as it comes
-        # (submit_ok would leave deliver_sm arriving meanwhile unanswered for 10 s).
-        destinations = [ORDINARY] * 400 + [dest(9991), dest(9996)]
-        data = bytearray()
-        seqs = []
-        for i, to in enumerate(destinations):
-            seqs.append(c.next_seq())
-            data += smpp.submit_sm(seqs[-1], to, f"fwd {i}".encode(), registered_delivery=1)
-        c.send_raw(bytes(data))
-        ids, early = {}, {}
-        while len(ids) < len(seqs):
-            pdu = c.recv_pdu(timeout=10)
-            if pdu.command_id == smpp.SUBMIT_SM_RESP:
-                assert pdu.status == 0, pdu
-                ids[pdu.sequence] = smpp.decode_submit_sm_resp(pdu)
-            elif pdu.command_id == smpp.DELIVER_SM:
-                d = smpp.decode_deliver_sm(pdu)
-                early[d.receipted_message_id] = msgkit.Receipt(d).stat
-                c.send_raw(smpp.deliver_sm_resp(pdu.sequence))
-        ordinary = [ids[q] for q in seqs[:400]]
-        undeliv, refused = ids[seqs[400]], ids[seqs[401]]
+        ids, early = upstream.submit_burst(c, [ORDINARY] * 400 + [dest(9991), dest(9996)], lambda i: f"fwd {i}".encode())
+        ordinary, (undeliv, refused) = ids[:400], ids[400:]
         want = set(ordinary) | {undeliv, refused}
         seen: dict[str, str] = dict(early)
         _collect_receipts(c, want, seen, RECEIPTS_TIMEOUT)

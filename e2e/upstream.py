@@ -11,6 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import harness
+import msgkit
+import smpp
 
 RELAY_ID = "relay"      # the account node A binds with at node B
 RELAY_PASSWORD = "r3lay"
@@ -88,3 +90,26 @@ def http_carrier(name: str, url: str, **keys) -> dict:
     """A [[carrier]] of kind http posting to `url`, with quick retries (tests wait for them)."""
     return {"name": name, "kind": "http", "url": url, "linger-ms": 5, "retry-initial-ms": 50,
             "retry-max-ms": 200, "timeout-ms": 2000, **keys}
+
+
+def submit_burst(c: smpp.Client, destinations: list[str], text) -> tuple[list[str], dict[str, str]]:
+    """One pipelined burst of submit_sm (registered_delivery=1), read by one loop that answers
+    every deliver_sm as it comes (submit_ok would leave deliver_sm arriving meanwhile
+    unanswered). `text` is bytes, or a function of the index giving bytes. Returns the ids
+    in order and the receipts that arrived meanwhile (id -> stat)."""
+    seqs, data = [], bytearray()
+    for i, to in enumerate(destinations):
+        seqs.append(c.next_seq())
+        data += smpp.submit_sm(seqs[-1], to, text(i) if callable(text) else text, registered_delivery=1)
+    c.send_raw(bytes(data))
+    ids, early = {}, {}
+    while len(ids) < len(seqs):
+        pdu = c.recv_pdu(timeout=10)
+        if pdu.command_id == smpp.SUBMIT_SM_RESP:
+            assert pdu.status == 0, pdu
+            ids[pdu.sequence] = smpp.decode_submit_sm_resp(pdu)
+        elif pdu.command_id == smpp.DELIVER_SM:
+            d = smpp.decode_deliver_sm(pdu)
+            early[d.receipted_message_id] = msgkit.Receipt(d).stat
+            c.send_raw(smpp.deliver_sm_resp(pdu.sequence))
+    return [ids[q] for q in seqs], early

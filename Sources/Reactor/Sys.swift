@@ -114,29 +114,9 @@ public enum Sys {
         case inProgress(Int32)
     }
 
-    /// `endpoint` with its host name looked up (blocking) and replaced by the first address's
-    /// numeric form, so that later connects do not block the loop on DNS.
-    static func resolve(_ endpoint: Endpoint) throws(ReactorError) -> Endpoint {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(endpoint.host.isEmpty ? "127.0.0.1" : endpoint.host, String(endpoint.port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw .invalidArgument("cannot resolve \(endpoint.host): \(String(cString: gai_strerror(rc)))")
-        }
-        defer { freeaddrinfo(list) }
-        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        let n = getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST)
-        guard n == 0 else { throw .invalidArgument("cannot resolve \(endpoint.host): \(String(cString: gai_strerror(n)))") }
-        return Endpoint(host: String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self),
-                        port: endpoint.port)
-    }
-
-    /// A nonblocking, close-on-exec TCP socket connecting to `endpoint` (first address
-    /// getaddrinfo returns; the name lookup itself blocks). Throws naming the failing call.
-    static func connect(to endpoint: Endpoint) throws(ReactorError) -> ConnectResult {
+    /// Calls `body` with the first address getaddrinfo gives for `endpoint` (a stream
+    /// socket; the lookup blocks). Throws naming the endpoint when it does not resolve.
+    private static func withFirstAddress<R>(_ endpoint: Endpoint, _ body: (addrinfo) throws(ReactorError) -> R) throws(ReactorError) -> R {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -147,16 +127,35 @@ public enum Sys {
             throw .invalidArgument("cannot resolve \(endpoint): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(list) }
-        let ai = first.pointee
-        let fd = socket(ai.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
-        while true {
-            if Glibc.connect(fd, ai.ai_addr, ai.ai_addrlen) == 0 { return .connected(fd) }
-            let e = errno
-            if e == EINTR { continue }
-            if e == EINPROGRESS { return .inProgress(fd) }
-            Glibc.close(fd)
-            throw .system(call: "connect \(endpoint)", errno: e)
+        return try body(first.pointee)
+    }
+
+    /// `endpoint` with its host name looked up (blocking) and replaced by the first address's
+    /// numeric form, so that later connects do not block the loop on DNS.
+    static func resolve(_ endpoint: Endpoint) throws(ReactorError) -> Endpoint {
+        try withFirstAddress(endpoint) { ai throws(ReactorError) in
+            var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            let n = getnameinfo(ai.ai_addr, ai.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST)
+            guard n == 0 else { throw .invalidArgument("cannot resolve \(endpoint.host): \(String(cString: gai_strerror(n)))") }
+            return Endpoint(host: String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                            port: endpoint.port)
+        }
+    }
+
+    /// A nonblocking, close-on-exec TCP socket connecting to `endpoint` (first address
+    /// getaddrinfo returns; the name lookup itself blocks). Throws naming the failing call.
+    static func connect(to endpoint: Endpoint) throws(ReactorError) -> ConnectResult {
+        try withFirstAddress(endpoint) { ai throws(ReactorError) in
+            let fd = socket(ai.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
+            while true {
+                if Glibc.connect(fd, ai.ai_addr, ai.ai_addrlen) == 0 { return .connected(fd) }
+                let e = errno
+                if e == EINTR { continue }
+                if e == EINPROGRESS { return .inProgress(fd) }
+                Glibc.close(fd)
+                throw .system(call: "connect \(endpoint)", errno: e)
+            }
         }
     }
 

@@ -43,19 +43,27 @@ enum Carriers {
     }
 
     private static func log(_ event: HTTPUpstreamEvent, carrier: String, logger: Logger) {
-        var m: Logger.Metadata = ["carrier": "\(carrier)"]
         switch event {
-        case .circuitOpened(let failures):
-            m["failures"] = "\(failures)"
+        case .circuitOpened(let failures): logCircuit(.open, failures: failures, carrier: carrier, logger: logger)
+        case .circuitHalfOpen: logCircuit(.halfOpen, failures: nil, carrier: carrier, logger: logger)
+        case .circuitClosed: logCircuit(.closed, failures: nil, carrier: carrier, logger: logger)
+        case .requestFailed(let reason):
+            logger.warning("upstream-request-failed", metadata: ["carrier": "\(carrier)", "reason": "\(reason)"])
+        }
+    }
+
+    /// Both carriers' circuit changes, logged the same way.
+    private static func logCircuit(_ state: CircuitState, failures: Int?, carrier: String, logger: Logger) {
+        var m: Logger.Metadata = ["carrier": "\(carrier)"]
+        switch state {
+        case .open:
+            m["failures"] = "\(failures ?? 0)"
             m["effect"] = "queued messages go to the route's next carrier until a trial succeeds"
             logger.warning("upstream-circuit-open", metadata: m)
-        case .circuitHalfOpen:
+        case .halfOpen:
             logger.info("upstream-circuit-half-open", metadata: m)
-        case .circuitClosed:
+        case .closed:
             logger.notice("upstream-circuit-closed", metadata: m)
-        case .requestFailed(let reason):
-            m["reason"] = "\(reason)"
-            logger.warning("upstream-request-failed", metadata: m)
         }
     }
 
@@ -80,14 +88,9 @@ enum Carriers {
         case .throttled(let session, let pauseMs):
             m["session"] = "\(session)"; m["pause_ms"] = "\(pauseMs)"
             logger.info("upstream-throttled", metadata: m)
-        case .circuitOpened(let failures):
-            m["failures"] = "\(failures)"
-            m["effect"] = "queued messages go to the route's next carrier until a trial succeeds"
-            logger.warning("upstream-circuit-open", metadata: m)
-        case .circuitHalfOpen:
-            logger.info("upstream-circuit-half-open", metadata: m)
-        case .circuitClosed:
-            logger.notice("upstream-circuit-closed", metadata: m)
+        case .circuitOpened(let failures): logCircuit(.open, failures: failures, carrier: carrier, logger: logger)
+        case .circuitHalfOpen: logCircuit(.halfOpen, failures: nil, carrier: carrier, logger: logger)
+        case .circuitClosed: logCircuit(.closed, failures: nil, carrier: carrier, logger: logger)
         }
     }
 }

@@ -49,7 +49,7 @@ extension SMSCServer {
 
     /// The body's object, or the 400 answer: not JSON, or a key the endpoint does not take
     /// (a misspelt optional field would otherwise be ignored without a word).
-    private func parseBody(_ body: [UInt8], keys: Set<String>) -> Result<[String: JSONValue], AdminFailure> {
+    func parseBody(_ body: [UInt8], keys: Set<String>) -> Result<[String: JSONValue], AdminFailure> {
         switch AdminJSON.parseObject(body) {
         case .success(let o):
             if let unknown = o.keys.sorted().first(where: { !keys.contains($0) }) {
@@ -117,26 +117,39 @@ extension SMSCServer {
     }
 
     private func forceState(id: String, body: [UInt8]) -> AdminResponse {
-        let object: [String: JSONValue]
-        switch parseBody(body, keys: ["state", "err"]) {
-        case .success(let o): object = o
+        let report: (state: MessageState, errorCode: UInt16)
+        switch parseBody(body, keys: ["state", "err"]).flatMap(stateReport) {
+        case .success(let r): report = r
         case .failure(let f): return f.response
         }
+        return forced(id, report)
+    }
+
+    /// The `state` and `err` of a forced state or a receipt, or the 400 answer.
+    func stateReport(_ object: [String: JSONValue]) -> Result<(state: MessageState, errorCode: UInt16), AdminFailure> {
         guard case .string(let stat)? = object["state"], let state = MessageState(stat: stat), state != .enroute else {
-            return .json(400, ["error": "state must be one of DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD", "field": "state"])
+            return .failure(AdminFailure(.json(400, ["error": "state must be one of DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD",
+                                                     "field": "state"])))
         }
         var errorCode: UInt16 = 0
         if let e = object["err"] {
             switch e {
             case .string(let s) where s.utf8.count == 3 && s.utf8.allSatisfy({ (0x30...0x39).contains($0) }): errorCode = UInt16(s)!
             case .number(let n) where n >= 0 && n <= 999 && n == n.rounded(): errorCode = UInt16(n)
-            default: return .json(400, ["error": "err must be 3 digits", "field": "err"])
+            default: return .failure(AdminFailure(.json(400, ["error": "err must be 3 digits (or a number 0…999)", "field": "err"])))
             }
         }
+        return .success((state, errorCode))
+    }
+
+    /// Forces message `id` (our id's text) into the reported state: 200 once durable, 404, 409,
+    /// or 503 while the journal cannot write.
+    func forced(_ id: String, _ report: (state: MessageState, errorCode: UInt16)) -> AdminResponse {
         if messages.journalIsFailing {
-            return .json(503, ["error": "the message store cannot write (see event=store-error in the log); nothing was changed"])
+            return .json(503, ["error": "the message store cannot write (see event=store-error in the log); nothing was changed",
+                               "reason": "store-failing"])
         }
-        switch messages.force(id, state: state, errorCode: errorCode) {
+        switch messages.force(id, state: report.state, errorCode: report.errorCode) {
         case .done(let r):
             var response = AdminResponse.json(200, ["id": id, "state": r.state.stat])
             response.durableBatch = messages.requiredJournalBatch   // answered once the state is on disk

@@ -9,62 +9,44 @@ import Upstream
 extension SMSCServer {
     func postReceipt(_ body: [UInt8]) -> AdminResponse {
         let object: [String: JSONValue]
-        switch AdminJSON.parseObject(body) {
+        let report: (state: MessageState, errorCode: UInt16)
+        switch parseBody(body, keys: ["message_id", "upstream_id", "carrier", "state", "err"]) {
         case .success(let o): object = o
-        case .failure(let e): return .json(400, ["error": "\(e)", "field": "body"])
+        case .failure(let f): return f.response
         }
-        let keys: Set<String> = ["message_id", "upstream_id", "carrier", "state", "err"]
-        if let unknown = object.keys.sorted().first(where: { !keys.contains($0) }) {
-            return .json(400, ["error": "unknown field (known: \(keys.sorted().joined(separator: ", ")))", "field": unknown])
+        switch stateReport(object) {
+        case .success(let r): report = r
+        case .failure(let f): return f.response
         }
-        guard case .string(let stat)? = object["state"], let state = MessageState(stat: stat), state != .enroute else {
-            return .json(400, ["error": "state must be one of DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD", "field": "state"])
-        }
-        var errorCode: UInt16 = 0
-        if let e = object["err"] {
-            switch e {
-            case .string(let s) where s.utf8.count == 3 && s.utf8.allSatisfy({ (0x30...0x39).contains($0) }): errorCode = UInt16(s)!
-            case .number(let n) where n >= 0 && n <= 999 && n == n.rounded(): errorCode = UInt16(n)
-            default: return .json(400, ["error": "err must be 0…999 (a number or 3 digits)", "field": "err"])
-            }
-        }
-        if messages.journalIsFailing {
-            return .json(503, ["error": "the message store cannot write (see event=store-error in the log); nothing was changed",
-                               "reason": "store-failing"])
-        }
-        let id: String
         switch (object["message_id"], object["upstream_id"]) {
         case (.string(let ours)?, nil):
             guard object["carrier"] == nil else {
                 return .json(400, ["error": "carrier goes with upstream_id, not message_id", "field": "carrier"])
             }
-            id = ours
+            return forced(ours, report)
         case (nil, .string(let theirs)?):
             var carrierName: String? = nil
             if let c = object["carrier"] {
                 guard case .string(let name) = c else { return .json(400, ["error": "carrier must be a string", "field": "carrier"]) }
                 carrierName = name
             }
-            switch messages.upstreamReceipt(upstreamID: theirs, carrier: carrierName, state: state, errorCode: errorCode) {
+            if messages.journalIsFailing {
+                return .json(503, ["error": "the message store cannot write (see event=store-error in the log); nothing was changed",
+                                   "reason": "store-failing"])
+            }
+            switch messages.upstreamReceipt(upstreamID: theirs, carrier: carrierName, state: report.state, errorCode: report.errorCode) {
             case .applied(let ours):
-                var response = AdminResponse.json(200, ["id": ours, "state": state.stat])
+                var response = AdminResponse.json(200, ["id": ours, "state": report.state.stat])
                 response.durableBatch = messages.requiredJournalBatch   // answered once the state is on disk
                 return response
             case .unknownCarrier:
                 return .json(404, ["error": "no carrier of that name", "field": "carrier"])
             case .unknownID:
-                return .json(404, ["error": "no message awaits a receipt under that upstream_id", "field": "upstream_id"])
+                return .json(404, ["error": "no message awaits a receipt under that upstream_id (a receipt can overtake the answer that names the id: try again)",
+                                   "field": "upstream_id"])
             }
         default:
             return .json(400, ["error": "give message_id (ours) or upstream_id (the service's), as a string", "field": "message_id"])
-        }
-        switch messages.force(id, state: state, errorCode: errorCode) {
-        case .done(let r):
-            var response = AdminResponse.json(200, ["id": id, "state": r.state.stat])
-            response.durableBatch = messages.requiredJournalBatch
-            return response
-        case .notFound: return .json(404, ["error": "unknown message_id", "field": "message_id"])
-        case .alreadyFinal: return .json(409, ["error": "already final"])
         }
     }
 
