@@ -17,7 +17,6 @@ import SMPP
 public struct OutboundMessage: Sendable, Equatable {
     private struct Fields: Sendable, Equatable {
         var id: UInt64
-        var idText: String
         var systemID: String
         var sourceTon: UInt8
         var sourceNpi: UInt8
@@ -53,12 +52,6 @@ public struct OutboundMessage: Sendable, Equatable {
     public var id: UInt64 {
         get { box.fields.id }
         set { update { $0.id = newValue } }
-    }
-    /// Our id's text, as clients see it; empty when no carrier of the message's route sends
-    /// it (the SMPP carrier does not).
-    public var idText: String {
-        get { box.fields.idText }
-        set { update { $0.idText = newValue } }
     }
     /// The account that submitted it.
     public var systemID: String {
@@ -131,11 +124,11 @@ public struct OutboundMessage: Sendable, Equatable {
         set { update { $0.validityDeadlineMs = newValue } }
     }
 
-    public init(id: UInt64, idText: String, systemID: String, sourceTon: UInt8, sourceNpi: UInt8, source: String,
+    public init(id: UInt64, systemID: String, sourceTon: UInt8, sourceNpi: UInt8, source: String,
                 destinationTon: UInt8, destinationNpi: UInt8, destination: String, esmClass: UInt8 = 0,
                 protocolID: UInt8 = 0, priority: UInt8 = 0, dataCoding: UInt8 = 0, shortMessage: [UInt8],
                 messagePayload: [UInt8]? = nil, sar: SARFields? = nil, submitTimeMs: Int64, validityDeadlineMs: Int64) {
-        box = Box(Fields(id: id, idText: idText, systemID: systemID, sourceTon: sourceTon, sourceNpi: sourceNpi, source: source,
+        box = Box(Fields(id: id, systemID: systemID, sourceTon: sourceTon, sourceNpi: sourceNpi, source: source,
                          destinationTon: destinationTon, destinationNpi: destinationNpi, destination: destination,
                          esmClass: esmClass, protocolID: protocolID, priority: priority, dataCoding: dataCoding,
                          shortMessage: shortMessage, messagePayload: messagePayload, sar: sar, submitTimeMs: submitTimeMs,
@@ -176,7 +169,7 @@ public struct UpstreamMO: Sendable, Equatable {
 /// What a carrier reports. Loop thread; called from the carrier's own callbacks.
 public protocol UpstreamCarrierDelegate: AnyObject {
     /// The service accepted message `id` and named it `upstreamID` (its receipts use that name).
-    func carrier(_ carrier: UpstreamCarrier, accepted id: UInt64, upstreamID: String)
+    func carrier(_ carrier: UpstreamCarrier, accepted id: UInt64, upstreamID: UpstreamID)
     /// The service refused message `id` for good (or its validity passed while retrying):
     /// the message ends in `state` with network error `errorCode`.
     func carrier(_ carrier: UpstreamCarrier, refused id: UInt64, state: MessageState, errorCode: UInt16)
@@ -187,7 +180,7 @@ public protocol UpstreamCarrierDelegate: AnyObject {
     /// acknowledge it. In durable mode the SMSC holds the carrier's next write until the
     /// change is on disk: an SMPP carrier writes its deliver_sm_resp right after this returns,
     /// with no other write in between.
-    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer
+    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: UpstreamID, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer
     /// An MO from the service; the SMSC routes it to the account owning `destination`.
     /// The same write rule as receipts holds for its acknowledgement.
     func carrier(_ carrier: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> UpstreamDeliveryAnswer

@@ -3,12 +3,13 @@
 import Logging
 import Reactor
 import SMSC
+import Store
 import Upstream
 
 enum Carriers {
     /// The factory SMSCServer.enableForwarding calls per `[[carrier]]` (nil: the simulator,
     /// which is the worker pool). A TLS setting that cannot be loaded stops start-up.
-    static func factory(logger: Logger) -> (CarrierDefinition, EventLoop) throws(RouteError) -> UpstreamCarrier? {
+    static func factory(logger: Logger, idFormat: MessageIDFormat) -> (CarrierDefinition, EventLoop) throws(RouteError) -> UpstreamCarrier? {
         return { def, loop throws(RouteError) in
             switch def.kind {
             case .simulator:
@@ -32,7 +33,7 @@ enum Carriers {
             case .http(let settings):
                 let carrier: HTTPUpstream
                 do {
-                    carrier = try HTTPUpstream(name: def.name, settings: settings, loop: loop)
+                    carrier = try HTTPUpstream(name: def.name, settings: settings, loop: loop, ids: idText(idFormat))
                 } catch {
                     throw RouteError(key: "carrier (\(def.name))", problem: "\(error)")
                 }
@@ -50,6 +51,12 @@ enum Carriers {
         case .requestFailed(let reason):
             logger.warning("upstream-request-failed", metadata: ["carrier": "\(carrier)", "reason": "\(reason)"])
         }
+    }
+
+    /// Our ids as clients see them (messages.id-format), for the HTTP carrier's requests.
+    static func idText(_ format: MessageIDFormat) -> MessageIDText {
+        MessageIDText(write: { id, out in out.append(contentsOf: MessageID(rawValue: id).text(format)) },
+                      parse: { text in text.withUnsafeBytes { MessageID(parsing: $0, format: format)?.rawValue } })
     }
 
     /// Both carriers' circuit changes, logged the same way.

@@ -78,7 +78,7 @@ enum Daemon {
             throw ReactorError.system(call: "pthread_create (carrier workers)", errno: workers.error ?? 0)
         }
         do {
-            try server.enableForwarding(factory: Carriers.factory(logger: logger))
+            try server.enableForwarding(factory: Carriers.factory(logger: logger, idFormat: config.messaging.idFormat))
         } catch {
             throw ConfigError(key: error.key, problem: error.problem)
         }

@@ -24,7 +24,7 @@ private final class FakeCarrier: UpstreamCarrier {
 }
 
 private func message(_ id: UInt64) -> OutboundMessage {
-    OutboundMessage(id: id, idText: "", systemID: "acme", sourceTon: 1, sourceNpi: 1, source: "12025550100",
+    OutboundMessage(id: id, systemID: "acme", sourceTon: 1, sourceNpi: 1, source: "12025550100",
                     destinationTon: 1, destinationNpi: 1, destination: "447700900123", shortMessage: Array("hi".utf8),
                     submitTimeMs: 0, validityDeadlineMs: 60_000)
 }
@@ -62,7 +62,6 @@ private func runLoop(_ loop: EventLoop, atMostMs: Int64, until condition: @escap
     @Test func sendsToTheFirstAvailableAndFailsOverWhenGivenBack() throws {
         let f = try forwarding(routes: [RouteDefinition(carriers: ["a", "b"])])
         let route = f.route(account: 0, systemID: "acme", destination: Array("4477".utf8))
-        #expect(f.needsIDText(route))   // b is HTTP
         f.admit(message(1), route: route, commit: 0)
         #expect(a.sent == [1] && b.sent.isEmpty && f.unanswered.count == 1)
         f.returned(carrier: 0, [message(1)])
@@ -97,7 +96,6 @@ private func runLoop(_ loop: EventLoop, atMostMs: Int64, until condition: @escap
         var simulated: [UInt64] = []
         let f = try forwarding(routes: [RouteDefinition(carriers: ["a", "simulator"])], simulator: { simulated.append($0.id); return true })
         let route = f.route(account: 0, systemID: "acme", destination: Array("1".utf8))
-        #expect(!f.needsIDText(route))
         a.isAvailable = false
         f.admit(message(7), route: route, commit: 0)
         #expect(simulated == [7] && f.unanswered.isEmpty && f.failovers == 1)
@@ -110,7 +108,7 @@ private func runLoop(_ loop: EventLoop, atMostMs: Int64, until condition: @escap
         let n = UpstreamForwarding.rebuildMinimum + 10
         for i in 1...UInt64(n) {
             f.admit(message(i), route: route, commit: 0)
-            #expect(f.accepted(carrier: 0, id: i, upstreamID: "up-\(i)"))
+            #expect(f.accepted(carrier: 0, id: i, upstreamID: UpstreamID("up-\(i)")))
         }
         #expect(f.awaitingReceiptCount == n)
         for i in 1...UInt64(UpstreamForwarding.rebuildMinimum - 1) { ended.insert(i); f.forget(i) }
@@ -120,7 +118,7 @@ private func runLoop(_ loop: EventLoop, atMostMs: Int64, until condition: @escap
         f.rebuildIfDue()
         #expect(f.awaitingReceiptCount == 10)
         var awaited: [String] = []
-        f.forEachAwaited { _, upstreamID, _ in awaited.append(upstreamID) }
+        f.forEachAwaited { _, upstreamID, _ in awaited.append(upstreamID.description) }
         #expect(awaited.count == 10 && awaited.allSatisfy { $0.hasPrefix("up-") })
     }
 }

@@ -313,11 +313,11 @@ func run(_ loop: EventLoop, timeoutMilliseconds: Int64 = 10_000, until condition
     return met
 }
 
-/// A message to `destination` with id `n` (idText "msg-<n>"), valid for a minute.
+/// A message to `destination` with id `n` (written "n": MessageIDText.decimal), valid for a minute.
 func message(_ n: UInt64, to destination: String = "4915550000", validForMs: Int64 = 60_000,
              text: String = "hello") -> OutboundMessage {
     let now = wallMilliseconds()
-    return OutboundMessage(id: n, idText: "msg-\(n)", systemID: "acct", sourceTon: 1, sourceNpi: 1, source: "SMPPD",
+    return OutboundMessage(id: n, systemID: "acct", sourceTon: 1, sourceNpi: 1, source: "SMPPD",
                            destinationTon: 1, destinationNpi: 1, destination: destination,
                            shortMessage: Array(text.utf8), submitTimeMs: now, validityDeadlineMs: now + validForMs)
 }

@@ -67,7 +67,7 @@ import Glibc
         #expect(request["headers"]?["content-type"]?.string == "application/json")
         let sent = try #require(request["body"]?["messages"]?.array)
         #expect(sent.count == 2)
-        #expect(sent[0]["id"]?.string == "msg-7")
+        #expect(sent[0]["id"]?.string == "7")
         #expect(sent[0]["account"]?.string == "acct")
         #expect(sent[0]["from"]?.string == "SMPPD")
         #expect(sent[0]["to"]?.string == "+49 \"151\"")

@@ -373,7 +373,7 @@ import SMPP
             let inner: RecordingDelegate
             let onAccept: () -> Void
             init(_ inner: RecordingDelegate, _ onAccept: @escaping () -> Void) { self.inner = inner; self.onAccept = onAccept }
-            func carrier(_ c: UpstreamCarrier, accepted id: UInt64, upstreamID: String) {
+            func carrier(_ c: UpstreamCarrier, accepted id: UInt64, upstreamID: UpstreamID) {
                 inner.carrier(c, accepted: id, upstreamID: upstreamID)
                 onAccept()
             }
@@ -381,7 +381,7 @@ import SMPP
                 inner.carrier(c, refused: id, state: state, errorCode: errorCode)
             }
             func carrier(_ c: UpstreamCarrier, returned messages: [OutboundMessage]) { inner.carrier(c, returned: messages) }
-            func carrier(_ c: UpstreamCarrier, receiptFor u: String, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer { .taken }
+            func carrier(_ c: UpstreamCarrier, receiptFor u: UpstreamID, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer { .taken }
             func carrier(_ c: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> UpstreamDeliveryAnswer { .taken }
         }
         let delegate = StopOnAccept(h.delegate) { [unowned carrier] in

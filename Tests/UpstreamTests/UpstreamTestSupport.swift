@@ -274,13 +274,13 @@ final class RecordingDelegate: UpstreamCarrierDelegate {
     /// The HTTP carrier's events, when a test records them.
     var httpEvents: [HTTPUpstreamEvent] = []
 
-    func carrier(_ carrier: UpstreamCarrier, accepted id: UInt64, upstreamID: String) { accepted.append((id, upstreamID)) }
+    func carrier(_ carrier: UpstreamCarrier, accepted id: UInt64, upstreamID: UpstreamID) { accepted.append((id, upstreamID.description)) }
     func carrier(_ carrier: UpstreamCarrier, refused id: UInt64, state: MessageState, errorCode: UInt16) {
         refused.append((id, state, errorCode))
     }
     func carrier(_ carrier: UpstreamCarrier, returned messages: [OutboundMessage]) { returned += messages.map(\.id) }
-    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer {
-        receipts.append((upstreamID, state, errorCode))
+    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: UpstreamID, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer {
+        receipts.append((upstreamID.description, state, errorCode))
         onReceipt?()
         return answer
     }
@@ -311,7 +311,7 @@ func testSettings(port: Int) -> SMPPUpstreamSettings {
 }
 
 func message(_ id: UInt64, text: String = "hello", deadlineMs: Int64 = Int64.max / 2) -> OutboundMessage {
-    OutboundMessage(id: id, idText: "\(id)", systemID: "client", sourceTon: 1, sourceNpi: 1, source: "447700900001",
+    OutboundMessage(id: id, systemID: "client", sourceTon: 1, sourceNpi: 1, source: "447700900001",
                     destinationTon: 1, destinationNpi: 1, destination: "447700900002", shortMessage: Array(text.utf8),
                     submitTimeMs: 0, validityDeadlineMs: deadlineMs)
 }

@@ -116,9 +116,9 @@ extension MessageService {
         let id: UInt64?
         if let carrier {
             guard let c = forwarding.index(ofCarrierNamed: carrier) else { return .unknownCarrier }
-            id = forwarding.messageID(carrier: c, upstreamID: upstreamID, final: state.isFinal)
+            id = forwarding.messageID(carrier: c, upstreamID: UpstreamID(upstreamID), final: state.isFinal)
         } else {
-            id = forwarding.messageID(upstreamID: upstreamID, final: state.isFinal)
+            id = forwarding.messageID(upstreamID: UpstreamID(upstreamID), final: state.isFinal)
         }
         guard let id else { return .unknownID }
         applyUpstreamState(id, state: state, errorCode: errorCode)

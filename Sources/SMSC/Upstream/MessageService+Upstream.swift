@@ -54,7 +54,7 @@ extension MessageService {
             sar = SARFields(reference: ref, total: total, sequence: seq)
         }
         let message = OutboundMessage(
-            id: id.rawValue, idText: forwarding.needsIDText(route) ? id.string(settings.idFormat) : "", systemID: rt.systemID,
+            id: id.rawValue, systemID: rt.systemID,
             sourceTon: v.source.ton, sourceNpi: v.source.npi, source: v.source.digits.description,
             destinationTon: v.destination.ton, destinationNpi: v.destination.npi, destination: v.destination.digits.description,
             esmClass: fields.esmClass, protocolID: fields.protocolID, priority: fields.priorityFlag, dataCoding: fields.dataCoding,
@@ -106,17 +106,15 @@ extension MessageService {
         var resumed = Set<UInt64>()
         guard let forwarding else { return resumed }
         for (id, body) in recovered.pendingOutbound {
-            guard var m = OutboundMessageCodec.decode(id: id.rawValue, body), let r = store.record(id),
+            guard let m = OutboundMessageCodec.decode(id: id.rawValue, body), let r = store.record(id),
                   let rt = ledgers.runtime(systemID: m.systemID) else { continue }
             let route = forwarding.route(account: rt.index, systemID: m.systemID, destination: r.destination.digits)
             guard !route.startsWithSimulator else { continue }   // re-routed to the simulator since: the pool takes it
-            // Journaled without its text when no carrier of its route needed it then.
-            if m.idText.isEmpty && forwarding.needsIDText(route) { m.idText = id.string(settings.idFormat) }
             forwarding.admit(m, route: route, commit: 0)
             resumed.insert(id.rawValue)
         }
         for (id, carrier, upstreamID) in recovered.upstreamMappings {
-            forwarding.restoreMapping(id: id.rawValue, carrier: carrier, upstreamID: upstreamID)
+            forwarding.restoreMapping(id: id.rawValue, carrier: carrier, upstreamID: UpstreamID(upstreamID))
             resumed.insert(id.rawValue)
         }
         return resumed
@@ -131,7 +129,7 @@ extension MessageService {
             }
         }
         forwarding.forEachAwaited { c, upstreamID, id in
-            journal.handedUp(MessageID(rawValue: id), carrier: forwarding.carriers[c].name, upstreamID: upstreamID)
+            journal.handedUp(MessageID(rawValue: id), carrier: forwarding.carriers[c].name, upstreamID: upstreamID.description)
         }
     }
 }
@@ -147,9 +145,9 @@ final class UpstreamDelegate: UpstreamCarrierDelegate {
         service.forwarding?.carriers.firstIndex { $0 === carrier }
     }
 
-    func carrier(_ carrier: UpstreamCarrier, accepted id: UInt64, upstreamID: String) {
+    func carrier(_ carrier: UpstreamCarrier, accepted id: UInt64, upstreamID: UpstreamID) {
         guard let f = service.forwarding, let c = index(carrier), f.accepted(carrier: c, id: id, upstreamID: upstreamID) else { return }
-        service.durable?.journal.handedUp(MessageID(rawValue: id), carrier: carrier.name, upstreamID: upstreamID)
+        service.durable?.journal.handedUp(MessageID(rawValue: id), carrier: carrier.name, upstreamID: upstreamID.description)
     }
 
     func carrier(_ carrier: UpstreamCarrier, refused id: UInt64, state: MessageState, errorCode: UInt16) {
@@ -162,7 +160,7 @@ final class UpstreamDelegate: UpstreamCarrierDelegate {
         service.forwarding?.returned(carrier: c, messages)
     }
 
-    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: String, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer {
+    func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: UpstreamID, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer {
         // An unknown id may not be known *yet*: the receipt can overtake, on another session,
         // the submit_sm_resp that names it. The service delivers it again later.
         guard !service.journalIsFailing, let f = service.forwarding, let c = index(carrier),

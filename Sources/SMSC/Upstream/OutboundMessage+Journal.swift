@@ -1,7 +1,7 @@
 // The journal body of an `outbound` entry (Store/Durable/StoreLogEntry.swift): an accepted
 // message routed upstream, as the carrier will send it, so that after a kill -9 a message no
 // carrier has accepted yet is sent after the restart. Little-endian, fixed order:
-//   text idText, text systemID, u8 sourceTon, u8 sourceNpi, text source,
+//   text systemID, u8 sourceTon, u8 sourceNpi, text source,
 //   u8 destinationTon, u8 destinationNpi, text destination, u8 esmClass, u8 protocolID,
 //   u8 priority, u8 dataCoding, i64 submitTimeMs, i64 validityDeadlineMs,
 //   u32 n + n bytes shortMessage, u8 hasPayload [+ u32 n + n bytes], u8 hasSar [+ u16 u8 u8]
@@ -12,7 +12,7 @@ import Upstream
 enum OutboundMessageCodec {
     static func length(of m: OutboundMessage) -> Int {
         func text(_ s: String) -> Int { 1 + min(s.utf8.count, 255) }
-        return text(m.idText) + text(m.systemID) + 2 + text(m.source) + 2 + text(m.destination) + 4 + 16
+        return text(m.systemID) + 2 + text(m.source) + 2 + text(m.destination) + 4 + 16
             + 4 + m.shortMessage.count + 1 + (m.messagePayload.map { 4 + $0.count } ?? 0) + 1 + (m.sar == nil ? 0 : 4)
     }
 
@@ -22,7 +22,6 @@ enum OutboundMessageCodec {
             b.append(UInt8(bytes.count))
             b.append(contentsOf: bytes)
         }
-        text(m.idText)
         text(m.systemID)
         b.append(m.sourceTon); b.append(m.sourceNpi); text(m.source)
         b.append(m.destinationTon); b.append(m.destinationNpi); text(m.destination)
@@ -73,7 +72,7 @@ enum OutboundMessageCodec {
             guard let n = u8(), let b = raw(Int(n)) else { return nil }
             return String(decoding: b, as: UTF8.self)
         }
-        guard let idText = text(), let systemID = text(),
+        guard let systemID = text(),
               let sTon = u8(), let sNpi = u8(), let source = text(),
               let dTon = u8(), let dNpi = u8(), let destination = text(),
               let esm = u8(), let pid = u8(), let priority = u8(), let coding = u8(),
@@ -92,7 +91,7 @@ enum OutboundMessageCodec {
             sar = SARFields(reference: ref, total: total, sequence: seq)
         }
         guard at == bytes.count else { return nil }
-        return OutboundMessage(id: id, idText: idText, systemID: systemID, sourceTon: sTon, sourceNpi: sNpi, source: source,
+        return OutboundMessage(id: id, systemID: systemID, sourceTon: sTon, sourceNpi: sNpi, source: source,
                                destinationTon: dTon, destinationNpi: dNpi, destination: destination, esmClass: esm,
                                protocolID: pid, priority: priority, dataCoding: coding, shortMessage: sm,
                                messagePayload: payload, sar: sar, submitTimeMs: submit, validityDeadlineMs: validity)

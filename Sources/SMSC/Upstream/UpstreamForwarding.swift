@@ -34,7 +34,7 @@ final class UpstreamForwarding {
     /// state. A message that ends another way (expired, forced) leaves its entry behind until
     /// `forget` has counted enough of those to rebuild the tables without them: a reverse
     /// table to remove each at once cost two more lookups per message.
-    private var ourID: [[UpstreamKey: UInt64]]
+    private var ourID: [[UpstreamID: UInt64]]
     private var forgottenSinceRebuild = 0
     /// Whether our id still names a message that is not final (the store's answer).
     private let isAwaiting: (UInt64) -> Bool
@@ -61,32 +61,20 @@ final class UpstreamForwarding {
         self.routes = routes
         self.toSimulator = toSimulator
         self.isAwaiting = isAwaiting
-        needsIDText = carriers.map { $0.kind == "http" }
         ourID = Array(repeating: [:], count: carriers.count)
         retryTimer = LoopTimer(loop: loop) { [unowned self] in self.retryParked() }
     }
 
     func index(ofCarrierNamed name: String) -> Int? { carriers.firstIndex { $0.name == name } }
 
-    /// Per carrier: whether it sends our id's text (HTTP does; SMPP does not, and formatting it
-    /// for every message cost an allocation).
-    private let needsIDText: [Bool]
-
-    /// Whether a message on `route` needs OutboundMessage.idText.
-    @inline(__always)
-    func needsIDText(_ route: ResolvedRoute) -> Bool {
-        for c in route.carriers where c >= 0 && needsIDText[c] { return true }
-        return false
-    }
-
     /// Messages a carrier accepted whose final state has not come (an upper bound: entries of
     /// messages that ended another way stay until the next rebuild).
     var awaitingReceiptCount: Int { ourID.reduce(0) { $0 + $1.count } }
 
     /// Every awaited (carrier index, its id, our id), for compaction.
-    func forEachAwaited(_ body: (Int, String, UInt64) -> Void) {
+    func forEachAwaited(_ body: (Int, UpstreamID, UInt64) -> Void) {
         for c in ourID.indices {
-            for (key, id) in ourID[c] where isAwaiting(id) { body(c, key.text, id) }
+            for (key, id) in ourID[c] where isAwaiting(id) { body(c, key, id) }
         }
     }
 
@@ -132,9 +120,9 @@ final class UpstreamForwarding {
     }
 
     /// A carrier's id for a message, known from before a restart.
-    func restoreMapping(id: UInt64, carrier name: String, upstreamID: String) {
+    func restoreMapping(id: UInt64, carrier name: String, upstreamID: UpstreamID) {
         guard let c = index(ofCarrierNamed: name) else { return }
-        ourID[c][UpstreamKey(upstreamID)] = id
+        ourID[c][upstreamID] = id
     }
 
     /// Sends `id` again from where it is on its route (it is in `unanswered`).
@@ -184,9 +172,9 @@ final class UpstreamForwarding {
 
     /// Carrier `c` accepted `id` as `upstreamID`. False when the message had ended meanwhile.
     @discardableResult
-    func accepted(carrier c: Int, id: UInt64, upstreamID: String) -> Bool {
+    func accepted(carrier c: Int, id: UInt64, upstreamID: UpstreamID) -> Bool {
         guard unanswered.removeValue(forKey: ForwardedID(id)) != nil else { return false }
-        ourID[c][UpstreamKey(upstreamID)] = id
+        ourID[c][upstreamID] = id
         return true
     }
 
@@ -204,9 +192,8 @@ final class UpstreamForwarding {
     }
 
     /// Our id for carrier `c`'s `upstreamID`; `final` forgets the mapping.
-    func messageID(carrier c: Int, upstreamID: String, final: Bool) -> UInt64? {
-        let key = UpstreamKey(upstreamID)
-        guard let id = final ? ourID[c].removeValue(forKey: key) : ourID[c][key] else {
+    func messageID(carrier c: Int, upstreamID: UpstreamID, final: Bool) -> UInt64? {
+        guard let id = final ? ourID[c].removeValue(forKey: upstreamID) : ourID[c][upstreamID] else {
             unknownReceipts += 1
             return nil
         }
@@ -214,9 +201,8 @@ final class UpstreamForwarding {
     }
 
     /// Our id for `upstreamID` at any carrier (the admin API's receipts name no carrier).
-    func messageID(upstreamID: String, final: Bool) -> UInt64? {
-        let key = UpstreamKey(upstreamID)
-        for c in ourID.indices where ourID[c][key] != nil {
+    func messageID(upstreamID: UpstreamID, final: Bool) -> UInt64? {
+        for c in ourID.indices where ourID[c][upstreamID] != nil {
             return messageID(carrier: c, upstreamID: upstreamID, final: final)
         }
         unknownReceipts += 1

@@ -4,18 +4,18 @@
 
 enum HTTPBatchEncoder {
     /// Replaces `out` with the JSON body for `messages` (keeps its capacity).
-    static func encode(_ messages: [OutboundMessage], into out: inout [UInt8]) {
+    static func encode(_ messages: [OutboundMessage], ids: MessageIDText, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         append(#"{"messages":["#, to: &out)
         for i in messages.indices {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            encode(messages[i], into: &out)
+            encode(messages[i], ids: ids, into: &out)
         }
         append("]}", to: &out)
     }
 
-    private static func encode(_ m: OutboundMessage, into out: inout [UInt8]) {
-        append(#"{"id":"#, to: &out); string(m.idText, to: &out)
+    private static func encode(_ m: OutboundMessage, ids: MessageIDText, into out: inout [UInt8]) {
+        append(#"{"id":""#, to: &out); ids.write(m.id, &out); out.append(UInt8(ascii: "\""))
         append(#","account":"#, to: &out); string(m.systemID, to: &out)
         append(#","from":"#, to: &out); string(m.source, to: &out)
         append(#","from_ton":"#, to: &out); number(Int64(m.sourceTon), to: &out)

@@ -8,7 +8,7 @@ import SMPP
 /// One message's answer. The id's unescaped bytes are `ids[idRange]` of the decoder.
 struct HTTPResult: Equatable {
     enum Outcome: Equatable {
-        case accepted(upstreamID: String)
+        case accepted(upstreamID: UpstreamID)
         case refused(state: MessageState, errorCode: UInt16)
     }
     var idRange: Range<Int>
@@ -39,9 +39,8 @@ struct HTTPResultsDecoder {
     }
 
     /// Whether result `i`'s id is `text`.
-    func id(of result: HTTPResult, is text: String) -> Bool {
-        text.utf8.elementsEqual(ids[result.idRange])
-    }
+    /// The bytes of `result`'s id.
+    func idText(of result: HTTPResult) -> ArraySlice<UInt8> { ids[result.idRange] }
 
     mutating func decode(_ body: [UInt8]) throws(HTTPBodyError) {
         results.removeAll(keepingCapacity: true)
@@ -65,7 +64,7 @@ struct HTTPResultsDecoder {
         let start = r.offset
         var idRange: Range<Int>?
         var isAccepted: Bool?
-        var upstreamID: String?
+        var upstreamID: UpstreamID?
         var state = MessageState.rejected
         var errorCode: UInt16 = 0
         try r.object { (r: inout JSONReader, key: ArraySlice<UInt8>) throws(HTTPBodyError) in
@@ -83,7 +82,7 @@ struct HTTPResultsDecoder {
             case _ where key.elementsEqual("upstream_id".utf8):
                 scratch.removeAll(keepingCapacity: true)
                 try r.string(into: &scratch)
-                upstreamID = String(decoding: scratch, as: UTF8.self)
+                upstreamID = UpstreamID(bytes: scratch)
             case _ where key.elementsEqual("state".utf8):
                 scratch.removeAll(keepingCapacity: true)
                 try r.string(into: &scratch)

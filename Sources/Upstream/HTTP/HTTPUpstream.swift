@@ -46,6 +46,8 @@ public final class HTTPUpstream: UpstreamCarrier {
     private let requestOptions: CurlRequestOptions
     private var wakeTimer: LoopTimer!
     private var queue = HTTPSendQueue()
+    /// How our ids are written into requests and read back from answers.
+    private let ids: MessageIDText
     private var breaker: CircuitBreaker
     var backoff: Backoff
     private var decoder = HTTPResultsDecoder()
@@ -79,9 +81,10 @@ public final class HTTPUpstream: UpstreamCarrier {
         init(easy: CurlEasy) { self.easy = easy }
     }
 
-    /// A carrier posting to `settings.url` on `loop`. Throws when the settings cannot work
-    /// (no http(s) URL, a size or count below 1) or curl cannot start.
-    public init(name: String, settings: HTTPUpstreamSettings, loop: EventLoop) throws(HTTPUpstreamError) {
+    /// A carrier posting to `settings.url` on `loop`, writing and reading our ids with `ids`.
+    /// Throws when the settings cannot work (no http(s) URL, a size or count below 1) or curl
+    /// cannot start.
+    public init(name: String, settings: HTTPUpstreamSettings, loop: EventLoop, ids: MessageIDText = .decimal) throws(HTTPUpstreamError) {
         let url = settings.url.lowercased()
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
             throw HTTPUpstreamError(description: "carrier \(name): url must start with http:// or https://")
@@ -95,6 +98,7 @@ public final class HTTPUpstream: UpstreamCarrier {
         self.name = name
         self.settings = settings
         self.loop = loop
+        self.ids = ids
         self.driver = driver
         breaker = CircuitBreaker(settings.breaker)
         backoff = Backoff(settings.retry, jitterSeed: MonotonicClock.nanoseconds())
@@ -245,7 +249,7 @@ public final class HTTPUpstream: UpstreamCarrier {
     }
 
     private func dispatch(_ slot: RequestSlot, attempt: Int) {
-        HTTPBatchEncoder.encode(slot.messages, into: &body)
+        HTTPBatchEncoder.encode(slot.messages, ids: ids, into: &body)
         slot.easy.prepare(body: body)
         slot.attempt = attempt
         slot.startedNs = MonotonicClock.nanoseconds()
@@ -339,10 +343,11 @@ public final class HTTPUpstream: UpstreamCarrier {
     /// The unanswered message of the batch `result` names: results usually come in batch
     /// order, so the search starts after the last one found.
     private func index(of result: HTTPResult, from hint: Int) -> Int? {
+        guard let id = ids.parse(decoder.idText(of: result)) else { return nil }
         let n = answering.count
         for k in 0..<n {
             let i = (hint + k) % n
-            if !answered[i], decoder.id(of: result, is: answering[i].idText) { return i }
+            if !answered[i], answering[i].id == id { return i }
         }
         return nil
     }

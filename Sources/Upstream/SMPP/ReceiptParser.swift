@@ -9,7 +9,7 @@ import SMPP
 
 /// A receipt's content, as the delegate wants it.
 struct UpstreamReceipt: Equatable {
-    var upstreamID: String
+    var upstreamID: UpstreamID
     var state: MessageState
     var errorCode: UInt16
 }
@@ -37,7 +37,7 @@ enum ReceiptParser {
         } else if let digits = value(of: "err:", in: text) {
             errorCode = decimal(digits)
         }
-        return UpstreamReceipt(upstreamID: id.makeString(), state: state, errorCode: errorCode)
+        return UpstreamReceipt(upstreamID: UpstreamID(bytes: id), state: state, errorCode: errorCode)
     }
 
     /// The value after `key` (lower case, with its colon) where the key starts a token, up to

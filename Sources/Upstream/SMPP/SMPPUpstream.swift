@@ -300,7 +300,7 @@ public final class SMPPUpstream: UpstreamCarrier {
         answered()
         guard let status else {
             common.accepted += 1
-            delegate?.carrier(self, accepted: message.id, upstreamID: messageID.makeString())
+            delegate?.carrier(self, accepted: message.id, upstreamID: UpstreamID(bytes: messageID))
             return
         }
         common.refused += 1
