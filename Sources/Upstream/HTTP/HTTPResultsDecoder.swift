@@ -48,7 +48,7 @@ struct HTTPResultsDecoder {
         var r = JSONReader(bytes: body)
         var sawResults = false
         try r.object { (r: inout JSONReader, key: ArraySlice<UInt8>) throws(HTTPBodyError) in
-            if key.elementsEqual("results".utf8) {
+            if key.elementsEqual(Word.results) {
                 sawResults = true
                 try r.array { (r: inout JSONReader) throws(HTTPBodyError) in try readResult(&r) }
             } else {
@@ -69,27 +69,27 @@ struct HTTPResultsDecoder {
         var errorCode: UInt16 = 0
         try r.object { (r: inout JSONReader, key: ArraySlice<UInt8>) throws(HTTPBodyError) in
             switch key {
-            case _ where key.elementsEqual("id".utf8):
+            case _ where key.elementsEqual(Word.id):
                 let from = ids.count
                 try r.string(into: &ids)
                 idRange = from..<ids.count
-            case _ where key.elementsEqual("status".utf8):
+            case _ where key.elementsEqual(Word.status):
                 scratch.removeAll(keepingCapacity: true)
                 try r.string(into: &scratch)
-                if scratch.elementsEqual("accepted".utf8) { isAccepted = true }
-                else if scratch.elementsEqual("refused".utf8) { isAccepted = false }
+                if scratch.elementsEqual(Word.accepted) { isAccepted = true }
+                else if scratch.elementsEqual(Word.refused) { isAccepted = false }
                 else { throw r.error("status is neither accepted nor refused") }
-            case _ where key.elementsEqual("upstream_id".utf8):
+            case _ where key.elementsEqual(Word.upstreamID):
                 scratch.removeAll(keepingCapacity: true)
                 try r.string(into: &scratch)
                 upstreamID = UpstreamID(bytes: scratch)
-            case _ where key.elementsEqual("state".utf8):
+            case _ where key.elementsEqual(Word.state):
                 scratch.removeAll(keepingCapacity: true)
                 try r.string(into: &scratch)
-                if scratch.elementsEqual("REJECTED".utf8) { state = .rejected }
-                else if scratch.elementsEqual("UNDELIVERABLE".utf8) { state = .undeliverable }
+                if scratch.elementsEqual(Word.rejected) { state = .rejected }
+                else if scratch.elementsEqual(Word.undeliverable) { state = .undeliverable }
                 else { throw r.error("state is neither REJECTED nor UNDELIVERABLE") }
-            case _ where key.elementsEqual("error_code".utf8):
+            case _ where key.elementsEqual(Word.errorCode):
                 let n = try r.integer()
                 guard (0...999).contains(n) else { throw r.error("error_code outside 0...999") }
                 errorCode = UInt16(n)
@@ -330,4 +330,19 @@ struct JSONReader {
         }
         guard digits > 0 else { offset = start; throw error("unexpected end") }
     }
+}
+
+/// The answer's keys and words as bytes: comparing a slice with an Array is a tight loop,
+/// with a String's UTF8View the generic, much slower one (it ran for every key of every result).
+private enum Word {
+    static let results = Array("results".utf8)
+    static let id = Array("id".utf8)
+    static let status = Array("status".utf8)
+    static let accepted = Array("accepted".utf8)
+    static let refused = Array("refused".utf8)
+    static let upstreamID = Array("upstream_id".utf8)
+    static let state = Array("state".utf8)
+    static let rejected = Array("REJECTED".utf8)
+    static let undeliverable = Array("UNDELIVERABLE".utf8)
+    static let errorCode = Array("error_code".utf8)
 }
