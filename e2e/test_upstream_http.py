@@ -144,3 +144,20 @@ def test_without_failover_messages_wait_for_the_service_to_come_back(smppd, serv
         svc = service(port=port)   # the service comes up on the configured port
         _wait(lambda: set(waiting) <= svc.accepted().keys(), 20, "the parked messages to reach the service")
     d.wait_for_event("upstream-circuit-closed", timeout=5, carrier="svc")
+
+
+@pytest.mark.parametrize("id_format", ["decimal", "upper-hex"])
+def test_requests_carry_our_ids_in_the_configured_format(smppd, service, id_format):
+    """The service sees the same ids the clients see, whatever server.message-id-format says,
+    and its answers find their messages by them."""
+    svc = service()
+    d = _node(smppd, [upstream.http_carrier("svc", svc.url)], [{"carriers": ["svc"]}],
+              server={"message-id-format": id_format})
+    with d.connect() as c:
+        c.bind_ok("transmitter", "acme", "secret")
+        ids = [c.submit_ok(FAR, f"id {i}".encode()) for i in range(3)]
+    _wait(lambda: set(ids) <= svc.accepted().keys(), 10, "the service to accept them under our ids")
+    pattern = msgkit.DECIMAL_ID if id_format == "decimal" else msgkit.UPPER_HEX_ID
+    assert all(pattern.match(m) for m in ids), ids
+    _wait(lambda: msgkit.metric(msgkit.metrics(d), "smppd_upstream_messages_total", carrier="svc", result="accepted") == 3,
+          10, "smppd to take the three acceptances")

@@ -55,7 +55,14 @@ enum Carriers {
 
     /// Our ids as clients see them (messages.id-format), for the HTTP carrier's requests.
     static func idText(_ format: MessageIDFormat) -> MessageIDText {
-        MessageIDText(write: { id, out in out.append(contentsOf: MessageID(rawValue: id).text(format)) },
+        MessageIDText(write: { id, out in
+                          // Rendered in place at the end of the body: no text value in between.
+                          let start = out.count
+                          out.append(contentsOf: repeatElement(0, count: format.maximumLength))
+                          if case .written(let n) = MessageID(rawValue: id).render(format, into: &out[start...]) {
+                              out.removeLast(format.maximumLength - n)
+                          }
+                      },
                       parse: { text in text.withUnsafeBytes { MessageID(parsing: $0, format: format)?.rawValue } })
     }
 

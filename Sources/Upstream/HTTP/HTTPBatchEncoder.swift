@@ -73,8 +73,18 @@ enum HTTPBatchEncoder {
         }
     }
 
-    /// Decimal digits, written in place (no String).
+    /// Decimal digits, written in place (no String). The one-byte fields (TON, NPI, coding,
+    /// esm_class) take the first two branches.
     static func number(_ value: Int64, to out: inout [UInt8]) {
+        if value >= 0 && value < 10 {
+            out.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        if value >= 10 && value < 100 {
+            out.append(UInt8(ascii: "0") + UInt8(value / 10))
+            out.append(UInt8(ascii: "0") + UInt8(value % 10))
+            return
+        }
         if value < 0 { out.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         let start = out.count
