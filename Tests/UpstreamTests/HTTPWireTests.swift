@@ -32,6 +32,25 @@ import SMPP
         #expect(text(out) == #"{"messages":[]}"#)
     }
 
+    /// The encoder grows the body once, by a bound: the worst text (every byte an escape, the
+    /// longest fields, the most digits) stays inside it.
+    @Test func worstCaseMessagesStayWithinTheBound() {
+        let control = String(repeating: "\u{01}", count: 21)
+        var m = message(UInt64.max, to: control, text: "")
+        m.systemID = control
+        m.source = control
+        m.messagePayload = Array(repeating: 0xFF, count: 65_000)
+        m.sar = SARFields(reference: .max, total: .max, sequence: .max)
+        m.submitTimeMs = .min
+        m.validityDeadlineMs = .max
+        var out: [UInt8] = []
+        HTTPBatchEncoder.encode([m, m, m], ids: .decimal, into: &out)
+        let body = text(out)
+        #expect(body.hasPrefix(#"{"messages":[{"id":"18446744073709551615","account":"\u0001"#))
+        #expect(body.hasSuffix(#""valid_until_ms":9223372036854775807}]}"#))
+        #expect(body.split(separator: "\\", omittingEmptySubsequences: false).count - 1 == 3 * 3 * 21)
+    }
+
     @Test func numbersAtTheEdges() {
         for n: Int64 in [0, 9, 10, -1, .max, .min] {
             var out: [UInt8] = []

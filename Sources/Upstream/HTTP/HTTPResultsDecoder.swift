@@ -203,6 +203,14 @@ struct JSONReader {
     /// Appends a string's unescaped UTF-8 to `out` (\uXXXX and surrogate pairs included).
     mutating func string(into out: inout [UInt8]) throws(HTTPBodyError) {
         try expect(UInt8(ascii: "\""))
+        // Ids and words have no escapes: up to the closing quote in one append.
+        var end = offset
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            out.append(contentsOf: bytes[offset..<end])
+            offset = end + 1
+            return
+        }
         while offset < bytes.count {
             let byte = bytes[offset]
             offset += 1
