@@ -328,23 +328,22 @@ def struct_code(struct, specs):
     params.append("tlvs: TLVList = .none")
     out.append("")
     out += wrap("public init", params, " {", "    ")
-    if struct.has_kind:
-        out.append("        self.kind = kind")
-    out.append("        self.sequenceNumber = sequenceNumber")
-    out.append(f"        self.commandStatus = {'commandStatus' if struct.is_response else '.ESME_ROK'}")
+    members = head + ["commandStatus: CommandStatus"] + [f"{f[1]}: {swift_type(f)}" for f in layout.fields] + ["tlvs: TLVList"]
+    values = {"kind": "kind", "sequenceNumber": "sequenceNumber", "tlvs": "tlvs",
+              "commandStatus": "commandStatus" if struct.is_response else ".ESME_ROK"}
     for field in layout.fields:
         name = field[1]
         if name not in given and swift_type(field) not in ZERO:
             sys.exit(f"{DEF}: struct {struct.name}: {name} has no zero value; make it an init parameter")
-        out.append(f"        self.{name} = {name if name in given else ZERO[swift_type(field)]}")
-    out.append("        self.tlvs = tlvs")
+        values[name] = name if name in given else ZERO[swift_type(field)]
+    labels = [m.split(":")[0] for m in members]
+    out += wrap("self.init", [f"{label}: {values[label]}" for label in labels], "", "        ")
     out += [f"        self.{name} = {name}" for name, _, _ in struct.extras]
     out.append("    }")
 
-    members = head + ["commandStatus: CommandStatus"] + [f"{f[1]}: {swift_type(f)}" for f in layout.fields] + ["tlvs: TLVList"]
     out += ["", "    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil)."]
     out += wrap("init", members, " {", "    ")
-    out += [f"        self.{m.split(':')[0]} = {m.split(':')[0]}" for m in members]
+    out += [f"        self.{label} = {label}" for label in labels]
     out += [f"        self.{name} = nil" for name, _, _ in struct.extras]
     out.append("    }")
     command = struct.command if struct.has_kind else "." + struct.command
@@ -362,7 +361,7 @@ def struct_code(struct, specs):
         out += ["", "    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {",
                 f"        raw = try RawPDU(decoding{layout.name}: &r, header: header)", "    }"]
     out += ["", "    /// The same PDU as an encodable value: views into the same buffer, nothing allocated."]
-    args = [f"{m.split(':')[0]}: {m.split(':')[0]}" for m in members]
+    args = [f"{label}: {label}" for label in labels]
     out.append(f"    public var encodable: {struct.name} {{")
     out += wrap(struct.name, args, "", "        ")
     out += ["    }", "}", ""]

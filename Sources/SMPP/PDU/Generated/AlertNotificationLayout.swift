@@ -30,15 +30,11 @@ public struct AlertNotification: EncodablePDU {
         sourceAddr: BytesView, esmeAddrTon: TON = .international, esmeAddrNpi: NPI = .isdn,
         esmeAddr: BytesView, msAvailabilityStatus: UInt8? = nil, tlvs: TLVList = .none
     ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.sourceAddrTon = sourceAddrTon
-        self.sourceAddrNpi = sourceAddrNpi
-        self.sourceAddr = sourceAddr
-        self.esmeAddrTon = esmeAddrTon
-        self.esmeAddrNpi = esmeAddrNpi
-        self.esmeAddr = esmeAddr
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, sourceAddrTon: sourceAddrTon,
+            sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr, esmeAddrTon: esmeAddrTon,
+            esmeAddrNpi: esmeAddrNpi, esmeAddr: esmeAddr, tlvs: tlvs
+        )
         self.msAvailabilityStatus = msAvailabilityStatus
     }
 

@@ -32,17 +32,11 @@ public struct Bind: EncodablePDU {
         systemType: BytesView = .empty, interfaceVersion: UInt8 = 0x34, addrTon: TON = .unknown,
         addrNpi: NPI = .unknown, addressRange: BytesView = .empty, tlvs: TLVList = .none
     ) {
-        self.kind = kind
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.systemID = systemID
-        self.password = password
-        self.systemType = systemType
-        self.interfaceVersion = interfaceVersion
-        self.addrTon = addrTon
-        self.addrNpi = addrNpi
-        self.addressRange = addressRange
-        self.tlvs = tlvs
+        self.init(
+            kind: kind, sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, systemID: systemID,
+            password: password, systemType: systemType, interfaceVersion: interfaceVersion,
+            addrTon: addrTon, addrNpi: addrNpi, addressRange: addressRange, tlvs: tlvs
+        )
     }
 
     /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).

@@ -21,11 +21,10 @@ public struct BindResp: EncodablePDU {
         kind: BindKind, sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK,
         systemID: BytesView, scInterfaceVersion: UInt8? = nil, tlvs: TLVList = .none
     ) {
-        self.kind = kind
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-        self.systemID = systemID
-        self.tlvs = tlvs
+        self.init(
+            kind: kind, sequenceNumber: sequenceNumber, commandStatus: commandStatus,
+            systemID: systemID, tlvs: tlvs
+        )
         self.scInterfaceVersion = scInterfaceVersion
     }
 

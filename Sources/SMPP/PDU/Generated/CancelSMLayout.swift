@@ -33,17 +33,12 @@ public struct CancelSM: EncodablePDU {
         destAddrTon: TON = .international, destAddrNpi: NPI = .isdn,
         destinationAddr: BytesView = .empty, tlvs: TLVList = .none
     ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.serviceType = serviceType
-        self.messageID = messageID
-        self.sourceAddrTon = sourceAddrTon
-        self.sourceAddrNpi = sourceAddrNpi
-        self.sourceAddr = sourceAddr
-        self.destAddrTon = destAddrTon
-        self.destAddrNpi = destAddrNpi
-        self.destinationAddr = destinationAddr
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, serviceType: serviceType,
+            messageID: messageID, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi,
+            sourceAddr: sourceAddr, destAddrTon: destAddrTon, destAddrNpi: destAddrNpi,
+            destinationAddr: destinationAddr, tlvs: tlvs
+        )
     }
 
     /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).

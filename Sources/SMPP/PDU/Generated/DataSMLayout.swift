@@ -36,19 +36,13 @@ public struct DataSM: EncodablePDU {
         destAddrNpi: NPI = .isdn, destinationAddr: BytesView, esmClass: UInt8 = 0,
         registeredDelivery: UInt8 = 0, dataCoding: UInt8 = 0, tlvs: TLVList = .none
     ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.serviceType = serviceType
-        self.sourceAddrTon = sourceAddrTon
-        self.sourceAddrNpi = sourceAddrNpi
-        self.sourceAddr = sourceAddr
-        self.destAddrTon = destAddrTon
-        self.destAddrNpi = destAddrNpi
-        self.destinationAddr = destinationAddr
-        self.esmClass = esmClass
-        self.registeredDelivery = registeredDelivery
-        self.dataCoding = dataCoding
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, serviceType: serviceType,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddrTon: destAddrTon, destAddrNpi: destAddrNpi, destinationAddr: destinationAddr,
+            esmClass: esmClass, registeredDelivery: registeredDelivery, dataCoding: dataCoding,
+            tlvs: tlvs
+        )
     }
 
     /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).

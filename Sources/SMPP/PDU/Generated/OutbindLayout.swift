@@ -15,11 +15,10 @@ public struct Outbind: EncodablePDU {
     public var tlvs: TLVList
 
     public init(sequenceNumber: UInt32, systemID: BytesView, password: BytesView, tlvs: TLVList = .none) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.systemID = systemID
-        self.password = password
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, systemID: systemID,
+            password: password, tlvs: tlvs
+        )
     }
 
     /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).

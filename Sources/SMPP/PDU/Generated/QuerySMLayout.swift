@@ -22,13 +22,11 @@ public struct QuerySM: EncodablePDU {
         sequenceNumber: UInt32, messageID: BytesView, sourceAddrTon: TON = .international,
         sourceAddrNpi: NPI = .isdn, sourceAddr: BytesView, tlvs: TLVList = .none
     ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.messageID = messageID
-        self.sourceAddrTon = sourceAddrTon
-        self.sourceAddrNpi = sourceAddrNpi
-        self.sourceAddr = sourceAddr
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, messageID: messageID,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            tlvs: tlvs
+        )
     }
 
     /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).

@@ -24,13 +24,10 @@ public struct QuerySMResp: EncodablePDU {
         sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView,
         finalDate: BytesView = .empty, messageState: UInt8, errorCode: UInt8 = 0, tlvs: TLVList = .none
     ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-        self.messageID = messageID
-        self.finalDate = finalDate
-        self.messageState = messageState
-        self.errorCode = errorCode
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID,
+            finalDate: finalDate, messageState: messageState, errorCode: errorCode, tlvs: tlvs
+        )
     }
 
     /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).

@@ -34,18 +34,13 @@ public struct ReplaceSM: EncodablePDU {
         validityPeriod: BytesView = .empty, registeredDelivery: UInt8 = 0, smDefaultMsgID: UInt8 = 0,
         shortMessage: BytesView, tlvs: TLVList = .none
     ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.messageID = messageID
-        self.sourceAddrTon = sourceAddrTon
-        self.sourceAddrNpi = sourceAddrNpi
-        self.sourceAddr = sourceAddr
-        self.scheduleDeliveryTime = scheduleDeliveryTime
-        self.validityPeriod = validityPeriod
-        self.registeredDelivery = registeredDelivery
-        self.smDefaultMsgID = smDefaultMsgID
-        self.shortMessage = shortMessage
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, messageID: messageID,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            scheduleDeliveryTime: scheduleDeliveryTime, validityPeriod: validityPeriod,
+            registeredDelivery: registeredDelivery, smDefaultMsgID: smDefaultMsgID,
+            shortMessage: shortMessage, tlvs: tlvs
+        )
     }
 
     /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).

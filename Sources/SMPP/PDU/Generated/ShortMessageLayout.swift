@@ -52,26 +52,14 @@ public struct SubmitSM: EncodablePDU, ShortMessageFields {
         destinationAddr: BytesView, registeredDelivery: UInt8 = 0, dataCoding: UInt8 = 0,
         shortMessage: BytesView, tlvs: TLVList = .none
     ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.serviceType = .empty
-        self.sourceAddrTon = sourceAddrTon
-        self.sourceAddrNpi = sourceAddrNpi
-        self.sourceAddr = sourceAddr
-        self.destAddrTon = destAddrTon
-        self.destAddrNpi = destAddrNpi
-        self.destinationAddr = destinationAddr
-        self.esmClass = 0
-        self.protocolID = 0
-        self.priorityFlag = 0
-        self.scheduleDeliveryTime = .empty
-        self.validityPeriod = .empty
-        self.registeredDelivery = registeredDelivery
-        self.replaceIfPresentFlag = 0
-        self.dataCoding = dataCoding
-        self.smDefaultMsgID = 0
-        self.shortMessage = shortMessage
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, serviceType: .empty,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddrTon: destAddrTon, destAddrNpi: destAddrNpi, destinationAddr: destinationAddr,
+            esmClass: 0, protocolID: 0, priorityFlag: 0, scheduleDeliveryTime: .empty,
+            validityPeriod: .empty, registeredDelivery: registeredDelivery, replaceIfPresentFlag: 0,
+            dataCoding: dataCoding, smDefaultMsgID: 0, shortMessage: shortMessage, tlvs: tlvs
+        )
     }
 
     /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
@@ -192,26 +180,14 @@ public struct DeliverSM: EncodablePDU, ShortMessageFields {
         receiptedMessageID: BytesView? = nil, messageState: UInt8? = nil,
         networkErrorCode: NetworkErrorCode? = nil, tlvs: TLVList = .none
     ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.serviceType = .empty
-        self.sourceAddrTon = sourceAddrTon
-        self.sourceAddrNpi = sourceAddrNpi
-        self.sourceAddr = sourceAddr
-        self.destAddrTon = destAddrTon
-        self.destAddrNpi = destAddrNpi
-        self.destinationAddr = destinationAddr
-        self.esmClass = esmClass
-        self.protocolID = 0
-        self.priorityFlag = 0
-        self.scheduleDeliveryTime = .empty
-        self.validityPeriod = .empty
-        self.registeredDelivery = 0
-        self.replaceIfPresentFlag = 0
-        self.dataCoding = dataCoding
-        self.smDefaultMsgID = 0
-        self.shortMessage = shortMessage
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, serviceType: .empty,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddrTon: destAddrTon, destAddrNpi: destAddrNpi, destinationAddr: destinationAddr,
+            esmClass: esmClass, protocolID: 0, priorityFlag: 0, scheduleDeliveryTime: .empty,
+            validityPeriod: .empty, registeredDelivery: 0, replaceIfPresentFlag: 0,
+            dataCoding: dataCoding, smDefaultMsgID: 0, shortMessage: shortMessage, tlvs: tlvs
+        )
         self.receiptedMessageID = receiptedMessageID
         self.messageState = messageState
         self.networkErrorCode = networkErrorCode

@@ -45,24 +45,14 @@ public struct SubmitMulti: EncodablePDU {
         sourceAddr: BytesView, destAddresses: DestAddressList, registeredDelivery: UInt8 = 0,
         dataCoding: UInt8 = 0, shortMessage: BytesView, tlvs: TLVList = .none
     ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.serviceType = .empty
-        self.sourceAddrTon = sourceAddrTon
-        self.sourceAddrNpi = sourceAddrNpi
-        self.sourceAddr = sourceAddr
-        self.destAddresses = destAddresses
-        self.esmClass = 0
-        self.protocolID = 0
-        self.priorityFlag = 0
-        self.scheduleDeliveryTime = .empty
-        self.validityPeriod = .empty
-        self.registeredDelivery = registeredDelivery
-        self.replaceIfPresentFlag = 0
-        self.dataCoding = dataCoding
-        self.smDefaultMsgID = 0
-        self.shortMessage = shortMessage
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, serviceType: .empty,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddresses: destAddresses, esmClass: 0, protocolID: 0, priorityFlag: 0,
+            scheduleDeliveryTime: .empty, validityPeriod: .empty,
+            registeredDelivery: registeredDelivery, replaceIfPresentFlag: 0, dataCoding: dataCoding,
+            smDefaultMsgID: 0, shortMessage: shortMessage, tlvs: tlvs
+        )
     }
 
     /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).

@@ -18,11 +18,10 @@ public struct SubmitMultiResp: EncodablePDU {
         sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView,
         unsuccessSMEs: UnsuccessSMEList = .none, tlvs: TLVList = .none
     ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-        self.messageID = messageID
-        self.unsuccessSMEs = unsuccessSMEs
-        self.tlvs = tlvs
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID,
+            unsuccessSMEs: unsuccessSMEs, tlvs: tlvs
+        )
     }
 
     /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
