@@ -4,12 +4,15 @@
     scripts/gen-pdus.py          regenerate (commit the result with the .def change)
     scripts/gen-pdus.py --check  exit 1 when the committed files differ from a fresh run (CI)
 
-Everything a PDU's field list determines comes from the one table: the Field limits, the
-encoder (writeFields, and writeBody for types that write nothing more), the field-by-field
-decoder, which records where each C-Octet String ends ("slots"), and the view accessors, which
-find each field from those slots. The emitted Swift is the plain code one would write by hand
-(one inlinable expression per accessor, one check per field), so generating it costs the codec
-nothing: codec-bench's figures and instruction counts are in perf/RESULTS.md.
+Everything a PDU's field list determines comes from the one table: the Field limits, the PDU
+structs (stored properties, the public init with its labels and defaults, a memberwise init
+for the views, commandID), the encoder (writeFields, and writeBody for types that write nothing
+more), the field-by-field decoder, which records where each C-Octet String ends ("slots"), the
+view structs and their accessors, which find each field from those slots, and the header-only
+and message_id-only PDUs. The emitted Swift is the plain code one would write by hand (one
+inlinable expression per accessor, one check per field), so generating it costs the codec
+nothing: codec-bench's figures are in perf/RESULTS.md. What stays hand-written (typed optional
+TLVs, the bind kind, the counted lists, the fast path) lives in PDU+*.swift as extensions.
 """
 import sys
 from pathlib import Path
@@ -29,38 +32,95 @@ class Layout:
         self.name = name
         self.ids = options["ids"].split(",")
         self.view = options["view"]
-        self.encodables = options["encodable"].split(",")
         self.protocol = options.get("protocol")
         self.fastpath = "fastpath" in options
         self.omittable = "omittable" in options
         self.fields = []   # (kind, property, ref, listType)
+        self.structs = []  # the Struct blocks that name this layout
+
+
+class Struct:
+    """An encodable type: its layout's fields as stored properties, a memberwise init, a view."""
+    def __init__(self, name, layout, command, options, doc):
+        self.name = name
+        self.layout = layout
+        self.command = command          # a command_id, or kind.requestID / kind.responseID
+        self.view = options.get("view")
+        self.is_response = "status" in options
+        self.custom = "custom" in options
+        self.doc = doc
+        self.params = []   # (name, default or None), between sequenceNumber/status and tlvs
+        self.extras = []   # (name, type, doc)
+
+    @property
+    def has_kind(self):
+        return self.command.startswith("kind.")
+
+
+class Simple:
+    """A `response` (MessageIDResponse) or `header` (HeaderOnlyPDU) line."""
+    def __init__(self, kind, name, command, options, doc):
+        self.kind, self.name, self.command, self.options, self.doc = kind, name, command, options, doc
 
 
 def parse(text):
-    fields, layouts, current = [], [], None
+    fields, layouts, structs, simples = [], {}, [], []
+    current, struct, doc = None, None, []
     for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if stripped.startswith("///"):
+            doc.append(stripped)
+            continue
         line = raw.split("#", 1)[0].split()
         if not line:
             continue
         def fail(why):
             sys.exit(f"{DEF}:{number}: {why}: {raw.strip()}")
-        if current is None:
+        def options_of(words):
+            options = {}
+            for word in words:
+                key, _, value = word.partition("=")
+                options[key] = value
+            return options
+        if struct is not None:
+            if line[0] == "end":
+                structs.append(struct)
+                struct = None
+            elif line[0] == "init":
+                for word in line[1:]:
+                    name, eq, default = word.partition("=")
+                    struct.params.append((name, default if eq else None))
+            elif line[0] == "extra":
+                if len(line) != 3 or not line[2].endswith("?"):
+                    fail("extra needs <name> <Optional type>")
+                struct.extras.append((line[1], line[2], doc))
+            else:
+                fail("expected init, extra or end")
+            doc = []
+        elif current is None:
             if line[0] == "field":
                 if len(line) != 5:
                     fail("field needs <Swift name> <wire name> <max> <status>")
                 fields.append((line[1], line[2], int(line[3]), line[4]))
             elif line[0] == "pdu":
-                options = {}
-                for word in line[2:]:
-                    key, _, value = word.partition("=")
-                    options[key] = value
-                if not {"ids", "view", "encodable"} <= set(options):
-                    fail("pdu needs ids=, view= and encodable=")
+                options = options_of(line[2:])
+                if not {"ids", "view"} <= set(options):
+                    fail("pdu needs ids= and view=")
                 current = Layout(line[1], options)
+            elif line[0] == "struct":
+                if len(line) < 4 or line[2] not in layouts:
+                    fail("struct needs <Type> <layout defined above> <command>")
+                struct = Struct(line[1], layouts[line[2]], line[3], options_of(line[4:]), doc)
+                layouts[line[2]].structs.append(struct)
+            elif line[0] in ("response", "header"):
+                if len(line) < 3:
+                    fail(f"{line[0]} needs <Type> <command_id>")
+                simples.append(Simple(line[0], line[1], line[2], options_of(line[3:]), doc))
             else:
-                fail("expected field or pdu")
+                fail("expected field, pdu, struct, response or header")
+            doc = []
         elif line[0] == "end":
-            layouts.append(current)
+            layouts[current.name] = current
             current = None
         else:
             kind = line[0]
@@ -71,16 +131,30 @@ def parse(text):
             if current.fields and current.fields[-1][0] == "sm":
                 fail("short_message must be the last mandatory field")
             current.fields.append((kind, line[1], line[2], line[3] if kind == "list" else None))
-    if current is not None:
-        sys.exit(f"{DEF}: pdu {current.name} has no end")
+    if current is not None or struct is not None:
+        sys.exit(f"{DEF}: a pdu or struct block has no end")
     names = {f[0] for f in fields}
-    for layout in layouts:
+    for layout in layouts.values():
         for kind, prop, ref, _ in layout.fields:
             if kind in ("cstring", "time") and ref not in names:
                 sys.exit(f"{DEF}: pdu {layout.name}: {prop} names no field {ref}")
         if sum(1 for f in layout.fields if f[0] in ("cstring", "time", "list")) > 8:
             sys.exit(f"{DEF}: pdu {layout.name}: more than RawPDU's 8 slots")
-    return fields, layouts
+        if not layout.structs:
+            sys.exit(f"{DEF}: pdu {layout.name}: no struct names it")
+        if not layout.protocol and len(layout.structs) > 1:
+            sys.exit(f"{DEF}: pdu {layout.name}: several structs share it, so it needs protocol=")
+    for struct in structs:
+        known = {f[1] for f in struct.layout.fields} | {e[0] for e in struct.extras}
+        for name, _ in struct.params:
+            if name not in known:
+                sys.exit(f"{DEF}: struct {struct.name}: init names {name}, no field or extra of it")
+        for name, *_ in struct.extras:
+            if name not in {p for p, _ in struct.params}:
+                sys.exit(f"{DEF}: struct {struct.name}: extra {name} is not an init parameter")
+        if not struct.view:
+            sys.exit(f"{DEF}: struct {struct.name}: needs view=")
+    return fields, list(layouts.values()), structs, simples
 
 
 def field_table(fields):
@@ -199,10 +273,149 @@ def doc(field, specs):
     return f"{ref}."
 
 
+ZERO = {"BytesView": ".empty", "UInt8": "0", "TON": ".unknown", "NPI": ".unknown", "UnsuccessSMEList": ".none"}
+
+
+def swift_type(field):
+    kind, _, _, list_type = field
+    return list_type if kind == "list" else TYPES[kind]
+
+
+def wrap(head, params, tail, indent):
+    """`head(a, b, ...)tail` on one line when it fits, else the parameters wrapped beneath."""
+    line = f"{indent}{head}({', '.join(params)}){tail}"
+    if len(line) <= 110:
+        return [line]
+    lines, current = [f"{indent}{head}("], ""
+    for i, param in enumerate(params):
+        piece = param + ("," if i < len(params) - 1 else "")
+        if current and len(indent) + 4 + len(current) + 1 + len(piece) > 104:
+            lines.append(indent + "    " + current)
+            current = ""
+        current = f"{current} {piece}" if current else piece
+    lines.append(indent + "    " + current)
+    return lines + [f"{indent}){tail}"]
+
+
+def wire_names(struct):
+    """The command_id(s) a struct stands for, for doc comments."""
+    return " / ".join(struct.layout.ids) if struct.has_kind else struct.command
+
+
+def struct_code(struct, specs):
+    """The encodable struct (stored properties, the public init, the memberwise init, commandID)
+    and its decoded view (the struct, the fast path's init where there is one, `encodable`)."""
+    layout = struct.layout
+    types = {f[1]: swift_type(f) for f in layout.fields} | {name: t for name, t, _ in struct.extras}
+    given = dict(struct.params)
+    out = list(struct.doc) or [f"/// {wire_names(struct)}."]
+    conformances = ", ".join(["EncodablePDU"] + ([layout.protocol] if layout.protocol else []))
+    out.append(f"public struct {struct.name}: {conformances} {{")
+    if struct.has_kind:
+        out += ["    /// Which of the three binds: it gives the command_id.", "    public var kind: BindKind"]
+    out += ["    public var sequenceNumber: UInt32", "    public var commandStatus: CommandStatus"]
+    for field in layout.fields:
+        out += [f"    /// {doc(field, specs)}", f"    public var {field[1]}: {swift_type(field)}"]
+    out += [f"    /// {doc(None, specs)}", "    public var tlvs: TLVList"]
+    for name, type_, extra_doc in struct.extras:
+        out += ["    " + line for line in extra_doc] + [f"    public var {name}: {type_}"]
+
+    head = (["kind: BindKind"] if struct.has_kind else []) + ["sequenceNumber: UInt32"]
+    params = list(head)
+    if struct.is_response:
+        params.append("status commandStatus: CommandStatus = .ESME_ROK")
+    params += [f"{name}: {types[name]}" + ("" if default is None else f" = {default}") for name, default in struct.params]
+    params.append("tlvs: TLVList = .none")
+    out.append("")
+    out += wrap("public init", params, " {", "    ")
+    members = head + ["commandStatus: CommandStatus"] + [f"{f[1]}: {swift_type(f)}" for f in layout.fields] + ["tlvs: TLVList"]
+    values = {"kind": "kind", "sequenceNumber": "sequenceNumber", "tlvs": "tlvs",
+              "commandStatus": "commandStatus" if struct.is_response else ".ESME_ROK"}
+    for field in layout.fields:
+        name = field[1]
+        if name not in given and swift_type(field) not in ZERO:
+            sys.exit(f"{DEF}: struct {struct.name}: {name} has no zero value; make it an init parameter")
+        values[name] = name if name in given else ZERO[swift_type(field)]
+    labels = [m.split(":")[0] for m in members]
+    out += wrap("self.init", [f"{label}: {values[label]}" for label in labels], "", "        ")
+    out += [f"        self.{name} = {name}" for name, _, _ in struct.extras]
+    out.append("    }")
+
+    out += ["", "    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil)."]
+    out += wrap("init", members, " {", "    ")
+    out += [f"        self.{label} = {label}" for label in labels]
+    out += [f"        self.{name} = nil" for name, _, _ in struct.extras]
+    out.append("    }")
+    command = struct.command if struct.has_kind else "." + struct.command
+    out += ["", f"    public var commandID: CommandID {{ {command} }}", "}", ""]
+
+    view_protocol = "PDUView" if layout.view == struct.view else layout.view
+    text = (f"A decoded {wire_names(struct)}: a 40-byte view whose fields, named as in `{struct.name}`, are "
+            "computed from the decoded buffer on access.")
+    if layout.omittable:
+        text += " All empty or 0 when an error response omitted its body."
+    out += doc_lines(text)
+    out.append(f"public struct {struct.view}: {view_protocol} {{")
+    out.append("    public let raw: RawPDU")
+    if layout.fastpath:
+        out += ["", "    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {",
+                f"        raw = try RawPDU(decoding{layout.name}: &r, header: header)", "    }"]
+    out += ["", "    /// The same PDU as an encodable value: views into the same buffer, nothing allocated."]
+    args = [f"{label}: {label}" for label in labels]
+    out.append(f"    public var encodable: {struct.name} {{")
+    out += wrap(struct.name, args, "", "        ")
+    out += ["    }", "}", ""]
+    return out
+
+
+def doc_lines(text, indent=""):
+    """`text` as `///` lines of at most 100 columns."""
+    lines, current = [], ""
+    for word in text.split():
+        if current and len(indent) + 4 + len(current) + 1 + len(word) > 100:
+            lines.append(f"{indent}/// {current}")
+            current = ""
+        current = f"{current} {word}" if current else word
+    return lines + [f"{indent}/// {current}"]
+
+
+def simple_file(simples, kind):
+    """The MessageIDResponse structs (`response` lines) or the HeaderOnlyPDU ones (`header`)."""
+    out = [HEADER]
+    if kind == "response":
+        out.append("// The responses whose body is message_id then TLVs: MessageIDResponse decodes and encodes them.\n")
+    else:
+        out.append("// The PDUs that are a header and nothing else: HeaderOnlyPDU decodes and encodes them.\n")
+    for simple in (s for s in simples if s.kind == kind):
+        out += simple.doc or [f"/// {simple.command}."]
+        if kind == "response":
+            out.append(f"public struct {simple.name}: MessageIDResponse {{")
+        else:
+            out.append(f"public struct {simple.name}: HeaderOnlyPDU, Hashable, Sendable {{")
+        out += ["    public var sequenceNumber: UInt32", "    public var commandStatus: CommandStatus"]
+        status = "status commandStatus: CommandStatus" + ("" if simple.options.get("status") == "required" else " = .ESME_ROK")
+        params = ["sequenceNumber: UInt32", status]
+        if kind == "response":
+            out += ["    /// message_id: C-Octet String, at most 65 octets with its NUL; empty in a decoded error",
+                    "    /// response whose body was omitted.", "    public var messageID: BytesView",
+                    "    /// The optional parameters after message_id.", "    public var tlvs: TLVList"]
+            default = simple.options.get("messageID")
+            params += ["messageID: BytesView" + (f" = {default}" if default else ""), "tlvs: TLVList = .none"]
+        out.append("")
+        out += wrap("public init", params, " {", "    ")
+        out += ["        self.sequenceNumber = sequenceNumber", "        self.commandStatus = commandStatus"]
+        if kind == "response":
+            out += ["        self.messageID = messageID", "        self.tlvs = tlvs"]
+        out += ["    }", "", f"    public var commandID: CommandID {{ .{simple.command} }}", "}", ""]
+    return "\n".join(out)
+
+
 def layout_file(layout, specs):
     out = [HEADER]
     wire = ", ".join(prop for _, prop, _, _ in layout.fields)
     out.append(f"// {layout.name}: {wire}, then TLVs.\n")
+    for struct in layout.structs:
+        out += struct_code(struct, specs)
 
     # Encoders: once on the shared protocol when there is one, else on the one type.
     def write_fields(indent):
@@ -214,9 +427,8 @@ def layout_file(layout, specs):
         out.append(f"extension {layout.protocol} {{")
         out += write_fields("    ")
         out.append("}\n")
-    for encodable in layout.encodables:
-        custom = encodable.endswith("*")
-        name = encodable.rstrip("*")
+    for struct in layout.structs:
+        custom, name = struct.custom, struct.name
         if layout.protocol and custom:
             continue
         out.append(f"extension {name} {{")
@@ -266,7 +478,7 @@ def layout_file(layout, specs):
         out.append(f"/// The mandatory fields of the PDUs laid out as {layout.name}, in wire order.")
         out.append(f"protocol {layout.protocol} {{")
         for prop, type_, _, _ in fields:
-            out.append(f"    var {prop}: {type_} {{ get set }}")
+            out.append(f"    var {prop}: {type_} {{ get }}")
         out.append("}\n")
     out.append(f"/// Slots: {description}." if slots else "/// No slots.")
     out.append(f"extension {layout.view} {{")
@@ -275,13 +487,6 @@ def layout_file(layout, specs):
             expr = f"raw.hasNoBody ? {EMPTY.get(type_, '.none')} : {expr}"
         out.append(f"    /// {doc(field, specs)}")
         out.append(f"    @inlinable public var {prop}: {type_} {{ {expr} }}")
-    if layout.protocol:
-        out.append("")
-        out.append("    /// Copies every field into `fields` (views stay views: nothing is allocated).")
-        out.append(f"    func copyFields<T: {layout.protocol}>(into fields: inout T) {{")
-        for prop, _, _, _ in fields:
-            out.append(f"        fields.{prop} = {prop}")
-        out.append("    }")
     out.append("}\n")
     return "\n".join(out)
 
@@ -330,8 +535,10 @@ enum DefinedLayouts {
 
 
 def render():
-    fields, layouts = parse(DEF.read_text())
-    files = {"Field.swift": field_table(fields), "DefinedLayouts.swift": layout_table(layouts)}
+    fields, layouts, _, simples = parse(DEF.read_text())
+    files = {"Field.swift": field_table(fields), "DefinedLayouts.swift": layout_table(layouts),
+             "MessageIDResponses.swift": simple_file(simples, "response"),
+             "HeaderOnlyPDUs.swift": simple_file(simples, "header")}
     specs = {name: (wire, maximum, status) for name, wire, maximum, status in fields}
     for layout in layouts:
         files[f"{layout.name}Layout.swift"] = layout_file(layout, specs)

@@ -3,12 +3,11 @@
 // time and, when due, push them to the event queue and ring the doorbell. The loop drains every
 // event on each doorbell (ev_async coalesces). Nothing is dropped: a full event queue makes the
 // worker ring and retry; a full submission queue is the caller's ESME_RMSGQFUL.
-// Unsafe code (allowlisted, STYLE 9.3). Invariants: the wake-up semaphore is destroyed only
-// in deinit, which cannot run while a worker lives (each worker's start box holds the pool);
-// the start semaphore outlives every worker's signal on it (start waits for all of them);
-// a start box is retained once for pthread_create and taken back exactly once by its worker;
-// the pool is @unchecked Sendable because threads share only its queues, atomics and
-// semaphores; `prefixed` reads a StaticString's bytes, which live for the whole program.
+// Unsafe code (allowlisted, STYLE 9.3). Invariants: a start box is retained once for
+// pthread_create and taken back exactly once by its worker, and holds the pool, so deinit
+// cannot run while a worker lives; the pool is @unchecked Sendable because threads share only
+// its queues, atomics and semaphores (Queues.Semaphore); `prefixed` reads a StaticString's
+// bytes, which live for the whole program.
 //
 // Waking workers: a sem_post per submission made the kernel's futex wake half of the server's
 // CPU time under load (perf/RESULTS.md, "Profiles"). trySubmit only notes that work arrived;
@@ -112,13 +111,12 @@ public func realtimeMillis() -> Int64 {
 }
 
 public final class CarrierPool: @unchecked Sendable {
-    // @unchecked: the queues are lock-free and Sendable; `wakeup` is a POSIX semaphore;
-    // `moRates` is Mutex-protected; `threads` and `hasUnannouncedWork` are touched only on the
-    // loop thread.
+    // @unchecked: the queues and `wakeup` are Sendable; `moRates` is Mutex-protected;
+    // `threads` and `hasUnannouncedWork` are touched only on the loop thread.
     public let model: CarrierModel
     private let submissions: BoundedQueue<CarrierSubmission>
     private let events: BoundedQueue<CarrierEvent>
-    private let wakeup = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    private let wakeup = Semaphore()
     private let isStopping = Atomic<Bool>(false)
     /// Workers inside (or about to enter) a sleep the loop must end when work arrives.
     private let sleepers = Atomic<Int>(0)
@@ -140,12 +138,6 @@ public final class CarrierPool: @unchecked Sendable {
         events = BoundedQueue(capacity: settings.queueCapacity)
         self.clock = clock
         self.doorbell = doorbell
-        sem_init(wakeup, 0, 0)
-    }
-
-    deinit {
-        sem_destroy(wakeup)
-        wakeup.deallocate()
     }
 
     /// What start() did: the threads it started and the nice value they took.
@@ -178,18 +170,15 @@ public final class CarrierPool: @unchecked Sendable {
         let own = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
         let nice = model.settings.effectiveWorkerNice(daemonNice: Glibc.errno == 0 ? own : 0)
         let count = max(model.settings.workers, 1)
-        let started = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
-        precondition(sem_init(started, 0, 0) == 0, "sem_init: errno \(errno)")   // fails only for bad arguments
-        defer { sem_destroy(started); started.deallocate() }
+        let started = Semaphore()
         let refused = Atomic<Int32>(0)
         var running = 0
         var threadError: Int32? = nil
         for _ in 0..<count {
-            // Called once by the worker, with setpriority's errno (0: done); it must not be
-            // called again, as `started` is gone once this function returns.
+            // Called once by the worker, with setpriority's errno (0: done).
             let report: (Int32) -> Void = { code in
                 if code != 0 { refused.store(code, ordering: .relaxed) }
-                sem_post(started)
+                started.post()
             }
             // `running` as the index: should a thread fail to start, worker 0 (which also makes
             // the background MO traffic) still exists.
@@ -210,8 +199,8 @@ public final class CarrierPool: @unchecked Sendable {
             threads.append(tid)
             running += 1
         }
-        // Threads start within microseconds; EINTR only restarts the wait.
-        for _ in 0..<running { while sem_wait(started) != 0 && errno == EINTR {} }
+        // Threads start within microseconds.
+        for _ in 0..<running { started.wait() }
         let code = refused.load(ordering: .relaxed)
         return StartReport(requestedNice: nice, niceRefusedErrno: code == 0 ? nil : code,
                            workersStarted: running, threadError: threadError)
@@ -245,10 +234,10 @@ public final class CarrierPool: @unchecked Sendable {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
         if sleepers.load(ordering: .relaxed) > 0 {
             hasUnannouncedWork = false
-            sem_post(wakeup)
+            wakeup.post()
         } else if nappers.load(ordering: .relaxed) > 0 && submissions.count >= Self.napperWakeBacklog {
             hasUnannouncedWork = false
-            sem_post(wakeup)
+            wakeup.post()
         } else if nappers.load(ordering: .relaxed) == 0 {
             hasUnannouncedWork = false   // every worker is running: it will see the queue
         }
@@ -269,13 +258,13 @@ public final class CarrierPool: @unchecked Sendable {
     /// Background MO per account (C-SIM-3); replaces the previous set.
     public func setBackgroundMO(rates: [(accountIndex: UInt32, perSecond: Double, accountNumber: UInt64)]) {
         moRates.withLock { $0 = rates.filter { $0.perSecond > 0 } }
-        sem_post(wakeup)
+        wakeup.post()
     }
 
     /// Loop thread: ends the workers (pending events are dropped: the loop is stopping).
     public func stop() {
         guard !isStopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        for _ in threads { sem_post(wakeup) }
+        for _ in threads { wakeup.post() }
         for t in threads { pthread_join(t, nil) }
         threads.removeAll()
     }
@@ -416,11 +405,6 @@ public final class CarrierPool: @unchecked Sendable {
     static let napperWakeBacklog = 64
 
     private func sleep(milliseconds ms: Int64) {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let ns = Int64(ts.tv_nsec) + (ms % 1000) * 1_000_000
-        ts.tv_sec += Int(ms / 1000) + Int(ns / 1_000_000_000)
-        ts.tv_nsec = Int(ns % 1_000_000_000)
-        while sem_timedwait(wakeup, &ts) != 0 && errno == EINTR {}
+        wakeup.wait(milliseconds: ms)
     }
 }

@@ -11,9 +11,8 @@
 // errno stays visible to the loop (`failureErrno`), which refuses new work meanwhile. Nothing
 // is reported durable that is not written (and, with `always`, synced).
 //
-// Unsafe code (allow-listed): the pthread start box (Unmanaged) and the semaphore. Invariants:
-// the box is retained exactly once for the thread that takes it; the semaphore lives until
-// deinit, after the thread is joined.
+// Unsafe code (allow-listed): the pthread start box (Unmanaged). Invariant: the box is
+// retained exactly once for the thread that takes it.
 
 #if canImport(Glibc)
 import Glibc
@@ -73,7 +72,7 @@ public final class JournalWriter: @unchecked Sendable {
     private let syncs = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private let lastError = Mutex<JournalIOError?>(nil)
-    private let wakeup = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    private let wakeup = Semaphore()
     private let notify: @Sendable () -> Void
     private var thread: pthread_t?
 
@@ -110,13 +109,10 @@ public final class JournalWriter: @unchecked Sendable {
     public init(configuration: JournalConfiguration, notify: @escaping @Sendable () -> Void) {
         self.configuration = configuration
         self.notify = notify
-        precondition(sem_init(wakeup, 0, 0) == 0, "sem_init: errno \(errno)")
     }
 
     deinit {
         stop()
-        sem_destroy(wakeup)
-        wakeup.deallocate()
     }
 
     /// Opens a new segment for batches from `firstSequence` on (the batches recovery read stay
@@ -151,7 +147,7 @@ public final class JournalWriter: @unchecked Sendable {
         guard let tid = thread else { return }
         thread = nil
         stopping.store(true, ordering: .releasing)
-        sem_post(wakeup)
+        wakeup.post()
         pthread_join(tid, nil)
     }
 
@@ -165,10 +161,10 @@ public final class JournalWriter: @unchecked Sendable {
                         removeSegmentsBefore: removeSegmentsBefore)
         while let back = incoming.tryPush(item) {
             item = back
-            sem_post(wakeup)
+            wakeup.post()
             sched_yield()
         }
-        sem_post(wakeup)
+        wakeup.post()
     }
 
     /// Any thread: waits (polling every 0.2 ms) until batch `sequence` is durable; false if it
@@ -399,12 +395,7 @@ public final class JournalWriter: @unchecked Sendable {
     }
 
     private func wait(ms: Int64) {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let ns = Int64(ts.tv_nsec) + (ms % 1000) * 1_000_000
-        ts.tv_sec += Int(ms / 1000) + Int(ns / 1_000_000_000)
-        ts.tv_nsec = Int(ns % 1_000_000_000)
-        while sem_timedwait(wakeup, &ts) != 0 && errno == EINTR {}
+        wakeup.wait(milliseconds: ms)
     }
 
     private func nowMs() -> Int64 {

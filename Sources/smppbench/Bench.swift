@@ -320,27 +320,20 @@ final class Bench {
         if settings.awaitMO {
             out += "  MO deliver_sm  received \(moReceived) of \(answeredOK) expected = \(Int(moRate.rounded())) /s\n"
         }
-        out += "  errors         \(Report.errorsText(errors))\n"
-        out += "  sessions       \(settings.connections), reconnects \(reconnects), MO deliver_sm \(moReceived)\n"
-        Report.write(1, out)
-
-        if let path = settings.jsonPath {
-            var j = "{\"mode\":\"submit\","
-            j += "\"submit_per_s\":\(fmt(submitRate, 1)),"
-            j += "\"receipts_per_s\":\(fmt(receiptRate, 1)),"
-            j += Report.percentilesJSON(h) + ","
-            j += "\"receipt_p50_us\":\(r.valueAtPercentile(50)),\"receipt_p99_us\":\(r.valueAtPercentile(99)),\"receipt_p999_us\":\(r.valueAtPercentile(99.9)),"
-            j += "\"submitted\":\(submitted),\"answered\":\(answered),\"answered_ok\":\(answeredOK),"
-            j += "\"receipts_matched\":\(receiptsMatched),\"receipts_pending\":\(receiptsPending),"
-            j += "\"mo_received\":\(moReceived),\"mo_per_s\":\(fmt(moRate, 1)),"
-            j += "\"errors\":\(Report.errorsJSON(errors)),"
-            j += "\"sessions\":\(settings.connections),\"window\":\(settings.window),\"batch\":\(settings.batch),"
-            j += "\"rate\":\(fmt(settings.rate, 1)),\"seconds\":\(fmt(seconds, 3)),\"reconnects\":\(reconnects),"
-            j += "\"tls\":\(settings.tlsLabel == "plaintext" ? "false" : "true"),\"bind\":\"\(settings.bindName)\",\"mix\":\"\(settings.mix)\",\"receipts\":\(settings.receipts)"
-            j += "}\n"
-            if !Report.writeJSON(j, to: path) { exitOK = false }
+        var j = "\"submit_per_s\":\(fmt(submitRate, 1)),"
+        j += "\"receipts_per_s\":\(fmt(receiptRate, 1)),"
+        j += Report.percentilesJSON(h) + ","
+        j += "\"receipt_p50_us\":\(r.valueAtPercentile(50)),\"receipt_p99_us\":\(r.valueAtPercentile(99)),\"receipt_p999_us\":\(r.valueAtPercentile(99.9)),"
+        j += "\"submitted\":\(submitted),\"answered\":\(answered),\"answered_ok\":\(answeredOK),"
+        j += "\"receipts_matched\":\(receiptsMatched),\"receipts_pending\":\(receiptsPending),"
+        j += "\"mo_received\":\(moReceived),\"mo_per_s\":\(fmt(moRate, 1)),"
+        j += "\"sessions\":\(settings.connections),\"window\":\(settings.window),\"batch\":\(settings.batch),"
+        j += "\"rate\":\(fmt(settings.rate, 1)),\"seconds\":\(fmt(seconds, 3)),\"reconnects\":\(reconnects),"
+        j += "\"mix\":\"\(settings.mix)\",\"receipts\":\(settings.receipts),"
+        let sessions = "\(settings.connections), reconnects \(reconnects), MO deliver_sm \(moReceived)"
+        if !Report.finish(mode: "submit", text: out, sessions: sessions, json: j, errors: errors, settings: settings, histogram: h) {
+            exitOK = false
         }
-        if !Report.writeHgrm(h, to: settings.hgrmPath) { exitOK = false }
     }
 
     private func fmt(_ v: Double, _ decimals: Int) -> String { Report.fmt(v, decimals) }

@@ -136,21 +136,12 @@ final class BenchSession: ConnectionDelegate {
 
     /// Handles one whole PDU; false when an answer did not fit the output ring (offer it again).
     private func handle(_ bytes: UnsafeRawBufferPointer, on connection: Connection) -> Bool {
-        let decoded: DecodedPDU
-        switch PDUDecoder.decode(bytes) {
-        case let .success(d):
-            decoded = d
-        case let .failure(error):
+        let received = PDUStream.decode(bytes, on: connection) { error, header in
             bench.count(error: "decode_error:\(error.status.name)")
-            guard let header = PDUFramer.peekHeader(bytes) else { return true }
-            if header.commandID.isResponse {
-                if inFlight.remove(header.sequenceNumber) != nil { bench.lost(1) }
-                return true
-            }
-            return connection.write(reservingAtLeast: 16) {
-                GenericNack(sequenceNumber: header.sequenceNumber, status: error.status).encode(into: $0).written
-            }
+            // A response that does not decode still ends its request.
+            if let header, header.commandID.isResponse, inFlight.remove(header.sequenceNumber) != nil { bench.lost(1) }
         }
+        guard case let .pdu(decoded) = received else { return received.isAnswered }
         switch decoded {
         case let .submitSMResp(resp):
             guard let sentAt = inFlight.remove(resp.sequenceNumber) else {

@@ -255,30 +255,23 @@ final class CycleBench: ProbeDriver {
             out += "  binds          \(bindsOK) ESME_ROK = \(Int(bindRate.rounded())) /s\n"
             out += "  bind->resp     \(Report.percentilesText(b))\n"
         }
-        out += "  errors         \(Report.errorsText(errors))\n"
-        out += "  sessions       \(settings.connections), reconnects \(reconnects), client CPU \(Report.fmt(cpuSeconds, 2)) s\n"
-        Report.write(1, out)
-
-        if let path = settings.jsonPath {
-            let measured = kind == .handshakes ? hs : b
-            var j = "{\"mode\":\"\(label)\","
-            switch kind {
-            case .handshakes:
-                j += "\"handshakes_per_s\":\(Report.fmt(handshakeRate, 1)),"
-            case .binds:
-                j += "\"binds_per_s\":\(Report.fmt(bindRate, 1)),\"binds_ok\":\(bindsOK),"
-                j += "\"handshakes_per_s\":\(Report.fmt(handshakeRate, 1)),"
-                j += Report.percentilesJSON(hs, prefix: "handshake_") + ","
-            }
-            j += Report.percentilesJSON(measured) + ","
-            j += "\"handshakes\":\(handshakes),\"started\":\(started),\"completed\":\(completed),\"unfinished\":\(unfinished),"
-            j += "\"errors\":\(Report.errorsJSON(errors)),"
-            j += "\"sessions\":\(settings.connections),\"seconds\":\(Report.fmt(seconds, 3)),\"reconnects\":\(reconnects),\"client_cpu_s\":\(Report.fmt(cpuSeconds, 3)),"
-            j += "\"tls\":\(settings.tlsLabel == "plaintext" ? "false" : "true"),\"bind\":\"\(settings.bindName)\""
-            j += "}\n"
-            if !Report.writeJSON(j, to: path) { ok = false }
+        let measured = kind == .handshakes ? hs : b
+        var j = ""
+        switch kind {
+        case .handshakes:
+            j += "\"handshakes_per_s\":\(Report.fmt(handshakeRate, 1)),"
+        case .binds:
+            j += "\"binds_per_s\":\(Report.fmt(bindRate, 1)),\"binds_ok\":\(bindsOK),"
+            j += "\"handshakes_per_s\":\(Report.fmt(handshakeRate, 1)),"
+            j += Report.percentilesJSON(hs, prefix: "handshake_") + ","
         }
-        if !Report.writeHgrm(kind == .handshakes ? hs : b, to: settings.hgrmPath) { ok = false }
+        j += Report.percentilesJSON(measured) + ","
+        j += "\"handshakes\":\(handshakes),\"started\":\(started),\"completed\":\(completed),\"unfinished\":\(unfinished),"
+        j += "\"sessions\":\(settings.connections),\"seconds\":\(Report.fmt(seconds, 3)),\"reconnects\":\(reconnects),\"client_cpu_s\":\(Report.fmt(cpuSeconds, 3)),"
+        let sessions = "\(settings.connections), reconnects \(reconnects), client CPU \(Report.fmt(cpuSeconds, 2)) s"
+        if !Report.finish(mode: label, text: out, sessions: sessions, json: j, errors: errors, settings: settings, histogram: measured) {
+            ok = false
+        }
         return ok
     }
 }

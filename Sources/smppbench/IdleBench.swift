@@ -347,25 +347,17 @@ final class IdleBench: ProbeDriver {
         out += "  connect->tls   \(Report.percentilesText(handshakeLatency))\n"
         out += "  hold           \(Report.fmt(holdSeconds, 3)) s, bound at the end \(boundAtHoldEnd), lost \(drops); enquire_link answered \(enquireLinksAnswered), sent \(enquireLinksSent) (\(enquireLinkResps) answered); deliver_sm answered \(deliverSMAnswered)\n"
         out += "  unbind         \(unbound) answered\n"
-        out += "  errors         \(Report.errorsText(errors))\n"
-        out += "  sessions       \(n), reconnects \(reconnects), client CPU \(Report.fmt(cpuSeconds, 2)) s\n"
-        Report.write(1, out)
-
-        if let path = settings.jsonPath {
-            var j = "{\"mode\":\"idle\","
-            j += "\"bound_sessions\":\(boundAtHoldEnd),\"bound_at_hold_start\":\(boundAtHoldStart),\"unbound\":\(unbound),"
-            j += "\"binds_refused\":\(refusedCount),\"lost\":\(drops),"
-            j += "\"ramp_s\":\(Report.fmt(rampSeconds, 3)),\"binds_per_s\":\(Report.fmt(bindRate, 1)),\"hold_s\":\(Report.fmt(holdSeconds, 3)),"
-            j += Report.percentilesJSON(b) + "," + Report.percentilesJSON(handshakeLatency, prefix: "handshake_") + ","
-            j += "\"enquire_link_answered\":\(enquireLinksAnswered),\"enquire_link_sent\":\(enquireLinksSent),\"enquire_link_resp\":\(enquireLinkResps),"
-            j += "\"deliver_sm_answered\":\(deliverSMAnswered),"
-            j += "\"errors\":\(Report.errorsJSON(errors)),"
-            j += "\"sessions\":\(n),\"connect_batch\":\(settings.connectBatch),\"reconnects\":\(reconnects),\"client_cpu_s\":\(Report.fmt(cpuSeconds, 3)),"
-            j += "\"tls\":\(settings.tlsLabel == "plaintext" ? "false" : "true"),\"bind\":\"\(settings.bindName)\""
-            j += "}\n"
-            if !Report.writeJSON(j, to: path) { ok = false }
+        var j = "\"bound_sessions\":\(boundAtHoldEnd),\"bound_at_hold_start\":\(boundAtHoldStart),\"unbound\":\(unbound),"
+        j += "\"binds_refused\":\(refusedCount),\"lost\":\(drops),"
+        j += "\"ramp_s\":\(Report.fmt(rampSeconds, 3)),\"binds_per_s\":\(Report.fmt(bindRate, 1)),\"hold_s\":\(Report.fmt(holdSeconds, 3)),"
+        j += Report.percentilesJSON(b) + "," + Report.percentilesJSON(handshakeLatency, prefix: "handshake_") + ","
+        j += "\"enquire_link_answered\":\(enquireLinksAnswered),\"enquire_link_sent\":\(enquireLinksSent),\"enquire_link_resp\":\(enquireLinkResps),"
+        j += "\"deliver_sm_answered\":\(deliverSMAnswered),"
+        j += "\"sessions\":\(n),\"connect_batch\":\(settings.connectBatch),\"reconnects\":\(reconnects),\"client_cpu_s\":\(Report.fmt(cpuSeconds, 3)),"
+        let sessions = "\(n), reconnects \(reconnects), client CPU \(Report.fmt(cpuSeconds, 2)) s"
+        if !Report.finish(mode: "idle", text: out, sessions: sessions, json: j, errors: errors, settings: settings, histogram: b) {
+            ok = false
         }
-        if !Report.writeHgrm(b, to: settings.hgrmPath) { ok = false }
         return ok
     }
 }

@@ -1,6 +1,7 @@
 // PDUStream: the receive loop both of smppbench's ConnectionDelegates share: frame whole PDUs
-// out of the bytes the Connection lends, hand each to the session, stop on back-pressure or a
-// broken stream. Unsafe code (allowlisted, STYLE 9.3): it slices the lent buffer.
+// out of the bytes the Connection lends, decode each (answering a request that does not decode
+// with generic_nack), hand it to the session, stop on back-pressure or a broken stream.
+// Unsafe code (allowlisted, STYLE 9.3): it slices the lent buffer.
 
 import Reactor
 import SMPP
@@ -32,5 +33,37 @@ enum PDUStream {
             }
         }
         return offset
+    }
+
+    /// One framed PDU, decoded or not.
+    enum Received {
+        case pdu(DecodedPDU)
+        /// It did not decode; `answered` is false when its generic_nack did not fit the output
+        /// ring (offer the PDU again).
+        case rejected(answered: Bool)
+
+        /// False only when a generic_nack did not fit.
+        var isAnswered: Bool {
+            if case let .rejected(answered) = self { answered } else { true }
+        }
+    }
+
+    /// Decodes one whole PDU. One that does not decode goes to `rejected` with its header when
+    /// it has one; a request among those is answered here with generic_nack and the decode
+    /// error's status (C-ERR-2), a response is left to `rejected`.
+    @inline(__always)
+    static func decode(_ bytes: UnsafeRawBufferPointer, on connection: Connection,
+                       rejected: (DecodeError, PDUHeader?) -> Void) -> Received {
+        let error: DecodeError
+        switch PDUDecoder.decode(bytes) {
+        case let .success(pdu): return .pdu(pdu)
+        case let .failure(e): error = e
+        }
+        let header = PDUFramer.peekHeader(bytes)
+        rejected(error, header)
+        guard let header, !header.commandID.isResponse else { return .rejected(answered: true) }
+        return .rejected(answered: connection.write(reservingAtLeast: 16) {
+            GenericNack(sequenceNumber: header.sequenceNumber, status: error.status).encode(into: $0).written
+        })
     }
 }

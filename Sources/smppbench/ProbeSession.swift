@@ -224,17 +224,10 @@ final class ProbeSession: ConnectionDelegate {
 
     /// Handles one whole PDU; false when an answer did not fit the output ring (offer it again).
     private func handle(_ bytes: UnsafeRawBufferPointer, on connection: Connection) -> Bool {
-        let decoded: DecodedPDU
-        switch PDUDecoder.decode(bytes) {
-        case let .success(d):
-            decoded = d
-        case let .failure(error):
+        let received = PDUStream.decode(bytes, on: connection) { error, _ in
             driver.probeError(self, "decode_error:\(error.status.name)")
-            guard let header = PDUFramer.peekHeader(bytes), !header.commandID.isResponse else { return true }
-            return connection.write(reservingAtLeast: 16) {
-                GenericNack(sequenceNumber: header.sequenceNumber, status: error.status).encode(into: $0).written
-            }
         }
+        guard case let .pdu(decoded) = received else { return received.isAnswered }
         switch decoded {
         case let .bindTransmitterResp(resp), let .bindReceiverResp(resp), let .bindTransceiverResp(resp):
             guard phase == .binding, resp.sequenceNumber == bindSequence else {

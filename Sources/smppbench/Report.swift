@@ -75,6 +75,22 @@ enum Report {
             + "  p99.9 \(h.valueAtPercentile(99.9)) us  max \(h.max) us"
     }
 
+    /// Ends a mode's report as every mode does: `text` gets the errors and sessions lines and goes
+    /// to stdout; `json` (the mode's own keys, each followed by a comma) gets the mode, the errors
+    /// and the connection's tls and bind and goes to --json; `histogram` goes to --hgrm. False
+    /// when a file could not be written.
+    static func finish(mode: String, text: String, sessions: String, json: String, errors: [String: Int],
+                       settings: BenchSettings, histogram: Histogram<UInt64>) -> Bool {
+        write(1, text + "  errors         \(errorsText(errors))\n  sessions       \(sessions)\n")
+        var ok = true
+        if let path = settings.jsonPath {
+            let tls = settings.tlsLabel == "plaintext" ? "false" : "true"
+            let tail = "\"errors\":\(errorsJSON(errors)),\"tls\":\(tls),\"bind\":\"\(settings.bindName)\"}\n"
+            ok = writeJSON("{\"mode\":\"\(mode)\"," + json + tail, to: path)
+        }
+        return writeHgrm(histogram, to: settings.hgrmPath) && ok
+    }
+
     /// Writes `json` to `path`; false (after a note) when the file cannot be written.
     /// `h` (microseconds) as HdrHistogram's outputPercentileDistribution prints it, in
     /// milliseconds: the .hgrm text the HdrHistogram plotter reads.

@@ -144,58 +144,15 @@ public struct TLVTag: RawRepresentable, Hashable, Sendable {
 
     /// The spec name (`"receipted_message_id"`), or `"unknown"`, as a StaticString (for
     /// `DecodeError.field`).
-    public var staticName: StaticString {
-        switch rawValue {
-        case 0x0005: "dest_addr_subunit"
-        case 0x0006: "dest_network_type"
-        case 0x0007: "dest_bearer_type"
-        case 0x0008: "dest_telematics_id"
-        case 0x000D: "source_addr_subunit"
-        case 0x000E: "source_network_type"
-        case 0x000F: "source_bearer_type"
-        case 0x0010: "source_telematics_id"
-        case 0x0017: "qos_time_to_live"
-        case 0x0019: "payload_type"
-        case 0x001D: "additional_status_info_text"
-        case 0x001E: "receipted_message_id"
-        case 0x0030: "ms_msg_wait_facilities"
-        case 0x0201: "privacy_indicator"
-        case 0x0202: "source_subaddress"
-        case 0x0203: "dest_subaddress"
-        case 0x0204: "user_message_reference"
-        case 0x0205: "user_response_code"
-        case 0x020A: "source_port"
-        case 0x020B: "destination_port"
-        case 0x020C: "sar_msg_ref_num"
-        case 0x020D: "language_indicator"
-        case 0x020E: "sar_total_segments"
-        case 0x020F: "sar_segment_seqnum"
-        case 0x0210: "sc_interface_version"
-        case 0x0302: "callback_num_pres_ind"
-        case 0x0303: "callback_num_atag"
-        case 0x0304: "number_of_messages"
-        case 0x0381: "callback_num"
-        case 0x0420: "dpf_result"
-        case 0x0421: "set_dpf"
-        case 0x0422: "ms_availability_status"
-        case 0x0423: "network_error_code"
-        case 0x0424: "message_payload"
-        case 0x0425: "delivery_failure_reason"
-        case 0x0426: "more_messages_to_send"
-        case 0x0427: "message_state"
-        case 0x0501: "ussd_service_op"
-        case 0x1201: "display_time"
-        case 0x1203: "sms_signal"
-        case 0x1204: "ms_validity"
-        case 0x130C: "alert_on_message_delivery"
-        case 0x1380: "its_reply_type"
-        case 0x1383: "its_session_info"
-        default: "unknown"
-        }
-    }
+    public var staticName: StaticString { specName() }
 
-    /// The spec name (`"receipted_message_id"`), or `"unknown"`. Never allocates.
-    public var name: String {
+    /// The spec name (`"receipted_message_id"`), or `"unknown"`. Never allocates: the literal
+    /// becomes an immortal String.
+    public var name: String { specName() }
+
+    /// The one table of spec names, as whichever literal type the caller wants (StaticString
+    /// for error fields, String for logs), so the two names cannot disagree.
+    private func specName<Name: ExpressibleByStringLiteral>() -> Name {
         switch rawValue {
         case 0x0005: "dest_addr_subunit"
         case 0x0006: "dest_network_type"

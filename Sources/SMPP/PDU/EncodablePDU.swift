@@ -38,28 +38,3 @@ public enum EncodeResult: Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
-
-/// PDUs whose command_status can be set after construction (requests default to ESME_ROK).
-protocol SettableCommandStatus {
-    var commandStatus: CommandStatus { get set }
-}
-
-extension SettableCommandStatus {
-    /// A copy with `commandStatus` replaced (decoded requests keep whatever status was sent).
-    func withCommandStatus(_ status: CommandStatus) -> Self {
-        var copy = self
-        copy.commandStatus = status
-        return copy
-    }
-}
-
-extension Bind: SettableCommandStatus {}
-extension Outbind: SettableCommandStatus {}
-extension SubmitSM: SettableCommandStatus {}
-extension DeliverSM: SettableCommandStatus {}
-extension SubmitMulti: SettableCommandStatus {}
-extension DataSM: SettableCommandStatus {}
-extension QuerySM: SettableCommandStatus {}
-extension CancelSM: SettableCommandStatus {}
-extension ReplaceSM: SettableCommandStatus {}
-extension AlertNotification: SettableCommandStatus {}

@@ -1,5 +1,6 @@
 // The response shape submit_sm_resp, deliver_sm_resp and data_sm_resp share: a message_id then
-// optional parameters (SMPP v3.4 §4.4.2, §4.6.2, §4.7.2). One decode and one encode routine.
+// optional parameters (SMPP v3.4 §4.4.2, §4.6.2, §4.7.2). One decode and one encode routine;
+// the three structs come from pdus.def (Generated/MessageIDResponses.swift).
 
 /// A response whose body is message_id (C-Octet String, max 65) followed by TLVs.
 public protocol MessageIDResponse: EncodablePDU {

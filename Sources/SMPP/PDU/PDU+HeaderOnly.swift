@@ -1,6 +1,7 @@
 // The PDUs that are a header and nothing else: enquire_link(_resp), unbind(_resp), generic_nack,
-// cancel_sm_resp, replace_sm_resp (SMPP v3.4 §4.11, §4.2, §4.3, §4.9.2, §4.10.2), and
-// ErrorResponse for answering any request with a bare error header. Value types; any thread.
+// cancel_sm_resp, replace_sm_resp (SMPP v3.4 §4.11, §4.2, §4.3, §4.9.2, §4.10.2; the structs
+// come from pdus.def, Generated/HeaderOnlyPDUs.swift), and ErrorResponse for answering any
+// request with a bare error header. Value types; any thread.
 
 /// A PDU with no body. A decoded one had exactly 16 octets (anything more is ESME_RINVCMDLEN).
 public protocol HeaderOnlyPDU: EncodablePDU {
@@ -14,84 +15,6 @@ extension HeaderOnlyPDU {
         try r.expectEnd()
         self.init(sequenceNumber: header.sequenceNumber, status: header.commandStatus)
     }
-}
-
-/// enquire_link (§4.11.1, C-SESS-1).
-public struct EnquireLink: HeaderOnlyPDU, Hashable, Sendable {
-    public var sequenceNumber: UInt32
-    public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-    }
-    public var commandID: CommandID { .enquire_link }
-}
-
-/// enquire_link_resp (§4.11.2).
-public struct EnquireLinkResp: HeaderOnlyPDU, Hashable, Sendable {
-    public var sequenceNumber: UInt32
-    public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-    }
-    public var commandID: CommandID { .enquire_link_resp }
-}
-
-/// unbind (§4.2.1, C-SESS-3).
-public struct Unbind: HeaderOnlyPDU, Hashable, Sendable {
-    public var sequenceNumber: UInt32
-    public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-    }
-    public var commandID: CommandID { .unbind }
-}
-
-/// unbind_resp (§4.2.2).
-public struct UnbindResp: HeaderOnlyPDU, Hashable, Sendable {
-    public var sequenceNumber: UInt32
-    public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-    }
-    public var commandID: CommandID { .unbind_resp }
-}
-
-/// generic_nack (§4.3.1): the answer to a PDU that cannot be identified or framed (C-ERR-2).
-/// Use the offending PDU's sequence_number when known, else 0.
-public struct GenericNack: HeaderOnlyPDU, Hashable, Sendable {
-    public var sequenceNumber: UInt32
-    public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-    }
-    public var commandID: CommandID { .generic_nack }
-}
-
-/// cancel_sm_resp (§4.9.2).
-public struct CancelSMResp: HeaderOnlyPDU, Hashable, Sendable {
-    public var sequenceNumber: UInt32
-    public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-    }
-    public var commandID: CommandID { .cancel_sm_resp }
-}
-
-/// replace_sm_resp (§4.10.2).
-public struct ReplaceSMResp: HeaderOnlyPDU, Hashable, Sendable {
-    public var sequenceNumber: UInt32
-    public var commandStatus: CommandStatus
-    public init(sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-    }
-    public var commandID: CommandID { .replace_sm_resp }
 }
 
 /// A bare 16-octet response header with an error status for any command_id: the spec lets an

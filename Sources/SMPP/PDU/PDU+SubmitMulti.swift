@@ -1,5 +1,6 @@
-// submit_multi and submit_multi_resp: SMPP v3.4 §4.5, with their repeated address lists kept as
-// views that are walked on demand (nothing allocated per destination).
+// submit_multi and submit_multi_resp's repeated lists (SMPP v3.4 §4.5), kept as views that are
+// walked on demand (nothing allocated per destination). The structs, their views and the other
+// fields come from pdus.def (Generated/SubmitMulti*Layout.swift). Value types; any thread.
 
 /// One entry of submit_multi's dest_address list (§4.5.1.1).
 public enum DestAddress {
@@ -73,56 +74,6 @@ public struct DestAddressList: Sequence {
     }
 }
 
-/// submit_multi (§4.5.1).
-public struct SubmitMulti: EncodablePDU {
-    public var sequenceNumber: UInt32
-    public var commandStatus: CommandStatus
-    public var serviceType: BytesView
-    public var sourceAddrTon: TON
-    public var sourceAddrNpi: NPI
-    public var sourceAddr: BytesView
-    /// number_of_dests and the dest_address entries.
-    public var destAddresses: DestAddressList
-    public var esmClass: UInt8
-    public var protocolID: UInt8
-    public var priorityFlag: UInt8
-    public var scheduleDeliveryTime: BytesView
-    public var validityPeriod: BytesView
-    public var registeredDelivery: UInt8
-    public var replaceIfPresentFlag: UInt8
-    public var dataCoding: UInt8
-    public var smDefaultMsgID: UInt8
-    public var shortMessage: BytesView
-    public var tlvs: TLVList
-
-    public init(
-        sequenceNumber: UInt32, sourceAddrTon: TON = .international, sourceAddrNpi: NPI = .isdn,
-        sourceAddr: BytesView, destAddresses: DestAddressList, registeredDelivery: UInt8 = 0,
-        dataCoding: UInt8 = 0, shortMessage: BytesView, tlvs: TLVList = .none
-    ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = .ESME_ROK
-        self.serviceType = .empty
-        self.sourceAddrTon = sourceAddrTon
-        self.sourceAddrNpi = sourceAddrNpi
-        self.sourceAddr = sourceAddr
-        self.destAddresses = destAddresses
-        self.esmClass = 0
-        self.protocolID = 0
-        self.priorityFlag = 0
-        self.scheduleDeliveryTime = .empty
-        self.validityPeriod = .empty
-        self.registeredDelivery = registeredDelivery
-        self.replaceIfPresentFlag = 0
-        self.dataCoding = dataCoding
-        self.smDefaultMsgID = 0
-        self.shortMessage = shortMessage
-        self.tlvs = tlvs
-    }
-
-    public var commandID: CommandID { .submit_multi }
-}
-
 /// One entry of submit_multi_resp's unsuccess_sme list (§4.5.2.1).
 public struct UnsuccessSME {
     public var destAddrTon: TON
@@ -181,59 +132,5 @@ public struct UnsuccessSMEList: Sequence {
         guard count <= 255 else { throw FieldError("no_unsuccess", .ESME_RINVPARLEN) }
         w.uint8(UInt8(count))
         w.bytes(bytes)
-    }
-}
-
-/// submit_multi_resp (§4.5.2).
-public struct SubmitMultiResp: EncodablePDU {
-    public var sequenceNumber: UInt32
-    public var commandStatus: CommandStatus
-    public var messageID: BytesView
-    /// no_unsuccess and the unsuccess_sme entries.
-    public var unsuccessSMEs: UnsuccessSMEList
-    public var tlvs: TLVList
-
-    public init(
-        sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView,
-        unsuccessSMEs: UnsuccessSMEList = .none, tlvs: TLVList = .none
-    ) {
-        self.sequenceNumber = sequenceNumber
-        self.commandStatus = commandStatus
-        self.messageID = messageID
-        self.unsuccessSMEs = unsuccessSMEs
-        self.tlvs = tlvs
-    }
-
-    public var commandID: CommandID { .submit_multi_resp }
-}
-
-/// A decoded submit_multi (fields as in `SubmitMulti`; slots and accessors from pdus.def).
-public struct SubmitMultiPDU: PDUView {
-    public let raw: RawPDU
-    public var encodable: SubmitMulti {
-        var m = SubmitMulti(sequenceNumber: sequenceNumber, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
-                            destAddresses: destAddresses, registeredDelivery: registeredDelivery, dataCoding: dataCoding,
-                            shortMessage: shortMessage, tlvs: tlvs)
-        m.commandStatus = commandStatus
-        m.serviceType = serviceType
-        m.esmClass = esmClass
-        m.protocolID = protocolID
-        m.priorityFlag = priorityFlag
-        m.scheduleDeliveryTime = scheduleDeliveryTime
-        m.validityPeriod = validityPeriod
-        m.replaceIfPresentFlag = replaceIfPresentFlag
-        m.smDefaultMsgID = smDefaultMsgID
-        return m
-    }
-}
-
-/// A decoded submit_multi_resp (fields as in `SubmitMultiResp`; empty when an error response
-/// omitted its body).
-public struct SubmitMultiRespPDU: PDUView {
-    public let raw: RawPDU
-
-    public var encodable: SubmitMultiResp {
-        SubmitMultiResp(sequenceNumber: sequenceNumber, status: commandStatus, messageID: messageID,
-                        unsuccessSMEs: unsuccessSMEs, tlvs: tlvs)
     }
 }

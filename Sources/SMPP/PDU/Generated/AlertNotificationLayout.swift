@@ -3,6 +3,76 @@
 
 // AlertNotification: sourceAddrTon, sourceAddrNpi, sourceAddr, esmeAddrTon, esmeAddrNpi, esmeAddr, then TLVs.
 
+/// alert_notification (§4.12.1): SMSC to ESME; it has no response.
+public struct AlertNotification: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// source_addr_ton.
+    public var sourceAddrTon: TON
+    /// source_addr_npi.
+    public var sourceAddrNpi: NPI
+    /// source_addr: C-Octet String, at most 65 octets with its NUL (ESME_RINVSRCADR when longer).
+    public var sourceAddr: BytesView
+    /// esme_addr_ton.
+    public var esmeAddrTon: TON
+    /// esme_addr_npi.
+    public var esmeAddrNpi: NPI
+    /// esme_addr: C-Octet String, at most 65 octets with its NUL (ESME_RINVDSTADR when longer).
+    public var esmeAddr: BytesView
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+    /// Encode only: ms_availability_status (0x0422), written after `tlvs`. Decoding leaves it
+    /// nil; read `tlvs.uint8(.ms_availability_status)`.
+    public var msAvailabilityStatus: UInt8?
+
+    public init(
+        sequenceNumber: UInt32, sourceAddrTon: TON = .international, sourceAddrNpi: NPI = .isdn,
+        sourceAddr: BytesView, esmeAddrTon: TON = .international, esmeAddrNpi: NPI = .isdn,
+        esmeAddr: BytesView, msAvailabilityStatus: UInt8? = nil, tlvs: TLVList = .none
+    ) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, sourceAddrTon: sourceAddrTon,
+            sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr, esmeAddrTon: esmeAddrTon,
+            esmeAddrNpi: esmeAddrNpi, esmeAddr: esmeAddr, tlvs: tlvs
+        )
+        self.msAvailabilityStatus = msAvailabilityStatus
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, sourceAddrTon: TON, sourceAddrNpi: NPI,
+        sourceAddr: BytesView, esmeAddrTon: TON, esmeAddrNpi: NPI, esmeAddr: BytesView, tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.sourceAddrTon = sourceAddrTon
+        self.sourceAddrNpi = sourceAddrNpi
+        self.sourceAddr = sourceAddr
+        self.esmeAddrTon = esmeAddrTon
+        self.esmeAddrNpi = esmeAddrNpi
+        self.esmeAddr = esmeAddr
+        self.tlvs = tlvs
+        self.msAvailabilityStatus = nil
+    }
+
+    public var commandID: CommandID { .alert_notification }
+}
+
+/// A decoded alert_notification: a 40-byte view whose fields, named as in `AlertNotification`, are
+/// computed from the decoded buffer on access.
+public struct AlertNotificationPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: AlertNotification {
+        AlertNotification(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, sourceAddrTon: sourceAddrTon,
+            sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr, esmeAddrTon: esmeAddrTon,
+            esmeAddrNpi: esmeAddrNpi, esmeAddr: esmeAddr, tlvs: tlvs
+        )
+    }
+}
+
 extension AlertNotification {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {

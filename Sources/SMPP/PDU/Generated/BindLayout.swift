@@ -3,6 +3,80 @@
 
 // Bind: systemID, password, systemType, interfaceVersion, addrTon, addrNpi, addressRange, then TLVs.
 
+/// bind_transmitter, bind_receiver, bind_transceiver (§4.1.1, §4.1.3, §4.1.5). interface_version
+/// is 0x34 for v3.4; no optional parameters are defined for binds in v3.4 (kept if sent).
+public struct Bind: EncodablePDU {
+    /// Which of the three binds: it gives the command_id.
+    public var kind: BindKind
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// system_id: C-Octet String, at most 16 octets with its NUL (ESME_RINVSYSID when longer).
+    public var systemID: BytesView
+    /// password: C-Octet String, at most 9 octets with its NUL (ESME_RINVPASWD when longer).
+    public var password: BytesView
+    /// system_type: C-Octet String, at most 13 octets with its NUL (ESME_RINVSYSTYP when longer).
+    public var systemType: BytesView
+    /// interface_version.
+    public var interfaceVersion: UInt8
+    /// addr_ton.
+    public var addrTon: TON
+    /// addr_npi.
+    public var addrNpi: NPI
+    /// address_range: C-Octet String, at most 41 octets with its NUL (ESME_RINVPARLEN when longer).
+    public var addressRange: BytesView
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+
+    public init(
+        kind: BindKind, sequenceNumber: UInt32, systemID: BytesView, password: BytesView,
+        systemType: BytesView = .empty, interfaceVersion: UInt8 = 0x34, addrTon: TON = .unknown,
+        addrNpi: NPI = .unknown, addressRange: BytesView = .empty, tlvs: TLVList = .none
+    ) {
+        self.init(
+            kind: kind, sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, systemID: systemID,
+            password: password, systemType: systemType, interfaceVersion: interfaceVersion,
+            addrTon: addrTon, addrNpi: addrNpi, addressRange: addressRange, tlvs: tlvs
+        )
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        kind: BindKind, sequenceNumber: UInt32, commandStatus: CommandStatus, systemID: BytesView,
+        password: BytesView, systemType: BytesView, interfaceVersion: UInt8, addrTon: TON, addrNpi: NPI,
+        addressRange: BytesView, tlvs: TLVList
+    ) {
+        self.kind = kind
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.systemID = systemID
+        self.password = password
+        self.systemType = systemType
+        self.interfaceVersion = interfaceVersion
+        self.addrTon = addrTon
+        self.addrNpi = addrNpi
+        self.addressRange = addressRange
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { kind.requestID }
+}
+
+/// A decoded bind_transmitter / bind_receiver / bind_transceiver: a 40-byte view whose fields,
+/// named as in `Bind`, are computed from the decoded buffer on access.
+public struct BindPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: Bind {
+        Bind(
+            kind: kind, sequenceNumber: sequenceNumber, commandStatus: commandStatus,
+            systemID: systemID, password: password, systemType: systemType,
+            interfaceVersion: interfaceVersion, addrTon: addrTon, addrNpi: addrNpi,
+            addressRange: addressRange, tlvs: tlvs
+        )
+    }
+}
+
 extension Bind {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {

@@ -3,6 +3,62 @@
 
 // BindResp: systemID, then TLVs.
 
+/// bind_transmitter_resp, bind_receiver_resp, bind_transceiver_resp (§4.1.2, §4.1.4, §4.1.6).
+public struct BindResp: EncodablePDU {
+    /// Which of the three binds: it gives the command_id.
+    public var kind: BindKind
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// system_id: C-Octet String, at most 16 octets with its NUL (ESME_RINVSYSID when longer).
+    public var systemID: BytesView
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+    /// Encode only: when set, an sc_interface_version TLV is written after `tlvs`. Decoding
+    /// leaves it nil; read `tlvs.scInterfaceVersion`.
+    public var scInterfaceVersion: UInt8?
+
+    public init(
+        kind: BindKind, sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK,
+        systemID: BytesView, scInterfaceVersion: UInt8? = nil, tlvs: TLVList = .none
+    ) {
+        self.init(
+            kind: kind, sequenceNumber: sequenceNumber, commandStatus: commandStatus,
+            systemID: systemID, tlvs: tlvs
+        )
+        self.scInterfaceVersion = scInterfaceVersion
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        kind: BindKind, sequenceNumber: UInt32, commandStatus: CommandStatus, systemID: BytesView,
+        tlvs: TLVList
+    ) {
+        self.kind = kind
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.systemID = systemID
+        self.tlvs = tlvs
+        self.scInterfaceVersion = nil
+    }
+
+    public var commandID: CommandID { kind.responseID }
+}
+
+/// A decoded bind_transmitter_resp / bind_receiver_resp / bind_transceiver_resp: a 40-byte view
+/// whose fields, named as in `BindResp`, are computed from the decoded buffer on access. All empty
+/// or 0 when an error response omitted its body.
+public struct BindRespPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: BindResp {
+        BindResp(
+            kind: kind, sequenceNumber: sequenceNumber, commandStatus: commandStatus,
+            systemID: systemID, tlvs: tlvs
+        )
+    }
+}
+
 extension BindResp {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {

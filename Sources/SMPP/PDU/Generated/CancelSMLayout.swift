@@ -3,6 +3,82 @@
 
 // CancelSM: serviceType, messageID, sourceAddrTon, sourceAddrNpi, sourceAddr, destAddrTon, destAddrNpi, destinationAddr, then TLVs.
 
+/// cancel_sm (§4.9.1, C-MGT-2). An empty message_id means "all messages from source_addr to
+/// destination_addr" (with service_type).
+public struct CancelSM: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// service_type: C-Octet String, at most 6 octets with its NUL (ESME_RINVSERTYP when longer).
+    public var serviceType: BytesView
+    /// message_id: C-Octet String, at most 65 octets with its NUL (ESME_RINVMSGID when longer).
+    public var messageID: BytesView
+    /// source_addr_ton.
+    public var sourceAddrTon: TON
+    /// source_addr_npi.
+    public var sourceAddrNpi: NPI
+    /// source_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVSRCADR when longer).
+    public var sourceAddr: BytesView
+    /// dest_addr_ton.
+    public var destAddrTon: TON
+    /// dest_addr_npi.
+    public var destAddrNpi: NPI
+    /// destination_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVDSTADR when longer).
+    public var destinationAddr: BytesView
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+
+    public init(
+        sequenceNumber: UInt32, serviceType: BytesView = .empty, messageID: BytesView,
+        sourceAddrTon: TON = .international, sourceAddrNpi: NPI = .isdn, sourceAddr: BytesView,
+        destAddrTon: TON = .international, destAddrNpi: NPI = .isdn,
+        destinationAddr: BytesView = .empty, tlvs: TLVList = .none
+    ) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, serviceType: serviceType,
+            messageID: messageID, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi,
+            sourceAddr: sourceAddr, destAddrTon: destAddrTon, destAddrNpi: destAddrNpi,
+            destinationAddr: destinationAddr, tlvs: tlvs
+        )
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, serviceType: BytesView,
+        messageID: BytesView, sourceAddrTon: TON, sourceAddrNpi: NPI, sourceAddr: BytesView,
+        destAddrTon: TON, destAddrNpi: NPI, destinationAddr: BytesView, tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.serviceType = serviceType
+        self.messageID = messageID
+        self.sourceAddrTon = sourceAddrTon
+        self.sourceAddrNpi = sourceAddrNpi
+        self.sourceAddr = sourceAddr
+        self.destAddrTon = destAddrTon
+        self.destAddrNpi = destAddrNpi
+        self.destinationAddr = destinationAddr
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .cancel_sm }
+}
+
+/// A decoded cancel_sm: a 40-byte view whose fields, named as in `CancelSM`, are computed from the
+/// decoded buffer on access.
+public struct CancelSMPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: CancelSM {
+        CancelSM(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, serviceType: serviceType,
+            messageID: messageID, sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi,
+            sourceAddr: sourceAddr, destAddrTon: destAddrTon, destAddrNpi: destAddrNpi,
+            destinationAddr: destinationAddr, tlvs: tlvs
+        )
+    }
+}
+
 extension CancelSM {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {

@@ -3,6 +3,90 @@
 
 // DataSM: serviceType, sourceAddrTon, sourceAddrNpi, sourceAddr, destAddrTon, destAddrNpi, destinationAddr, esmClass, registeredDelivery, dataCoding, then TLVs.
 
+/// data_sm (§4.7.1): addresses up to 65 octets; the payload travels in message_payload.
+public struct DataSM: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// service_type: C-Octet String, at most 6 octets with its NUL (ESME_RINVSERTYP when longer).
+    public var serviceType: BytesView
+    /// source_addr_ton.
+    public var sourceAddrTon: TON
+    /// source_addr_npi.
+    public var sourceAddrNpi: NPI
+    /// source_addr: C-Octet String, at most 65 octets with its NUL (ESME_RINVSRCADR when longer).
+    public var sourceAddr: BytesView
+    /// dest_addr_ton.
+    public var destAddrTon: TON
+    /// dest_addr_npi.
+    public var destAddrNpi: NPI
+    /// destination_addr: C-Octet String, at most 65 octets with its NUL (ESME_RINVDSTADR when longer).
+    public var destinationAddr: BytesView
+    /// esm_class.
+    public var esmClass: UInt8
+    /// registered_delivery.
+    public var registeredDelivery: UInt8
+    /// data_coding.
+    public var dataCoding: UInt8
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+
+    public init(
+        sequenceNumber: UInt32, serviceType: BytesView = .empty, sourceAddrTon: TON = .international,
+        sourceAddrNpi: NPI = .isdn, sourceAddr: BytesView, destAddrTon: TON = .international,
+        destAddrNpi: NPI = .isdn, destinationAddr: BytesView, esmClass: UInt8 = 0,
+        registeredDelivery: UInt8 = 0, dataCoding: UInt8 = 0, tlvs: TLVList = .none
+    ) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, serviceType: serviceType,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddrTon: destAddrTon, destAddrNpi: destAddrNpi, destinationAddr: destinationAddr,
+            esmClass: esmClass, registeredDelivery: registeredDelivery, dataCoding: dataCoding,
+            tlvs: tlvs
+        )
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, serviceType: BytesView,
+        sourceAddrTon: TON, sourceAddrNpi: NPI, sourceAddr: BytesView, destAddrTon: TON,
+        destAddrNpi: NPI, destinationAddr: BytesView, esmClass: UInt8, registeredDelivery: UInt8,
+        dataCoding: UInt8, tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.serviceType = serviceType
+        self.sourceAddrTon = sourceAddrTon
+        self.sourceAddrNpi = sourceAddrNpi
+        self.sourceAddr = sourceAddr
+        self.destAddrTon = destAddrTon
+        self.destAddrNpi = destAddrNpi
+        self.destinationAddr = destinationAddr
+        self.esmClass = esmClass
+        self.registeredDelivery = registeredDelivery
+        self.dataCoding = dataCoding
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .data_sm }
+}
+
+/// A decoded data_sm: a 40-byte view whose fields, named as in `DataSM`, are computed from the
+/// decoded buffer on access.
+public struct DataSMPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: DataSM {
+        DataSM(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, serviceType: serviceType,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddrTon: destAddrTon, destAddrNpi: destAddrNpi, destinationAddr: destinationAddr,
+            esmClass: esmClass, registeredDelivery: registeredDelivery, dataCoding: dataCoding,
+            tlvs: tlvs
+        )
+    }
+}
+
 extension DataSM {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {

@@ -3,6 +3,53 @@
 
 // Outbind: systemID, password, then TLVs.
 
+/// outbind (§4.1.7): the SMSC asks an ESME to bind_receiver.
+public struct Outbind: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// system_id: C-Octet String, at most 16 octets with its NUL (ESME_RINVSYSID when longer).
+    public var systemID: BytesView
+    /// password: C-Octet String, at most 9 octets with its NUL (ESME_RINVPASWD when longer).
+    public var password: BytesView
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+
+    public init(sequenceNumber: UInt32, systemID: BytesView, password: BytesView, tlvs: TLVList = .none) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, systemID: systemID,
+            password: password, tlvs: tlvs
+        )
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, systemID: BytesView, password: BytesView,
+        tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.systemID = systemID
+        self.password = password
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .outbind }
+}
+
+/// A decoded outbind: a 40-byte view whose fields, named as in `Outbind`, are computed from the
+/// decoded buffer on access.
+public struct OutbindPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: Outbind {
+        Outbind(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, systemID: systemID,
+            password: password, tlvs: tlvs
+        )
+    }
+}
+
 extension Outbind {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {

@@ -3,6 +3,64 @@
 
 // QuerySM: messageID, sourceAddrTon, sourceAddrNpi, sourceAddr, then TLVs.
 
+/// query_sm (§4.8.1, C-MGT-1).
+public struct QuerySM: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// message_id: C-Octet String, at most 65 octets with its NUL (ESME_RINVMSGID when longer).
+    public var messageID: BytesView
+    /// source_addr_ton.
+    public var sourceAddrTon: TON
+    /// source_addr_npi.
+    public var sourceAddrNpi: NPI
+    /// source_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVSRCADR when longer).
+    public var sourceAddr: BytesView
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+
+    public init(
+        sequenceNumber: UInt32, messageID: BytesView, sourceAddrTon: TON = .international,
+        sourceAddrNpi: NPI = .isdn, sourceAddr: BytesView, tlvs: TLVList = .none
+    ) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, messageID: messageID,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            tlvs: tlvs
+        )
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, messageID: BytesView, sourceAddrTon: TON,
+        sourceAddrNpi: NPI, sourceAddr: BytesView, tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.messageID = messageID
+        self.sourceAddrTon = sourceAddrTon
+        self.sourceAddrNpi = sourceAddrNpi
+        self.sourceAddr = sourceAddr
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .query_sm }
+}
+
+/// A decoded query_sm: a 40-byte view whose fields, named as in `QuerySM`, are computed from the
+/// decoded buffer on access.
+public struct QuerySMPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: QuerySM {
+        QuerySM(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            tlvs: tlvs
+        )
+    }
+}
+
 extension QuerySM {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {

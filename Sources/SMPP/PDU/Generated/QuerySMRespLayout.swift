@@ -3,6 +3,64 @@
 
 // QuerySMResp: messageID, finalDate, messageState, errorCode, then TLVs.
 
+/// query_sm_resp (§4.8.2, C-MGT-1): final_date is empty while the message is not final;
+/// message_state is a raw octet (ENROUTE 1 … REJECTED 8); error_code is network-specific, 0
+/// when none.
+public struct QuerySMResp: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// message_id: C-Octet String, at most 65 octets with its NUL (ESME_RINVMSGID when longer).
+    public var messageID: BytesView
+    /// final_date: empty or 16 characters (ESME_RINVPARLEN otherwise).
+    public var finalDate: BytesView
+    /// message_state.
+    public var messageState: UInt8
+    /// error_code.
+    public var errorCode: UInt8
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+
+    public init(
+        sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView,
+        finalDate: BytesView = .empty, messageState: UInt8, errorCode: UInt8 = 0, tlvs: TLVList = .none
+    ) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID,
+            finalDate: finalDate, messageState: messageState, errorCode: errorCode, tlvs: tlvs
+        )
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, messageID: BytesView,
+        finalDate: BytesView, messageState: UInt8, errorCode: UInt8, tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.messageID = messageID
+        self.finalDate = finalDate
+        self.messageState = messageState
+        self.errorCode = errorCode
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .query_sm_resp }
+}
+
+/// A decoded query_sm_resp: a 40-byte view whose fields, named as in `QuerySMResp`, are computed
+/// from the decoded buffer on access. All empty or 0 when an error response omitted its body.
+public struct QuerySMRespPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: QuerySMResp {
+        QuerySMResp(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID,
+            finalDate: finalDate, messageState: messageState, errorCode: errorCode, tlvs: tlvs
+        )
+    }
+}
+
 extension QuerySMResp {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {

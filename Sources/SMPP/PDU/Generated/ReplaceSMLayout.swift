@@ -3,6 +3,87 @@
 
 // ReplaceSM: messageID, sourceAddrTon, sourceAddrNpi, sourceAddr, scheduleDeliveryTime, validityPeriod, registeredDelivery, smDefaultMsgID, shortMessage, then TLVs.
 
+/// replace_sm (§4.10.1).
+public struct ReplaceSM: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// message_id: C-Octet String, at most 65 octets with its NUL (ESME_RINVMSGID when longer).
+    public var messageID: BytesView
+    /// source_addr_ton.
+    public var sourceAddrTon: TON
+    /// source_addr_npi.
+    public var sourceAddrNpi: NPI
+    /// source_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVSRCADR when longer).
+    public var sourceAddr: BytesView
+    /// schedule_delivery_time: empty or 16 characters (ESME_RINVSCHED otherwise).
+    public var scheduleDeliveryTime: BytesView
+    /// validity_period: empty or 16 characters (ESME_RINVEXPIRY otherwise).
+    public var validityPeriod: BytesView
+    /// registered_delivery.
+    public var registeredDelivery: UInt8
+    /// sm_default_msg_id.
+    public var smDefaultMsgID: UInt8
+    /// short_message (sm_length octets, at most 254).
+    public var shortMessage: BytesView
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+
+    public init(
+        sequenceNumber: UInt32, messageID: BytesView, sourceAddrTon: TON = .international,
+        sourceAddrNpi: NPI = .isdn, sourceAddr: BytesView, scheduleDeliveryTime: BytesView = .empty,
+        validityPeriod: BytesView = .empty, registeredDelivery: UInt8 = 0, smDefaultMsgID: UInt8 = 0,
+        shortMessage: BytesView, tlvs: TLVList = .none
+    ) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, messageID: messageID,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            scheduleDeliveryTime: scheduleDeliveryTime, validityPeriod: validityPeriod,
+            registeredDelivery: registeredDelivery, smDefaultMsgID: smDefaultMsgID,
+            shortMessage: shortMessage, tlvs: tlvs
+        )
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, messageID: BytesView, sourceAddrTon: TON,
+        sourceAddrNpi: NPI, sourceAddr: BytesView, scheduleDeliveryTime: BytesView,
+        validityPeriod: BytesView, registeredDelivery: UInt8, smDefaultMsgID: UInt8,
+        shortMessage: BytesView, tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.messageID = messageID
+        self.sourceAddrTon = sourceAddrTon
+        self.sourceAddrNpi = sourceAddrNpi
+        self.sourceAddr = sourceAddr
+        self.scheduleDeliveryTime = scheduleDeliveryTime
+        self.validityPeriod = validityPeriod
+        self.registeredDelivery = registeredDelivery
+        self.smDefaultMsgID = smDefaultMsgID
+        self.shortMessage = shortMessage
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .replace_sm }
+}
+
+/// A decoded replace_sm: a 40-byte view whose fields, named as in `ReplaceSM`, are computed from
+/// the decoded buffer on access.
+public struct ReplaceSMPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: ReplaceSM {
+        ReplaceSM(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            scheduleDeliveryTime: scheduleDeliveryTime, validityPeriod: validityPeriod,
+            registeredDelivery: registeredDelivery, smDefaultMsgID: smDefaultMsgID,
+            shortMessage: shortMessage, tlvs: tlvs
+        )
+    }
+}
+
 extension ReplaceSM {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {

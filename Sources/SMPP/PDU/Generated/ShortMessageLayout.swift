@@ -3,6 +3,257 @@
 
 // ShortMessage: serviceType, sourceAddrTon, sourceAddrNpi, sourceAddr, destAddrTon, destAddrNpi, destinationAddr, esmClass, protocolID, priorityFlag, scheduleDeliveryTime, validityPeriod, registeredDelivery, replaceIfPresentFlag, dataCoding, smDefaultMsgID, shortMessage, then TLVs.
 
+/// submit_sm (§4.4.1). data_coding and esm_class are raw octets (the Text and Concatenation
+/// modules interpret them); the init takes the addresses and text, every other field starts
+/// empty or 0 and is settable.
+public struct SubmitSM: EncodablePDU, ShortMessageFields {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// service_type: C-Octet String, at most 6 octets with its NUL (ESME_RINVSERTYP when longer).
+    public var serviceType: BytesView
+    /// source_addr_ton.
+    public var sourceAddrTon: TON
+    /// source_addr_npi.
+    public var sourceAddrNpi: NPI
+    /// source_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVSRCADR when longer).
+    public var sourceAddr: BytesView
+    /// dest_addr_ton.
+    public var destAddrTon: TON
+    /// dest_addr_npi.
+    public var destAddrNpi: NPI
+    /// destination_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVDSTADR when longer).
+    public var destinationAddr: BytesView
+    /// esm_class.
+    public var esmClass: UInt8
+    /// protocol_id.
+    public var protocolID: UInt8
+    /// priority_flag.
+    public var priorityFlag: UInt8
+    /// schedule_delivery_time: empty or 16 characters (ESME_RINVSCHED otherwise).
+    public var scheduleDeliveryTime: BytesView
+    /// validity_period: empty or 16 characters (ESME_RINVEXPIRY otherwise).
+    public var validityPeriod: BytesView
+    /// registered_delivery.
+    public var registeredDelivery: UInt8
+    /// replace_if_present_flag.
+    public var replaceIfPresentFlag: UInt8
+    /// data_coding.
+    public var dataCoding: UInt8
+    /// sm_default_msg_id.
+    public var smDefaultMsgID: UInt8
+    /// short_message (sm_length octets, at most 254).
+    public var shortMessage: BytesView
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+
+    public init(
+        sequenceNumber: UInt32, sourceAddrTon: TON = .international, sourceAddrNpi: NPI = .isdn,
+        sourceAddr: BytesView, destAddrTon: TON = .international, destAddrNpi: NPI = .isdn,
+        destinationAddr: BytesView, registeredDelivery: UInt8 = 0, dataCoding: UInt8 = 0,
+        shortMessage: BytesView, tlvs: TLVList = .none
+    ) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, serviceType: .empty,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddrTon: destAddrTon, destAddrNpi: destAddrNpi, destinationAddr: destinationAddr,
+            esmClass: 0, protocolID: 0, priorityFlag: 0, scheduleDeliveryTime: .empty,
+            validityPeriod: .empty, registeredDelivery: registeredDelivery, replaceIfPresentFlag: 0,
+            dataCoding: dataCoding, smDefaultMsgID: 0, shortMessage: shortMessage, tlvs: tlvs
+        )
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, serviceType: BytesView,
+        sourceAddrTon: TON, sourceAddrNpi: NPI, sourceAddr: BytesView, destAddrTon: TON,
+        destAddrNpi: NPI, destinationAddr: BytesView, esmClass: UInt8, protocolID: UInt8,
+        priorityFlag: UInt8, scheduleDeliveryTime: BytesView, validityPeriod: BytesView,
+        registeredDelivery: UInt8, replaceIfPresentFlag: UInt8, dataCoding: UInt8,
+        smDefaultMsgID: UInt8, shortMessage: BytesView, tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.serviceType = serviceType
+        self.sourceAddrTon = sourceAddrTon
+        self.sourceAddrNpi = sourceAddrNpi
+        self.sourceAddr = sourceAddr
+        self.destAddrTon = destAddrTon
+        self.destAddrNpi = destAddrNpi
+        self.destinationAddr = destinationAddr
+        self.esmClass = esmClass
+        self.protocolID = protocolID
+        self.priorityFlag = priorityFlag
+        self.scheduleDeliveryTime = scheduleDeliveryTime
+        self.validityPeriod = validityPeriod
+        self.registeredDelivery = registeredDelivery
+        self.replaceIfPresentFlag = replaceIfPresentFlag
+        self.dataCoding = dataCoding
+        self.smDefaultMsgID = smDefaultMsgID
+        self.shortMessage = shortMessage
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .submit_sm }
+}
+
+/// A decoded submit_sm: a 40-byte view whose fields, named as in `SubmitSM`, are computed from the
+/// decoded buffer on access.
+public struct SubmitSMPDU: ShortMessageView {
+    public let raw: RawPDU
+
+    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        raw = try RawPDU(decodingShortMessage: &r, header: header)
+    }
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: SubmitSM {
+        SubmitSM(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, serviceType: serviceType,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddrTon: destAddrTon, destAddrNpi: destAddrNpi, destinationAddr: destinationAddr,
+            esmClass: esmClass, protocolID: protocolID, priorityFlag: priorityFlag,
+            scheduleDeliveryTime: scheduleDeliveryTime, validityPeriod: validityPeriod,
+            registeredDelivery: registeredDelivery, replaceIfPresentFlag: replaceIfPresentFlag,
+            dataCoding: dataCoding, smDefaultMsgID: smDefaultMsgID, shortMessage: shortMessage,
+            tlvs: tlvs
+        )
+    }
+}
+
+/// deliver_sm (§4.6.1): MO messages (C-DLV-2) and delivery receipts (C-DLV-1). The same
+/// mandatory fields as submit_sm; schedule_delivery_time, validity_period,
+/// replace_if_present_flag and sm_default_msg_id are unused (NULL/0). For a receipt: esm_class
+/// 0x04, source_addr the original destination, destination_addr the original source,
+/// short_message the receipt text, and the three receipt TLVs below. `tlvs` is written before
+/// them; a decoded deliver_sm has all its TLVs in `tlvs`.
+public struct DeliverSM: EncodablePDU, ShortMessageFields {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// service_type: C-Octet String, at most 6 octets with its NUL (ESME_RINVSERTYP when longer).
+    public var serviceType: BytesView
+    /// source_addr_ton.
+    public var sourceAddrTon: TON
+    /// source_addr_npi.
+    public var sourceAddrNpi: NPI
+    /// source_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVSRCADR when longer).
+    public var sourceAddr: BytesView
+    /// dest_addr_ton.
+    public var destAddrTon: TON
+    /// dest_addr_npi.
+    public var destAddrNpi: NPI
+    /// destination_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVDSTADR when longer).
+    public var destinationAddr: BytesView
+    /// esm_class.
+    public var esmClass: UInt8
+    /// protocol_id.
+    public var protocolID: UInt8
+    /// priority_flag.
+    public var priorityFlag: UInt8
+    /// schedule_delivery_time: empty or 16 characters (ESME_RINVSCHED otherwise).
+    public var scheduleDeliveryTime: BytesView
+    /// validity_period: empty or 16 characters (ESME_RINVEXPIRY otherwise).
+    public var validityPeriod: BytesView
+    /// registered_delivery.
+    public var registeredDelivery: UInt8
+    /// replace_if_present_flag.
+    public var replaceIfPresentFlag: UInt8
+    /// data_coding.
+    public var dataCoding: UInt8
+    /// sm_default_msg_id.
+    public var smDefaultMsgID: UInt8
+    /// short_message (sm_length octets, at most 254).
+    public var shortMessage: BytesView
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+    /// Encode only: receipted_message_id (0x001E), written as a C-Octet String (max 65 with NUL).
+    /// Decoding leaves it nil; read `tlvs.receiptedMessageID`.
+    public var receiptedMessageID: BytesView?
+    /// Encode only: message_state (0x0427), raw octet. Decoding leaves it nil; read `tlvs.messageState`.
+    public var messageState: UInt8?
+    /// Encode only: network_error_code (0x0423). Decoding leaves it nil; read `tlvs.networkErrorCode`.
+    public var networkErrorCode: NetworkErrorCode?
+
+    public init(
+        sequenceNumber: UInt32, sourceAddrTon: TON = .international, sourceAddrNpi: NPI = .isdn,
+        sourceAddr: BytesView, destAddrTon: TON = .international, destAddrNpi: NPI = .isdn,
+        destinationAddr: BytesView, esmClass: UInt8 = 0, dataCoding: UInt8 = 0, shortMessage: BytesView,
+        receiptedMessageID: BytesView? = nil, messageState: UInt8? = nil,
+        networkErrorCode: NetworkErrorCode? = nil, tlvs: TLVList = .none
+    ) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, serviceType: .empty,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddrTon: destAddrTon, destAddrNpi: destAddrNpi, destinationAddr: destinationAddr,
+            esmClass: esmClass, protocolID: 0, priorityFlag: 0, scheduleDeliveryTime: .empty,
+            validityPeriod: .empty, registeredDelivery: 0, replaceIfPresentFlag: 0,
+            dataCoding: dataCoding, smDefaultMsgID: 0, shortMessage: shortMessage, tlvs: tlvs
+        )
+        self.receiptedMessageID = receiptedMessageID
+        self.messageState = messageState
+        self.networkErrorCode = networkErrorCode
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, serviceType: BytesView,
+        sourceAddrTon: TON, sourceAddrNpi: NPI, sourceAddr: BytesView, destAddrTon: TON,
+        destAddrNpi: NPI, destinationAddr: BytesView, esmClass: UInt8, protocolID: UInt8,
+        priorityFlag: UInt8, scheduleDeliveryTime: BytesView, validityPeriod: BytesView,
+        registeredDelivery: UInt8, replaceIfPresentFlag: UInt8, dataCoding: UInt8,
+        smDefaultMsgID: UInt8, shortMessage: BytesView, tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.serviceType = serviceType
+        self.sourceAddrTon = sourceAddrTon
+        self.sourceAddrNpi = sourceAddrNpi
+        self.sourceAddr = sourceAddr
+        self.destAddrTon = destAddrTon
+        self.destAddrNpi = destAddrNpi
+        self.destinationAddr = destinationAddr
+        self.esmClass = esmClass
+        self.protocolID = protocolID
+        self.priorityFlag = priorityFlag
+        self.scheduleDeliveryTime = scheduleDeliveryTime
+        self.validityPeriod = validityPeriod
+        self.registeredDelivery = registeredDelivery
+        self.replaceIfPresentFlag = replaceIfPresentFlag
+        self.dataCoding = dataCoding
+        self.smDefaultMsgID = smDefaultMsgID
+        self.shortMessage = shortMessage
+        self.tlvs = tlvs
+        self.receiptedMessageID = nil
+        self.messageState = nil
+        self.networkErrorCode = nil
+    }
+
+    public var commandID: CommandID { .deliver_sm }
+}
+
+/// A decoded deliver_sm: a 40-byte view whose fields, named as in `DeliverSM`, are computed from
+/// the decoded buffer on access.
+public struct DeliverSMPDU: ShortMessageView {
+    public let raw: RawPDU
+
+    init(decoding r: inout PDUReader, header: PDUHeader) throws(FieldError) {
+        raw = try RawPDU(decodingShortMessage: &r, header: header)
+    }
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: DeliverSM {
+        DeliverSM(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, serviceType: serviceType,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddrTon: destAddrTon, destAddrNpi: destAddrNpi, destinationAddr: destinationAddr,
+            esmClass: esmClass, protocolID: protocolID, priorityFlag: priorityFlag,
+            scheduleDeliveryTime: scheduleDeliveryTime, validityPeriod: validityPeriod,
+            registeredDelivery: registeredDelivery, replaceIfPresentFlag: replaceIfPresentFlag,
+            dataCoding: dataCoding, smDefaultMsgID: smDefaultMsgID, shortMessage: shortMessage,
+            tlvs: tlvs
+        )
+    }
+}
+
 extension ShortMessageFields {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {
@@ -61,24 +312,24 @@ extension RawPDU {
 
 /// The mandatory fields of the PDUs laid out as ShortMessage, in wire order.
 protocol ShortMessageFields {
-    var serviceType: BytesView { get set }
-    var sourceAddrTon: TON { get set }
-    var sourceAddrNpi: NPI { get set }
-    var sourceAddr: BytesView { get set }
-    var destAddrTon: TON { get set }
-    var destAddrNpi: NPI { get set }
-    var destinationAddr: BytesView { get set }
-    var esmClass: UInt8 { get set }
-    var protocolID: UInt8 { get set }
-    var priorityFlag: UInt8 { get set }
-    var scheduleDeliveryTime: BytesView { get set }
-    var validityPeriod: BytesView { get set }
-    var registeredDelivery: UInt8 { get set }
-    var replaceIfPresentFlag: UInt8 { get set }
-    var dataCoding: UInt8 { get set }
-    var smDefaultMsgID: UInt8 { get set }
-    var shortMessage: BytesView { get set }
-    var tlvs: TLVList { get set }
+    var serviceType: BytesView { get }
+    var sourceAddrTon: TON { get }
+    var sourceAddrNpi: NPI { get }
+    var sourceAddr: BytesView { get }
+    var destAddrTon: TON { get }
+    var destAddrNpi: NPI { get }
+    var destinationAddr: BytesView { get }
+    var esmClass: UInt8 { get }
+    var protocolID: UInt8 { get }
+    var priorityFlag: UInt8 { get }
+    var scheduleDeliveryTime: BytesView { get }
+    var validityPeriod: BytesView { get }
+    var registeredDelivery: UInt8 { get }
+    var replaceIfPresentFlag: UInt8 { get }
+    var dataCoding: UInt8 { get }
+    var smDefaultMsgID: UInt8 { get }
+    var shortMessage: BytesView { get }
+    var tlvs: TLVList { get }
 }
 
 /// Slots: 0 serviceType's NUL, 1 sourceAddr's NUL, 2 destinationAddr's NUL, 3 scheduleDeliveryTime's NUL, 4 validityPeriod's NUL.
@@ -119,26 +370,4 @@ extension ShortMessageView {
     @inlinable public var shortMessage: BytesView { raw.bytes(raw.slot(4) &+ 6, count: Int(raw.byte(raw.slot(4) &+ 5))) }
     /// The optional parameters after the mandatory fields.
     @inlinable public var tlvs: TLVList { raw.tlvs(from: raw.slot(4) &+ 6 &+ Int(raw.byte(raw.slot(4) &+ 5))) }
-
-    /// Copies every field into `fields` (views stay views: nothing is allocated).
-    func copyFields<T: ShortMessageFields>(into fields: inout T) {
-        fields.serviceType = serviceType
-        fields.sourceAddrTon = sourceAddrTon
-        fields.sourceAddrNpi = sourceAddrNpi
-        fields.sourceAddr = sourceAddr
-        fields.destAddrTon = destAddrTon
-        fields.destAddrNpi = destAddrNpi
-        fields.destinationAddr = destinationAddr
-        fields.esmClass = esmClass
-        fields.protocolID = protocolID
-        fields.priorityFlag = priorityFlag
-        fields.scheduleDeliveryTime = scheduleDeliveryTime
-        fields.validityPeriod = validityPeriod
-        fields.registeredDelivery = registeredDelivery
-        fields.replaceIfPresentFlag = replaceIfPresentFlag
-        fields.dataCoding = dataCoding
-        fields.smDefaultMsgID = smDefaultMsgID
-        fields.shortMessage = shortMessage
-        fields.tlvs = tlvs
-    }
 }

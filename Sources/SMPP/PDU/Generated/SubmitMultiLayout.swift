@@ -3,6 +3,108 @@
 
 // SubmitMulti: serviceType, sourceAddrTon, sourceAddrNpi, sourceAddr, destAddresses, esmClass, protocolID, priorityFlag, scheduleDeliveryTime, validityPeriod, registeredDelivery, replaceIfPresentFlag, dataCoding, smDefaultMsgID, shortMessage, then TLVs.
 
+/// submit_multi (§4.5.1).
+public struct SubmitMulti: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// service_type: C-Octet String, at most 6 octets with its NUL (ESME_RINVSERTYP when longer).
+    public var serviceType: BytesView
+    /// source_addr_ton.
+    public var sourceAddrTon: TON
+    /// source_addr_npi.
+    public var sourceAddrNpi: NPI
+    /// source_addr: C-Octet String, at most 21 octets with its NUL (ESME_RINVSRCADR when longer).
+    public var sourceAddr: BytesView
+    /// number_of_dests and its entries.
+    public var destAddresses: DestAddressList
+    /// esm_class.
+    public var esmClass: UInt8
+    /// protocol_id.
+    public var protocolID: UInt8
+    /// priority_flag.
+    public var priorityFlag: UInt8
+    /// schedule_delivery_time: empty or 16 characters (ESME_RINVSCHED otherwise).
+    public var scheduleDeliveryTime: BytesView
+    /// validity_period: empty or 16 characters (ESME_RINVEXPIRY otherwise).
+    public var validityPeriod: BytesView
+    /// registered_delivery.
+    public var registeredDelivery: UInt8
+    /// replace_if_present_flag.
+    public var replaceIfPresentFlag: UInt8
+    /// data_coding.
+    public var dataCoding: UInt8
+    /// sm_default_msg_id.
+    public var smDefaultMsgID: UInt8
+    /// short_message (sm_length octets, at most 254).
+    public var shortMessage: BytesView
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+
+    public init(
+        sequenceNumber: UInt32, sourceAddrTon: TON = .international, sourceAddrNpi: NPI = .isdn,
+        sourceAddr: BytesView, destAddresses: DestAddressList, registeredDelivery: UInt8 = 0,
+        dataCoding: UInt8 = 0, shortMessage: BytesView, tlvs: TLVList = .none
+    ) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: .ESME_ROK, serviceType: .empty,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddresses: destAddresses, esmClass: 0, protocolID: 0, priorityFlag: 0,
+            scheduleDeliveryTime: .empty, validityPeriod: .empty,
+            registeredDelivery: registeredDelivery, replaceIfPresentFlag: 0, dataCoding: dataCoding,
+            smDefaultMsgID: 0, shortMessage: shortMessage, tlvs: tlvs
+        )
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, serviceType: BytesView,
+        sourceAddrTon: TON, sourceAddrNpi: NPI, sourceAddr: BytesView, destAddresses: DestAddressList,
+        esmClass: UInt8, protocolID: UInt8, priorityFlag: UInt8, scheduleDeliveryTime: BytesView,
+        validityPeriod: BytesView, registeredDelivery: UInt8, replaceIfPresentFlag: UInt8,
+        dataCoding: UInt8, smDefaultMsgID: UInt8, shortMessage: BytesView, tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.serviceType = serviceType
+        self.sourceAddrTon = sourceAddrTon
+        self.sourceAddrNpi = sourceAddrNpi
+        self.sourceAddr = sourceAddr
+        self.destAddresses = destAddresses
+        self.esmClass = esmClass
+        self.protocolID = protocolID
+        self.priorityFlag = priorityFlag
+        self.scheduleDeliveryTime = scheduleDeliveryTime
+        self.validityPeriod = validityPeriod
+        self.registeredDelivery = registeredDelivery
+        self.replaceIfPresentFlag = replaceIfPresentFlag
+        self.dataCoding = dataCoding
+        self.smDefaultMsgID = smDefaultMsgID
+        self.shortMessage = shortMessage
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .submit_multi }
+}
+
+/// A decoded submit_multi: a 40-byte view whose fields, named as in `SubmitMulti`, are computed
+/// from the decoded buffer on access.
+public struct SubmitMultiPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: SubmitMulti {
+        SubmitMulti(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, serviceType: serviceType,
+            sourceAddrTon: sourceAddrTon, sourceAddrNpi: sourceAddrNpi, sourceAddr: sourceAddr,
+            destAddresses: destAddresses, esmClass: esmClass, protocolID: protocolID,
+            priorityFlag: priorityFlag, scheduleDeliveryTime: scheduleDeliveryTime,
+            validityPeriod: validityPeriod, registeredDelivery: registeredDelivery,
+            replaceIfPresentFlag: replaceIfPresentFlag, dataCoding: dataCoding,
+            smDefaultMsgID: smDefaultMsgID, shortMessage: shortMessage, tlvs: tlvs
+        )
+    }
+}
+
 extension SubmitMulti {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {

@@ -3,6 +3,57 @@
 
 // SubmitMultiResp: messageID, unsuccessSMEs, then TLVs.
 
+/// submit_multi_resp (§4.5.2).
+public struct SubmitMultiResp: EncodablePDU {
+    public var sequenceNumber: UInt32
+    public var commandStatus: CommandStatus
+    /// message_id: C-Octet String, at most 65 octets with its NUL (ESME_RINVMSGID when longer).
+    public var messageID: BytesView
+    /// no_unsuccess and its entries.
+    public var unsuccessSMEs: UnsuccessSMEList
+    /// The optional parameters after the mandatory fields.
+    public var tlvs: TLVList
+
+    public init(
+        sequenceNumber: UInt32, status commandStatus: CommandStatus = .ESME_ROK, messageID: BytesView,
+        unsuccessSMEs: UnsuccessSMEList = .none, tlvs: TLVList = .none
+    ) {
+        self.init(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID,
+            unsuccessSMEs: unsuccessSMEs, tlvs: tlvs
+        )
+    }
+
+    /// Every member the wire carries, as a decoder found them (the encode-only ones stay nil).
+    init(
+        sequenceNumber: UInt32, commandStatus: CommandStatus, messageID: BytesView,
+        unsuccessSMEs: UnsuccessSMEList, tlvs: TLVList
+    ) {
+        self.sequenceNumber = sequenceNumber
+        self.commandStatus = commandStatus
+        self.messageID = messageID
+        self.unsuccessSMEs = unsuccessSMEs
+        self.tlvs = tlvs
+    }
+
+    public var commandID: CommandID { .submit_multi_resp }
+}
+
+/// A decoded submit_multi_resp: a 40-byte view whose fields, named as in `SubmitMultiResp`, are
+/// computed from the decoded buffer on access. All empty or 0 when an error response omitted its
+/// body.
+public struct SubmitMultiRespPDU: PDUView {
+    public let raw: RawPDU
+
+    /// The same PDU as an encodable value: views into the same buffer, nothing allocated.
+    public var encodable: SubmitMultiResp {
+        SubmitMultiResp(
+            sequenceNumber: sequenceNumber, commandStatus: commandStatus, messageID: messageID,
+            unsuccessSMEs: unsuccessSMEs, tlvs: tlvs
+        )
+    }
+}
+
 extension SubmitMultiResp {
     /// Writes the mandatory fields in wire order, then `tlvs` verbatim.
     func writeFields(_ w: inout PDUWriter) throws(FieldError) {
