@@ -2,12 +2,16 @@
 start-up with exit 78 and a message naming the key; a config that routes nothing upstream
 starts as before; a route to an unreachable SMPP upstream still starts and reports the carrier."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 import harness
 import msgkit
 import upstream
 
+ROOT = Path(__file__).resolve().parents[1]
 SMPP = '[[carrier]]\nname = "up"\nkind = "smpp"\nsystem-id = "gw"\npassword = "pw"\nport = 1\n'
 ROUTE = '[[route]]\ncarriers = ["up"]\n'
 
@@ -70,3 +74,27 @@ def test_unreachable_upstream_starts_and_reports_it(smppd):
     assert carriers["parked"] + carriers["unanswered"] >= 1, carriers
     m = msgkit.metrics(d)
     assert msgkit.metric(m, "smppd_upstream_circuit", carrier="up", state=up["circuit"]) == 1
+
+
+def _toml_blocks(text: str) -> list[str]:
+    return re.findall(r"^```toml\n(.*?)^```", text, flags=re.S | re.M)
+
+
+@pytest.mark.parametrize("doc", ["docs/upstream.md", "README.md"])
+def test_documented_forwarding_examples_load(smppd, test_cert, doc):
+    """The [[carrier]]/[[route]] examples in the docs start a daemon as written, with only the
+    host names pointed at 127.0.0.1 and the CA file at a real one (the daemon looks names up
+    at start and reads the CA file)."""
+    text = (ROOT / doc).read_text()
+    blocks = [b for b in _toml_blocks(text) if "[[carrier]]" in b]
+    assert blocks, f"{doc} lost its forwarding example"
+    for block in blocks:
+        block = re.sub(r'^host = ".*"$', 'host = "127.0.0.1"', block, flags=re.M)
+        block = re.sub(r'^ca-file = ".*"$', f'ca-file = "{test_cert[0]}"', block, flags=re.M)
+        block = re.sub(r'^url = "https://[^/"]*', 'url = "https://127.0.0.1:1', block, flags=re.M)
+        d = smppd(config_text=lambda data_dir: harness.toml_dumps({"server": {
+                      "listen": "127.0.0.1:0", "admin": "127.0.0.1:0", "data-dir": str(data_dir)}}) + "\n" + block,
+                  allow_errors=[r"event=upstream-"])
+        carriers = {c["name"]: c["kind"] for c in msgkit.admin(d, "GET", "/v1/carriers").json()["carriers"]}
+        assert carriers.get("simulator") == "simulator" and len(carriers) >= 2, carriers
+        d.stop()
