@@ -161,3 +161,34 @@ def test_requests_carry_our_ids_in_the_configured_format(smppd, service, id_form
     assert all(pattern.match(m) for m in ids), ids
     _wait(lambda: msgkit.metric(msgkit.metrics(d), "smppd_upstream_messages_total", carrier="svc", result="accepted") == 3,
           10, "smppd to take the three acceptances")
+
+
+def test_kill_9_keeps_unsent_messages_and_the_ids_the_service_gave(smppd, service):
+    """C-DATA-1 across the hop: messages accepted while the service was down, and the ids the
+    service gave to messages it took before, both survive kill -9 of smppd; after the restart
+    the first reach the service and a receipt naming the second finds its message."""
+    port = upstream.free_port()
+    svc = service(port=port)
+    d = _node(smppd, [upstream.http_carrier("svc", f"http://127.0.0.1:{port}/sms",
+                                            **{"breaker-failures": 1, "breaker-open-ms": 300})],
+              [{"carriers": ["svc"]}])
+    with d.connect() as c:
+        c.bind_ok("transmitter", "acme", "secret")
+        taken = [c.submit_ok(FAR, f"taken {i}".encode(), registered_delivery=1) for i in range(3)]
+        _wait(lambda: msgkit.metric(msgkit.metrics(d), "smppd_upstream_messages_total", carrier="svc", result="accepted") == 3,
+              10, "smppd to take the service's three ids")
+        up = svc.accepted()
+        svc.stop()
+        waiting = [c.submit_ok(FAR, f"wait {i}".encode()) for i in range(5)]   # each OK: its batch, and all before, on disk
+        d.wait_for_event("upstream-circuit-open", timeout=15, carrier="svc")
+    d.kill()
+    svc = service("--id-prefix", "again-", port=port)   # a service does not reuse its ids
+    d.start()
+    _wait(lambda: set(waiting) <= svc.accepted().keys(), 20, "the unsent messages to reach the service after the restart")
+    assert not set(taken) & svc.accepted().keys(), "messages the service had taken were sent again"
+    with d.connect() as c:
+        c.bind_ok("receiver", "acme", "secret")
+        r = msgkit.admin(d, "POST", "/v1/receipts", {"upstream_id": up[taken[0]], "carrier": "svc", "state": "DELIVRD"})
+        assert r.status == 200 and r.json()["id"] == taken[0], r
+        got = c.collect_delivers(1, timeout=10)
+        assert got[0].receipted_message_id == taken[0] and msgkit.Receipt(got[0]).stat == "DELIVRD"

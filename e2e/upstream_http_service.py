@@ -19,7 +19,8 @@ Each recorded request: {"n": 1, "path": "/sms", "peer": "127.0.0.1:40000", "at_m
 "body": <parsed JSON or null>,
 "raw": <body text when it was not JSON>}.
 
-Messages are accepted with upstream ids "up-<n>" (n counts accepted messages from 1) unless a
+Messages are accepted with upstream ids "up-<n>" (n counts accepted messages from 1; the prefix
+is --id-prefix) unless a
 rule below refuses them, in this order: --status (every message, every request), --fail-first
 (500s), --malformed-first, --refuse-suffix, --omit-suffix.
 """
@@ -37,7 +38,7 @@ class State:
     """Settings and records, shared by the handler threads (one lock for all)."""
 
     SETTINGS = ("bearer", "basic", "refuse_suffix", "refuse_state", "refuse_code", "omit_suffix",
-                "fail_first", "fail_status", "malformed_first", "delay_ms", "status")
+                "fail_first", "fail_status", "malformed_first", "delay_ms", "status", "id_prefix")
 
     def __init__(self, args):
         self.lock = threading.Lock()
@@ -148,7 +149,7 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             else:
                 with self.state.lock:
-                    upstream_id = "up-%d" % self.state.next_upstream_id
+                    upstream_id = "%s%d" % (settings["id_prefix"], self.state.next_upstream_id)
                     self.state.next_upstream_id += 1
                 results.append({"id": m.get("id"), "status": "accepted", "upstream_id": upstream_id})
         return 200, {"results": results}, None
@@ -193,6 +194,8 @@ def main(argv=None):
                    help="after the failures, answer N batch POSTs 200 with a truncated body")
     p.add_argument("--delay-ms", type=int, default=0, help="wait this long before each batch answer")
     p.add_argument("--status", type=int, default=0, help="answer every batch POST with this status")
+    p.add_argument("--id-prefix", default="up-", help="accepted ids are this followed by a count from 1 "
+                   "(a restarted service that must not reuse ids takes another prefix)")
     args = p.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")

@@ -7,8 +7,8 @@
 // acceptance and its id are staged as `handedUp`; a receipt or MO from upstream is
 // acknowledged upstream only once the change it caused is durable (the OutputGate holds the
 // carrier's deliver_sm_resp like any response). A message accepted upstream whose
-// `handedUp` did not reach the disk before a crash is sent again after the restart: that is
-// the one window in which the service may see it twice.
+// `handedUp` did not reach the disk before a crash is sent again after the restart: the
+// service may see it twice (docs/upstream.md lists that window with the carriers' own).
 import Reactor
 import SMPP
 import Store
