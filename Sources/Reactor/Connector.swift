@@ -13,11 +13,14 @@ public enum Connector {
     /// finished (it must set the delegate; the TLS handshake starts right after it returns), or
     /// the error (refused, unreachable, timed out). Called on the loop thread, never inside
     /// connect() itself.
-    public static func connect(loop: EventLoop, to endpoint: Endpoint, tls: TLSClientContext?,
+    /// `verifyName`: the host name (or address) the server's certificate must carry, when `tls`
+    /// verifies the chain (nil: the chain alone, as smppbench's --ca-file does).
+    public static func connect(loop: EventLoop, to endpoint: Endpoint, tls: TLSClientContext?, verifyName: String? = nil,
                                options: ConnectionOptions = ConnectionOptions(),
                                onConnect: @escaping (Result<Connection, ReactorError>) -> Void) {
         loop.assertOnLoopThread()
-        let pending = PendingConnect(loop: loop, endpoint: endpoint, tls: tls, options: options, onConnect: onConnect)
+        let pending = PendingConnect(loop: loop, endpoint: endpoint, tls: tls, verifyName: verifyName, options: options,
+                                     onConnect: onConnect)
         pending.begin()
     }
 }
@@ -27,17 +30,19 @@ private final class PendingConnect {
     let loop: EventLoop
     let endpoint: Endpoint
     let tls: TLSClientContext?
+    let verifyName: String?
     let options: ConnectionOptions
     var onConnect: ((Result<Connection, ReactorError>) -> Void)?
     var watcher: IOWatcher?
     var timer: LoopTimer?
     var fd: Int32 = -1
 
-    init(loop: EventLoop, endpoint: Endpoint, tls: TLSClientContext?, options: ConnectionOptions,
+    init(loop: EventLoop, endpoint: Endpoint, tls: TLSClientContext?, verifyName: String?, options: ConnectionOptions,
          onConnect: @escaping (Result<Connection, ReactorError>) -> Void) {
         self.loop = loop
         self.endpoint = endpoint
         self.tls = tls
+        self.verifyName = verifyName
         self.options = options
         self.onConnect = onConnect
     }
@@ -79,9 +84,9 @@ private final class PendingConnect {
             return
         }
         Sys.setNoDelay(fd)
-        guard let stream = TLSStream(fd: fd, client: tls, serverName: endpoint.host) else {
+        guard let stream = TLSStream(fd: fd, client: tls, serverName: verifyName ?? endpoint.host, verifyName: verifyName) else {
             Sys.close(fd)
-            finish(.failure(.tls("SSL_new failed for \(endpoint)")))
+            finish(.failure(.tls("SSL_new (or setting the name to verify) failed for \(endpoint)")))
             return
         }
         let connection = Connection(loop: loop, stream: stream, options: options)

@@ -30,6 +30,9 @@ public struct SMPPUpstreamSettings: Sendable, Equatable {
     public var caFile: String?
     /// Skip certificate verification (tests against self-signed peers).
     public var tlsInsecure = false
+    /// The host name (or address) the upstream's certificate must carry when it is verified
+    /// (nil: `host`).
+    public var tlsServerName: String?
     public var systemID = ""
     public var password = ""
     public var systemType = ""

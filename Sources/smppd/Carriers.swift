@@ -15,6 +15,8 @@ enum Carriers {
             case .simulator:
                 return nil
             case .smpp(var settings):
+                // The certificate is checked against the name as configured, not the address.
+                if settings.tlsServerName == nil { settings.tlsServerName = settings.host }
                 // Looked up once, here: a connect on the loop must not wait for DNS.
                 do {
                     settings.host = try Endpoint(host: settings.host, port: UInt16(clamping: settings.port)).resolved().host

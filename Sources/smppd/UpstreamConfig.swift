@@ -43,6 +43,8 @@ let carrierKeys: [CarrierKey] = [
                smpp: { s, v, _ in s.tls = bool(v) }, http: nil),
     CarrierKey(name: "tls-insecure", kind: .boolean, applies: .smpp, help: "TLS without certificate verification (test peers only)", defaultValue: .bool(false),
                smpp: { s, v, _ in s.tlsInsecure = bool(v) }, http: nil),
+    CarrierKey(name: "tls-server-name", kind: .string, applies: .smpp, help: "the name the upstream's certificate must carry (default: host)", defaultValue: nil,
+               smpp: { s, v, _ in s.tlsServerName = str(v) }, http: nil),
     CarrierKey(name: "system-id", kind: .string, applies: .smpp, help: "the system_id smppd binds with (required)", defaultValue: nil,
                smpp: { s, v, k throws(ConfigError) in
                    s.systemID = str(v)

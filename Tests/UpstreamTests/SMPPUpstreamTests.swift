@@ -527,6 +527,27 @@ import SMPP
         #expect(h.smsc.binds.isEmpty)
     }
 
+    /// The certificate must be for the name smppd connects to (here its SAN holds localhost
+    /// and 127.0.0.1): another name fails the handshake, as it should.
+    @Test(arguments: [("localhost", true), ("127.0.0.1", true), ("upstream.example", false)])
+    func tlsChecksTheNameTheCertificateIsFor(name: String, binds: Bool) throws {
+        let fixture = try TLSFixture()
+        defer { fixture.remove() }
+        let h = try Harness(tls: fixture.context) {
+            $0.tls = true
+            $0.caFile = fixture.certificatePath
+            $0.tlsServerName = name
+        }
+        defer { h.tearDown() }
+        if binds {
+            #expect(h.startAndBind())
+        } else {
+            h.carrier.start()
+            #expect(h.run { h.carrier.counters.connectFailures >= 1 })
+            #expect(h.smsc.binds.isEmpty)
+        }
+    }
+
     @Test func tlsInsecureSkipsVerification() throws {
         let fixture = try TLSFixture()
         defer { fixture.remove() }

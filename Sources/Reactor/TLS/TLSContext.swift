@@ -148,11 +148,13 @@ public final class TLSServerContext {
 
 /// TLSClientContext: the client side's SSL_CTX (Connector): TLS 1.2 minimum, 1.3 allowed, no
 /// compression or renegotiation, the same ring-friendly modes as the server. Either verifies the
-/// server's chain against a CA file (the host name is not checked) or verifies nothing (insecure,
-/// for self-signed test servers).
+/// server's chain against a CA file (and the host name, when the connect names one: Connector's
+/// `verifyName`) or verifies nothing (insecure, for self-signed test servers).
 public final class TLSClientContext {
     /// SSL_CTX*; each SSL made from it holds its own reference.
     let raw: OpaquePointer
+    /// Whether the peer's chain is verified (a host name to check is then checked too).
+    public let verifiesPeer: Bool
 
     public enum Verification: Sendable {
         /// Accept any certificate (self-signed servers, benchmarks).
@@ -178,7 +180,9 @@ public final class TLSClientContext {
         switch verification {
         case .none:
             SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nil)
+            verifiesPeer = false
         case let .caFile(path):
+            verifiesPeer = true
             guard SSL_CTX_load_verify_locations(ctx, path, nil) == 1 else {
                 throw .tls("cannot load CA file \(path): \(TLSErrors.drain())")
             }

@@ -35,11 +35,22 @@ final class TLSStream {
     }
 
     /// Client side (Connector): the SSL is put in connect state and sends the ClientHello on
-    /// the first handshake() step. `serverName` goes into SNI when it is a host name.
-    convenience init?(fd: Int32, client context: TLSClientContext?, serverName: String?) {
+    /// the first handshake() step. `serverName` goes into SNI when it is a host name. With
+    /// `verifyName` (and a context that verifies the chain), the certificate must also be for
+    /// that host name or IP address, or the handshake fails. Returns nil when the name cannot
+    /// be set (the caller then closes `fd`).
+    convenience init?(fd: Int32, client context: TLSClientContext?, serverName: String?, verifyName: String? = nil) {
         self.init(fd: fd, sslContext: context?.raw, clientMode: true)
         if let ssl, let serverName, !serverName.isEmpty, serverName.first?.isLetter == true {
             _ = shim_SSL_set_tlsext_host_name(ssl, serverName)
+        }
+        if let ssl, let name = verifyName, context?.verifiesPeer == true {
+            let isAddress = name.contains(":") || name.allSatisfy { $0.isNumber || $0 == "." }
+            let set = isAddress ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) : SSL_set1_host(ssl, name)
+            guard set == 1 else {
+                ERR_clear_error()
+                return nil
+            }
         }
     }
 

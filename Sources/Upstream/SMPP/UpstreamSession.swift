@@ -87,7 +87,9 @@ final class UpstreamSession {
         let thisAttempt = attempt
         timer?.cancel()
         timerDueNs = .max
-        Connector.connect(loop: carrier.loop, to: carrier.endpoint, tls: carrier.tls, options: carrier.connectionOptions) {
+        Connector.connect(loop: carrier.loop, to: carrier.endpoint, tls: carrier.tls,
+                          verifyName: carrier.tls == nil ? nil : carrier.settings.tlsServerName ?? carrier.settings.host,
+                          options: carrier.connectionOptions) {
             [weak self] result in
             guard let self, self.attempt == thisAttempt, self.phase == .connecting else {
                 if case let .success(connection) = result { connection.close() }
