@@ -155,13 +155,17 @@ public struct UpstreamMO: Sendable, Equatable {
     public var source: String
     public var destination: String
     public var dataCoding: UInt8
+    /// As the service sent it: UDHI (0x40) says `text` starts with a user data header.
+    public var esmClass: UInt8
     public var text: [UInt8]
-    public init(sourceTon: UInt8 = 1, sourceNpi: UInt8 = 1, source: String, destination: String, dataCoding: UInt8, text: [UInt8]) {
+    public init(sourceTon: UInt8 = 1, sourceNpi: UInt8 = 1, source: String, destination: String, dataCoding: UInt8,
+                esmClass: UInt8 = 0, text: [UInt8]) {
         self.sourceTon = sourceTon
         self.sourceNpi = sourceNpi
         self.source = source
         self.destination = destination
         self.dataCoding = dataCoding
+        self.esmClass = esmClass
         self.text = text
     }
 }

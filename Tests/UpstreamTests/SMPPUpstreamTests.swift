@@ -157,6 +157,19 @@ import SMPP
         #expect(h.carrier.counters.unknownReceipts == 1)
     }
 
+    /// Some SMSCs send receipts and MO as data_sm: the same handling, answered data_sm_resp.
+    @Test func receiptAndMOByDataSM() throws {
+        let h = try Harness()
+        defer { h.tearDown() }
+        #expect(h.startAndBind())
+        let receipt = h.smsc.boundPeers[0].sendDataSM(esmClass: 0x04, tlvs: [(0x001E, Array("up-9".utf8) + [0]), (0x0427, [5])])
+        let mo = h.smsc.boundPeers[0].sendDataSM(esmClass: 0x40, tlvs: [(0x0424, [5, 0, 3, 1, 2, 1] + Array("hi".utf8))])
+        #expect(h.run { h.smsc.dataSMResps.count == 2 })
+        #expect(h.smsc.dataSMResps.map(\.sequence) == [receipt, mo] && h.smsc.dataSMResps.allSatisfy { $0.status == .ESME_ROK })
+        #expect(h.delegate.receipts.first?.upstreamID == "up-9" && h.delegate.receipts.first?.state == .undeliverable)
+        #expect(h.delegate.mos.first?.text == [5, 0, 3, 1, 2, 1] + Array("hi".utf8) && h.delegate.mos.first?.esmClass == 0x40)
+    }
+
     @Test func receiptFromTextOnly() throws {
         let h = try Harness()
         defer { h.tearDown() }

@@ -81,6 +81,7 @@ final class FakeSMSC {
     private(set) var binds: [(kind: BindKind, systemID: String, password: String, systemType: String)] = []
     private(set) var submits: [ReceivedSubmit] = []
     private(set) var deliverSMResps: [(sequence: UInt32, status: CommandStatus)] = []
+    private(set) var dataSMResps: [(sequence: UInt32, status: CommandStatus)] = []
     private(set) var enquireLinks = 0
     /// False: enquire_link goes unanswered.
     var answersEnquireLink = true
@@ -179,6 +180,8 @@ final class FakeSMSC {
                 }
             case let .deliverSMResp(r):
                 smsc.deliverSMResps.append((r.sequenceNumber, r.commandStatus))
+            case let .dataSMResp(r):
+                smsc.dataSMResps.append((r.sequenceNumber, r.commandStatus))
             case let .enquireLink(e):
                 smsc.enquireLinks += 1
                 if smsc.answersEnquireLink { write(EnquireLinkResp(sequenceNumber: e.sequenceNumber)) }
@@ -241,6 +244,25 @@ final class FakeSMSC {
                                         sourceAddr: BytesView(unsafeBorrowing: sb), destinationAddr: BytesView(unsafeBorrowing: db),
                                         esmClass: 0, dataCoding: 0, shortMessage: BytesView(unsafeBorrowing: tb)))
                     }
+                }
+            }
+            return sequence
+        }
+
+        /// A data_sm with these TLVs (tag, value) and esm_class (0x04: a receipt).
+        @discardableResult
+        func sendDataSM(esmClass: UInt8, tlvs: [(UInt16, [UInt8])], destination: String = "447700900002") -> UInt32 {
+            let sequence = takeSequence()
+            var raw: [UInt8] = []
+            for (tag, value) in tlvs {
+                raw += [UInt8(tag >> 8), UInt8(tag & 0xFF), UInt8(value.count >> 8), UInt8(value.count & 0xFF)] + value
+            }
+            let d = Array(destination.utf8)
+            raw.withUnsafeBytes { r in
+                d.withUnsafeBytes { db in
+                    write(DataSM(sequenceNumber: sequence, sourceAddr: BytesView("447700900001"),
+                                 destinationAddr: BytesView(unsafeBorrowing: db), esmClass: esmClass,
+                                 tlvs: TLVList(bytes: BytesView(unsafeBorrowing: r))))
                 }
             }
             return sequence

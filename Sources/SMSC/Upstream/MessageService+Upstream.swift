@@ -94,7 +94,7 @@ extension MessageService {
         let m = MobileOriginatedMessage(
             source: StoredAddress(ShortBytes(truncating: mo.source.utf8), ton: mo.sourceTon, npi: mo.sourceNpi),
             destination: StoredAddress(ShortBytes(truncating: digits.utf8)),
-            dataCoding: DataCoding(rawValue: mo.dataCoding), shortMessage: mo.text, id: id)
+            dataCoding: DataCoding(rawValue: mo.dataCoding), shortMessage: mo.text, esmClass: mo.esmClass & 0x40, id: id)
         return router.enqueue(.mobileOriginated(m), forAccount: ShortBytes(truncating: systemID.utf8)) ? .taken : .retryLater
     }
 

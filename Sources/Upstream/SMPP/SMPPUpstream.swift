@@ -328,12 +328,12 @@ public final class SMPPUpstream: UpstreamCarrier {
 
     /// A deliver_sm: a receipt (esm_class & 0x3C == 0x04) or an MO. Returns the status of the
     /// deliver_sm_resp, which the caller writes right after this returns.
-    func delivered(_ deliver: DeliverSMPDU) -> CommandStatus {
+    func delivered(_ deliver: UpstreamDelivery) -> CommandStatus {
         isHoldingWrites = true
         defer { isHoldingWrites = false }
         let answer: UpstreamDeliveryAnswer
         if deliver.esmClass & 0x3C == 0x04 {
-            guard let receipt = ReceiptParser.parse(deliver) else {
+            guard let receipt = ReceiptParser.parse(tlvs: deliver.tlvs, text: deliver.text) else {
                 counters.unreadableReceipts += 1
                 return .ESME_ROK   // nothing anyone could do with it: not delivered again
             }
@@ -342,11 +342,9 @@ public final class SMPPUpstream: UpstreamCarrier {
             if answer != .taken { counters.unknownReceipts += 1 }
         } else {
             common.mobileOriginated += 1
-            var text = deliver.shortMessage
-            if text.isEmpty, let payload = deliver.tlvs.messagePayload { text = payload }
-            let mo = UpstreamMO(sourceTon: deliver.sourceAddrTon.rawValue, sourceNpi: deliver.sourceAddrNpi.rawValue,
-                                source: deliver.sourceAddr.makeString(), destination: deliver.destinationAddr.makeString(),
-                                dataCoding: deliver.dataCoding, text: text.makeArray())
+            let mo = UpstreamMO(sourceTon: deliver.sourceTon, sourceNpi: deliver.sourceNpi,
+                                source: deliver.source.makeString(), destination: deliver.destination.makeString(),
+                                dataCoding: deliver.dataCoding, esmClass: deliver.esmClass, text: deliver.text.makeArray())
             answer = delegate?.carrier(self, mobileOriginated: mo) ?? .retryLater
         }
         switch answer {
@@ -402,5 +400,46 @@ public final class SMPPUpstream: UpstreamCarrier {
         case .transmitter: "transmitter"
         case .receiver: "receiver"
         }
+    }
+}
+
+/// What a deliver_sm or a data_sm from the upstream carries, for `SMPPUpstream.delivered`: a
+/// receipt (esm_class & 0x3C == 0x04) or an MO. Views into the PDU's buffer: valid during the
+/// call that reads the PDU.
+struct UpstreamDelivery {
+    var esmClass: UInt8
+    var sourceTon: UInt8
+    var sourceNpi: UInt8
+    var source: BytesView
+    var destination: BytesView
+    var dataCoding: UInt8
+    /// short_message, or message_payload when short_message is empty (data_sm has only that).
+    var text: BytesView
+    var tlvs: TLVList
+
+    init(_ p: DeliverSMPDU) {
+        var text = p.shortMessage
+        if text.isEmpty, let payload = p.tlvs.messagePayload { text = payload }
+        self.init(esmClass: p.esmClass, sourceTon: p.sourceAddrTon.rawValue, sourceNpi: p.sourceAddrNpi.rawValue,
+                  source: p.sourceAddr, destination: p.destinationAddr, dataCoding: p.dataCoding, text: text, tlvs: p.tlvs)
+    }
+
+    /// Some SMSCs send receipts and MO as data_sm.
+    init(_ p: DataSMPDU) {
+        self.init(esmClass: p.esmClass, sourceTon: p.sourceAddrTon.rawValue, sourceNpi: p.sourceAddrNpi.rawValue,
+                  source: p.sourceAddr, destination: p.destinationAddr, dataCoding: p.dataCoding,
+                  text: p.tlvs.messagePayload ?? .empty, tlvs: p.tlvs)
+    }
+
+    private init(esmClass: UInt8, sourceTon: UInt8, sourceNpi: UInt8, source: BytesView, destination: BytesView,
+                 dataCoding: UInt8, text: BytesView, tlvs: TLVList) {
+        self.esmClass = esmClass
+        self.sourceTon = sourceTon
+        self.sourceNpi = sourceNpi
+        self.source = source
+        self.destination = destination
+        self.dataCoding = dataCoding
+        self.text = text
+        self.tlvs = tlvs
     }
 }

@@ -341,8 +341,12 @@ final class UpstreamSession {
         case let .deliverSM(deliver):
             // Room for the answer first: it must be the next write after the delegate returns.
             guard from.hasRoom(17) else { return false }
-            let status = carrier.delivered(deliver)
+            let status = carrier.delivered(UpstreamDelivery(deliver))
             _ = from.write(DeliverSMResp(sequenceNumber: deliver.sequenceNumber, status: status), reserving: 17)
+        case let .dataSM(data):
+            guard from.hasRoom(17) else { return false }
+            let status = carrier.delivered(UpstreamDelivery(data))
+            _ = from.write(DataSMResp(sequenceNumber: data.sequenceNumber, status: status, messageID: .empty), reserving: 17)
         case let .enquireLink(e):
             return from.write(EnquireLinkResp(sequenceNumber: e.sequenceNumber))
         case let .enquireLinkResp(resp):
