@@ -101,24 +101,31 @@ private func runLoop(_ loop: EventLoop, atMostMs: Int64, until condition: @escap
         #expect(simulated == [7] && f.unanswered.isEmpty && f.failovers == 1)
     }
 
-    @Test func forgottenIdsGoAtTheNextRebuildOnceTheyAddUp() throws {
+    @Test func forgottenIdsGoInASweepOnceTheyAddUpAFewThousandAtATime() throws {
         var ended = Set<UInt64>()
         let f = try forwarding(routes: [RouteDefinition(carriers: ["a"])], awaiting: { !ended.contains($0) })
         let route = f.route(account: 0, systemID: "acme", destination: Array("1".utf8))
-        let n = UpstreamForwarding.rebuildMinimum + 10
+        let n = 2 * UpstreamForwarding.sweepPerCall + 10
         for i in 1...UInt64(n) {
             f.admit(message(i), route: route, commit: 0)
             #expect(f.accepted(carrier: 0, id: i, upstreamID: UpstreamID("up-\(i)")))
         }
         #expect(f.awaitingReceiptCount == n)
-        for i in 1...UInt64(UpstreamForwarding.rebuildMinimum - 1) { ended.insert(i); f.forget(i) }
+        let half = n / 2 - 1
+        for i in 1...UInt64(half) { ended.insert(i); f.forget(i) }
         f.rebuildIfDue()
-        #expect(f.awaitingReceiptCount == n, "too few forgotten yet: no rebuild")
-        ended.insert(UInt64(UpstreamForwarding.rebuildMinimum)); f.forget(UInt64(UpstreamForwarding.rebuildMinimum))
+        #expect(!f.isSweeping && f.awaitingReceiptCount == n, "fewer than half forgotten: no sweep yet")
+        for i in UInt64(half + 1)...UInt64(n - 10) { ended.insert(i); f.forget(i) }
         f.rebuildIfDue()
-        #expect(f.awaitingReceiptCount == 10)
+        #expect(f.isSweeping && f.awaitingReceiptCount > 10, "one call sweeps a bounded number of entries")
+        var calls = 1
+        while f.isSweeping && calls < 100 {
+            f.rebuildIfDue()
+            calls += 1
+        }
+        #expect(!f.isSweeping && f.awaitingReceiptCount == 10 && calls >= 2)
         var awaited: [String] = []
         f.forEachAwaited { _, upstreamID, _ in awaited.append(upstreamID.description) }
-        #expect(awaited.count == 10 && awaited.allSatisfy { $0.hasPrefix("up-") })
+        #expect(Set(awaited) == Set((n - 9...n).map { "up-\($0)" }))
     }
 }

@@ -32,7 +32,7 @@ final class UpstreamForwarding {
     private(set) var unanswered: [ForwardedID: Unanswered] = [:]
     /// Per carrier: the carrier's id of a message → ours, while the message awaits its final
     /// state. A message that ends another way (expired, forced) leaves its entry behind until
-    /// `forget` has counted enough of those to rebuild the tables without them: a reverse
+    /// `forget` has counted enough of those for a sweep to drop them (rebuildIfDue): a reverse
     /// table to remove each at once cost two more lookups per message.
     private var ourID: [[UpstreamID: UInt64]]
     private var forgottenSinceRebuild = 0
@@ -68,7 +68,7 @@ final class UpstreamForwarding {
     func index(ofCarrierNamed name: String) -> Int? { carriers.firstIndex { $0.name == name } }
 
     /// Messages a carrier accepted whose final state has not come (an upper bound: entries of
-    /// messages that ended another way stay until the next rebuild).
+    /// messages that ended another way stay until the next sweep).
     var awaitingReceiptCount: Int { ourID.reduce(0) { $0 + $1.count } }
 
     /// Every awaited (carrier index, its id, our id), for compaction.
@@ -210,20 +210,46 @@ final class UpstreamForwarding {
     }
 
     /// `id` ended another way (expired, forced, a receipt by our id): forget it. Its entry in
-    /// the carrier's table goes at the next rebuild (`rebuildIfDue`).
+    /// the carrier's table goes in the next sweep (`rebuildIfDue`).
     func forget(_ id: UInt64) {
         unanswered[ForwardedID(id)] = nil
         forgottenSinceRebuild += 1
     }
 
-    /// Housekeeping (not inside a store operation: it reads the store): drops the entries of
-    /// messages no longer awaited once the forgotten could be half the tables, so each entry
-    /// is looked at about twice per forgotten one.
+    /// Housekeeping, every 100 ms (not inside a store operation: it reads the store): once the
+    /// forgotten could be half the tables, a sweep drops the entries of messages no longer
+    /// awaited, `sweepPerCall` entries per call, so that a table of millions costs no long
+    /// pause; each entry is looked at about twice per forgotten one.
     func rebuildIfDue() {
-        guard forgottenSinceRebuild >= max(Self.rebuildMinimum, awaitingReceiptCount / 2) else { return }
-        forgottenSinceRebuild = 0
-        for c in ourID.indices { ourID[c] = ourID[c].filter { isAwaiting($0.value) } }
+        if sweep == nil {
+            guard forgottenSinceRebuild >= max(Self.rebuildMinimum, awaitingReceiptCount / 2) else { return }
+            forgottenSinceRebuild = 0
+            sweep = Sweep(carrier: 0, keys: Array(ourID[0].keys))
+        }
+        var budget = Self.sweepPerCall
+        while budget > 0, var s = sweep {
+            if s.next == s.keys.count {
+                let c = s.carrier + 1
+                sweep = c < ourID.count ? Sweep(carrier: c, keys: Array(ourID[c].keys)) : nil
+                continue
+            }
+            let key = s.keys[s.next]
+            s.next += 1
+            budget -= 1
+            sweep = s
+            if let id = ourID[s.carrier][key], !isAwaiting(id) { ourID[s.carrier][key] = nil }
+        }
     }
 
+    /// A sweep in progress: the carrier's keys when it started, and how far it got.
+    private struct Sweep {
+        var carrier: Int
+        var keys: [UpstreamID]
+        var next = 0
+    }
+    private var sweep: Sweep?
+    var isSweeping: Bool { sweep != nil }
+
+    static let sweepPerCall = 8_192
     static let rebuildMinimum = 4_096
 }
