@@ -39,19 +39,43 @@ enum Carriers {
                 } catch {
                     throw RouteError(key: "carrier (\(def.name))", problem: "\(error)")
                 }
-                carrier.onEvent = { event in log(event, carrier: def.name, logger: logger) }
+                let limiter = FailureLogLimiter()
+                carrier.onEvent = { event in log(event, carrier: def.name, logger: logger, limiter: limiter) }
                 return carrier
             }
         }
     }
 
-    private static func log(_ event: HTTPUpstreamEvent, carrier: String, logger: Logger) {
+    /// At most one `upstream-request-failed` line a second per carrier: a service that is down
+    /// fails every retry of every batch. The lines left out are counted on the next one.
+    final class FailureLogLimiter {
+        private var lastLogged: ContinuousClock.Instant?
+        private var suppressed = 0
+
+        /// Whether to log now; `suppressed` is how many were left out since the last line.
+        func admit() -> (log: Bool, suppressed: Int) {
+            let now = ContinuousClock.now
+            if let last = lastLogged, now - last < .seconds(1) {
+                suppressed += 1
+                return (false, 0)
+            }
+            lastLogged = now
+            defer { suppressed = 0 }
+            return (true, suppressed)
+        }
+    }
+
+    private static func log(_ event: HTTPUpstreamEvent, carrier: String, logger: Logger, limiter: FailureLogLimiter) {
         switch event {
         case .circuitOpened(let failures): logCircuit(.open, failures: failures, carrier: carrier, logger: logger)
         case .circuitHalfOpen: logCircuit(.halfOpen, failures: nil, carrier: carrier, logger: logger)
         case .circuitClosed: logCircuit(.closed, failures: nil, carrier: carrier, logger: logger)
         case .requestFailed(let reason):
-            logger.warning("upstream-request-failed", metadata: ["carrier": "\(carrier)", "reason": "\(reason)"])
+            let (log, suppressed) = limiter.admit()
+            guard log else { return }
+            var m: Logger.Metadata = ["carrier": "\(carrier)", "reason": "\(reason)"]
+            if suppressed > 0 { m["not_logged_since"] = "\(suppressed)" }
+            logger.warning("upstream-request-failed", metadata: m)
         }
     }
 
