@@ -192,3 +192,22 @@ def test_kill_9_keeps_unsent_messages_and_the_ids_the_service_gave(smppd, servic
         assert r.status == 200 and r.json()["id"] == taken[0], r
         got = c.collect_delivers(1, timeout=10)
         assert got[0].receipted_message_id == taken[0] and msgkit.Receipt(got[0]).stat == "DELIVRD"
+
+
+def test_failed_requests_are_logged_at_most_once_a_second(smppd):
+    """A dead service fails every retry: the log gets one upstream-request-failed line a second
+    per carrier, the next one counting those left out."""
+    dead = upstream.free_port()
+    d = _node(smppd, [upstream.http_carrier("svc", f"http://127.0.0.1:{dead}/sms",
+                                            **{"breaker-failures": 10000, "retry-initial-ms": 10, "retry-max-ms": 20})],
+              [{"carriers": ["svc"]}])
+    with d.connect() as c:
+        c.bind_ok("transmitter", "acme", "secret")
+        c.submit_ok(FAR, b"retried")
+    first = d.wait_for_event("upstream-request-failed", timeout=5, carrier="svc")
+    mark = d.mark()
+    second = d.wait_for_event("upstream-request-failed", timeout=5, since=mark, carrier="svc")
+    assert "not_logged_since" not in first and int(second["not_logged_since"]) >= 10, (first, second)
+    retries = msgkit.metric(msgkit.metrics(d), "smppd_upstream_retries_total", carrier="svc")
+    lines = len(d.find_events("upstream-request-failed"))
+    assert retries >= 20 and lines <= 3, (retries, lines)
