@@ -50,8 +50,11 @@ let carrierKeys: [CarrierKey] = [
                    s.systemID = str(v)
                    guard !s.systemID.isEmpty, s.systemID.utf8.count <= 15 else { throw ConfigError(key: k, problem: "1…15 characters") }
                }, http: nil),
-    CarrierKey(name: "system-type", kind: .string, applies: .smpp, help: "the system_type of the bind", defaultValue: .string(""),
-               smpp: { s, v, _ in s.systemType = str(v) }, http: nil),
+    CarrierKey(name: "system-type", kind: .string, applies: .smpp, help: "the system_type of the bind (at most 12 characters)", defaultValue: .string(""),
+               smpp: { s, v, k throws(ConfigError) in
+                   s.systemType = str(v)
+                   guard s.systemType.utf8.count <= 12 else { throw ConfigError(key: k, problem: "at most 12 characters (SMPP v3.4)") }
+               }, http: nil),
     CarrierKey(name: "bind-mode", kind: .string, applies: .smpp, help: "transceiver (one session) or pair (a transmitter and a receiver)", defaultValue: .string("transceiver"),
                smpp: { s, v, k throws(ConfigError) in
                    guard let m = SMPPUpstreamSettings.BindMode(rawValue: str(v)) else {
@@ -86,8 +89,11 @@ let carrierKeys: [CarrierKey] = [
                smpp: nil, http: { s, v, _ in s.bearerToken = str(v) }),
     CarrierKey(name: "username", kind: .string, applies: .http, help: "basic auth user (with password)", defaultValue: nil,
                smpp: nil, http: { s, v, _ in s.username = str(v) }),
-    CarrierKey(name: "password", kind: .string, applies: .both, help: "smpp: the bind password (required); http: the basic auth password", defaultValue: nil,
-               smpp: { s, v, _ in s.password = str(v) }, http: { s, v, _ in s.password = str(v) }),
+    CarrierKey(name: "password", kind: .string, applies: .both, help: "smpp: the bind password (at most 8 characters); http: the basic auth password", defaultValue: nil,
+               smpp: { s, v, k throws(ConfigError) in
+                   s.password = str(v)
+                   guard s.password.utf8.count <= 8 else { throw ConfigError(key: k, problem: "at most 8 characters (SMPP v3.4 bind)") }
+               }, http: { s, v, _ in s.password = str(v) }),
     CarrierKey(name: "ca-file", kind: .string, applies: .both, help: "PEM CA file TLS peers are verified against (default: the system's)", defaultValue: nil,
                smpp: { s, v, _ in s.caFile = str(v) }, http: { s, v, _ in s.caFile = str(v) }),
     CarrierKey(name: "batch-size", kind: .integer, applies: .http, help: "messages per request", defaultValue: .int(100),
@@ -126,8 +132,8 @@ enum UpstreamConfig {
         var simulators = 0
         for (i, element) in array.enumerated() {
             guard let table = element.table else { throw ConfigError(key: "carrier[\(i)]", problem: "must be a table") }
-            guard let name = table["name"]?.string, !name.isEmpty else {
-                throw ConfigError(key: "carrier[\(i)].name", problem: "required")
+            guard let name = table["name"]?.string, !name.isEmpty, name.utf8.count <= 64 else {
+                throw ConfigError(key: "carrier[\(i)].name", problem: "required, 1…64 characters")
             }
             let prefix = "carrier[\(i)] (\(name))"
             guard let kind = table["kind"]?.string else {

@@ -29,7 +29,8 @@ import Journal
             journal.outbound(r.id, length: body.count) { $0.append(contentsOf: body) }
         }
         journal.seal(force: true)
-        journal.handedUp(MessageID(rawValue: 2), carrier: "up-a", upstreamID: "U-2")
+        let longID = String(repeating: "u", count: 300)   // past a u8 length: the entry's is u16
+        journal.handedUp(MessageID(rawValue: 2), carrier: "up-a", upstreamID: longID)
         journal.handedUp(MessageID(rawValue: 3), carrier: "up-b", upstreamID: String(repeating: "x", count: 40))
         for n: UInt64 in [3, 4] {
             guard case .finished(let r) = store.finish(MessageID(rawValue: n), state: n == 3 ? .delivered : .expired, errorCode: 0, now: testNow + 5)
@@ -46,7 +47,7 @@ import Journal
         #expect(recovered.pendingOutbound.map { $0.id.rawValue } == [1, 5])
         #expect(recovered.pendingOutbound.map { String(decoding: $0.body, as: UTF8.self) } == ["body-1", "body-5"])
         #expect(recovered.upstreamMappings.count == 1)
-        #expect(recovered.upstreamMappings.first.map { "\($0.id.rawValue) \($0.carrier) \($0.upstreamID)" } == "2 up-a U-2")
+        #expect(recovered.upstreamMappings.first.map { "\($0.id.rawValue) \($0.carrier) \($0.upstreamID)" } == "2 up-a \(longID)")
         #expect(fresh.record(MessageID(rawValue: 3))?.state == .delivered)
     }
 }

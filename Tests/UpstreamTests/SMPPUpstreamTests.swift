@@ -377,6 +377,27 @@ import SMPP
         #expect(h.carrier.stats.inFlight == 0 && h.carrier.stats.queued == 0 && h.carrier.stats.connections == 0)
     }
 
+    /// An upstream that binds every session and then answers nothing: each session's timeout
+    /// counts, even while another session is bound, so the circuit opens (and the route's next
+    /// carrier takes over) instead of the sessions cycling with the circuit closed.
+    @Test func sessionsThatBindButGetNoAnswersOpenTheCircuit() throws {
+        let h = try Harness {
+            $0.sessions = 3
+            $0.breaker.failures = 3
+            $0.responseTimeoutMs = 150
+            $0.window = 2
+        }
+        defer { h.tearDown() }
+        h.smsc.submitAnswer = { _, _ in .none }
+        h.carrier.start()
+        #expect(h.run { h.carrier.stats.connections == 3 })
+        for i in 1...6 { h.carrier.send(message(UInt64(i))) }
+        #expect(h.run { h.carrier.stats.circuit == .open })
+        #expect(Set(h.delegate.returned) == Set(1...6))
+        // The three timeouts opened it: none was excused because another session was bound.
+        #expect(h.carrier.counters.responseTimeouts == 3)
+    }
+
     @Test func stopFromInsideADelegateCallLosesNothing() throws {
         let h = try Harness { $0.window = 2 }
         h.smsc.submitAnswer = { n, _ in n == 1 ? .ok("up-1") : .none }

@@ -42,7 +42,7 @@ extension SMSCServer {
             case .unknownCarrier:
                 return .json(404, ["error": "no carrier of that name", "field": "carrier"])
             case .unknownID:
-                return .json(404, ["error": "no message awaits a receipt under that upstream_id (a receipt can overtake the answer that names the id: try again)",
+                return .json(404, ["error": "no message awaits a receipt under that upstream_id: unknown, or its message is final already (a receipt can also overtake the answer that names the id, by milliseconds)",
                                    "field": "upstream_id"])
             }
         default:

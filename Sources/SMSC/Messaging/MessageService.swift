@@ -141,6 +141,7 @@ final class MessageService {
     func accountOwning(number digits: String) -> String? { numberOwners[digits] }
 
     func stop() {
+        forwarding?.isStopping = true
         for c in forwarding?.carriers ?? [] {
             c.stop()
             c.delegate = nil   // the carriers and the delegate hold each other

@@ -74,7 +74,11 @@ extension MessageService {
     /// draws its fate like any other's.
     func sendToSimulator(_ m: OutboundMessage) -> Bool {
         guard let r = store.record(MessageID(rawValue: m.id)), !r.state.isFinal else { return true }
-        return submitToCarrierPool(r)
+        guard submitToCarrierPool(r) else { return false }
+        // Journaled as handed to the simulator: after a restart the pool draws it again (its
+        // draw is the same), rather than a carrier upstream getting it too.
+        durable?.journal.handedUp(r.id, carrier: CarrierDefinition.simulatorName, upstreamID: "")
+        return true
     }
 
     /// The final (or ACCEPTED) state a carrier reported for `id`: stored, receipt queued.
@@ -113,7 +117,7 @@ extension MessageService {
             forwarding.admit(m, route: route, commit: 0)
             resumed.insert(id.rawValue)
         }
-        for (id, carrier, upstreamID) in recovered.upstreamMappings {
+        for (id, carrier, upstreamID) in recovered.upstreamMappings where carrier != CarrierDefinition.simulatorName {
             forwarding.restoreMapping(id: id.rawValue, carrier: carrier, upstreamID: UpstreamID(upstreamID))
             resumed.insert(id.rawValue)
         }
@@ -161,13 +165,37 @@ final class UpstreamDelegate: UpstreamCarrierDelegate {
     }
 
     func carrier(_ carrier: UpstreamCarrier, receiptFor upstreamID: UpstreamID, state: MessageState, errorCode: UInt16) -> UpstreamDeliveryAnswer {
-        // An unknown id may not be known *yet*: the receipt can overtake, on another session,
-        // the submit_sm_resp that names it. The service delivers it again later.
-        guard !service.journalIsFailing, let f = service.forwarding, let c = index(carrier),
-              let id = f.messageID(carrier: c, upstreamID: upstreamID, final: state.isFinal) else { return .retryLater }
+        guard !service.journalIsFailing, let f = service.forwarding, let c = index(carrier) else { return .retryLater }
+        guard let id = f.messageID(carrier: c, upstreamID: upstreamID, final: state.isFinal) else {
+            return unknownReceipt(upstreamID)
+        }
         service.applyUpstreamState(id, state: state, errorCode: errorCode)
         service.holdNextResponse()   // the deliver_sm_resp upstream leaves once this is durable
         return .taken
+    }
+
+    /// Ids unknown when their receipt came, and when that first was (the loop's ms).
+    private var unknownSince: [UpstreamID: Int64] = [:]
+    /// Past this, an id still unknown will stay so: a receipt overtakes the answer naming its
+    /// id by milliseconds, not seconds.
+    static let unknownGiveUpMs: Int64 = 10_000
+    static let unknownTracked = 100_000
+
+    /// A receipt for an id the forwarding does not know. It may not be known *yet* (it can
+    /// overtake, on another session, the submit_sm_resp that names it): the service is asked
+    /// to deliver it again. An id still unknown when it comes again after unknownGiveUpMs
+    /// never will be (a receipt delivered again for a message already final, or ended here):
+    /// it is acknowledged, so that the service stops.
+    private func unknownReceipt(_ upstreamID: UpstreamID) -> UpstreamDeliveryAnswer {
+        let now = service.loop.nowMilliseconds
+        if let first = unknownSince[upstreamID] {
+            guard now - first >= Self.unknownGiveUpMs else { return .retryLater }
+            unknownSince[upstreamID] = nil
+            return .taken
+        }
+        if unknownSince.count >= Self.unknownTracked { unknownSince.removeAll(keepingCapacity: true) }
+        unknownSince[upstreamID] = now
+        return .retryLater
     }
 
     func carrier(_ carrier: UpstreamCarrier, mobileOriginated mo: UpstreamMO) -> UpstreamDeliveryAnswer {

@@ -52,8 +52,12 @@ final class UpstreamForwarding {
     private(set) var forwarded: UInt64 = 0
     private(set) var failovers: UInt64 = 0
     private(set) var unknownReceipts: UInt64 = 0
+    private(set) var acceptedWithoutID: UInt64 = 0
 
     static let parkedRetryInterval: Duration = .milliseconds(250)
+
+    /// Set by the messaging service before it stops the carriers.
+    var isStopping = false
 
     init(loop: EventLoop, carriers: [UpstreamCarrier], routes: RouteTable, toSimulator: @escaping (OutboundMessage) -> Bool,
          isAwaiting: @escaping (UInt64) -> Bool) {
@@ -121,7 +125,7 @@ final class UpstreamForwarding {
 
     /// A carrier's id for a message, known from before a restart.
     func restoreMapping(id: UInt64, carrier name: String, upstreamID: UpstreamID) {
-        guard let c = index(ofCarrierNamed: name) else { return }
+        guard let c = index(ofCarrierNamed: name), !upstreamID.isEmpty else { return }
         ourID[c][upstreamID] = id
     }
 
@@ -137,6 +141,12 @@ final class UpstreamForwarding {
     private func send(_ message: Unanswered) {
         var u = message
         let id = u.message.id
+        // Shutting down: what the stopping carriers give back waits (it is journaled) rather
+        // than start on a carrier about to stop too.
+        if isStopping {
+            unanswered[ForwardedID(id)] = u
+            return
+        }
         while u.position < u.route.carriers.count {
             let c = u.route.carriers[u.position]
             if c == RouteTable.simulator {
@@ -174,7 +184,13 @@ final class UpstreamForwarding {
     @discardableResult
     func accepted(carrier c: Int, id: UInt64, upstreamID: UpstreamID) -> Bool {
         guard unanswered.removeValue(forKey: ForwardedID(id)) != nil else { return false }
-        ourID[c][upstreamID] = id
+        // An empty id (an upstream that names none) can match no receipt: the message waits
+        // for its validity instead of sharing one key with every other such message.
+        if upstreamID.isEmpty {
+            acceptedWithoutID += 1
+        } else {
+            ourID[c][upstreamID] = id
+        }
         return true
     }
 

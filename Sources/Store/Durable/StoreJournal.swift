@@ -135,7 +135,7 @@ public final class StoreJournal {
         precondition(batch.count - start == length, "outbound body of \(batch.count - start) bytes, announced \(length)")
     }
 
-    /// Carrier `carrier` accepted message `id` as `upstreamID` (each at most 255 bytes).
+    /// Carrier `carrier` accepted message `id` as `upstreamID` (each at most 65,535 bytes).
     public func handedUp(_ id: MessageID, carrier: String, upstreamID: String) {
         begin(.handedUp)
         StoreLogEncoder.u64(batch, id.rawValue)

@@ -57,10 +57,11 @@ struct StoreLogEncoder {
         short(b, a.digits)
     }
 
-    /// A string of at most 255 bytes (longer ones are cut): [u8 length][bytes].
+    /// A string of at most 65,535 bytes (a carrier's name, a service's id; longer ones are
+    /// cut): [u16 length][bytes].
     static func text(_ b: JournalBatch, _ v: String) {
-        let bytes = Array(v.utf8.prefix(255))
-        b.append(UInt8(bytes.count))
+        let bytes = Array(v.utf8.prefix(Int(UInt16.max)))
+        b.append(littleEndian: UInt16(bytes.count))
         b.append(contentsOf: bytes)
     }
 
@@ -151,7 +152,7 @@ struct StoreLogCursor {
     }
 
     mutating func text() throws(StoreLogDecodingError) -> String {
-        let count = Int(try u8())
+        let count = Int(try u16())
         return String(decoding: try bytes(count: count), as: UTF8.self)
     }
 

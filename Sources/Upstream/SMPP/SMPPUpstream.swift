@@ -242,6 +242,8 @@ public final class SMPPUpstream: UpstreamCarrier {
     /// A session's connection (or attempt) ended; returns whether it should reconnect.
     func sessionEnded(_ session: UpstreamSession, _ end: SessionEnd, wasBound: Bool) -> Bool {
         var isFailure = false
+        /// A bound upstream that stops answering is failing whatever the other sessions do.
+        var failsEvenWithOthersBound = false
         switch end {
         case .suspended:
             return false
@@ -261,6 +263,7 @@ public final class SMPPUpstream: UpstreamCarrier {
         case .responseTimeout:
             counters.responseTimeouts += 1
             isFailure = true
+            failsEvenWithOthersBound = true
             report(.disconnected(session: session.index, reason: "no response within \(settings.responseTimeoutMs) ms"))
         case .peerUnbind:
             report(.disconnected(session: session.index, reason: "the upstream sent unbind"))
@@ -277,9 +280,11 @@ public final class SMPPUpstream: UpstreamCarrier {
         }
         if wasBound { counters.disconnects += 1 }
         // While another session still sends, the carrier works: one session that cannot bind
-        // (an upstream that allows fewer binds than configured) must not shut the rest down.
-        if isFailure && !sessions.contains(where: { $0 !== session && $0.isBound && $0.sendsSubmits })
-            && breaker.recordFailure() {
+        // (an upstream that allows fewer binds than configured) must not shut the rest down. A
+        // response that never came counts regardless: an upstream that binds and then answers
+        // nothing would otherwise keep every session cycling and the circuit closed.
+        let othersSend = sessions.contains(where: { $0 !== session && $0.isBound && $0.sendsSubmits })
+        if isFailure && (failsEvenWithOthersBound || !othersSend) && breaker.recordFailure() {
             openCircuit()
         } else {
             pump()
@@ -332,7 +337,13 @@ public final class SMPPUpstream: UpstreamCarrier {
         isHoldingWrites = true
         defer { isHoldingWrites = false }
         let answer: UpstreamDeliveryAnswer
-        if deliver.esmClass & 0x3C == 0x04 {
+        let messageType = deliver.esmClass & 0x3C
+        if messageType == 0x08 || messageType == 0x10 {
+            // An SME delivery or manual/user acknowledgement: nothing smppd tracks.
+            counters.unexpectedPDUs += 1
+            return .ESME_ROK
+        }
+        if messageType == 0x04 || messageType == 0x20 {   // a receipt, or an intermediate notification
             guard let receipt = ReceiptParser.parse(tlvs: deliver.tlvs, text: deliver.text) else {
                 counters.unreadableReceipts += 1
                 return .ESME_ROK   // nothing anyone could do with it: not delivered again
