@@ -128,4 +128,16 @@ private func runLoop(_ loop: EventLoop, atMostMs: Int64, until condition: @escap
         f.forEachAwaited { _, upstreamID, _ in awaited.append(upstreamID.description) }
         #expect(Set(awaited) == Set((n - 9...n).map { "up-\($0)" }))
     }
+
+    @Test func anEmptyServiceIdMapsNothingAndStoppingKeepsMessagesHere() throws {
+        let f = try forwarding(routes: [RouteDefinition(carriers: ["a", "b"])])
+        let route = f.route(account: 0, systemID: "acme", destination: Array("1".utf8))
+        f.admit(message(1), route: route, commit: 0)
+        #expect(f.accepted(carrier: 0, id: 1, upstreamID: ""))
+        #expect(f.awaitingReceiptCount == 0 && f.acceptedWithoutID == 1)
+        f.admit(message(2), route: route, commit: 0)
+        f.isStopping = true
+        f.returned(carrier: 0, [message(2)])   // a stopping carrier gives it back
+        #expect(b.sent.isEmpty && f.unanswered.count == 1, "kept (journaled), not sent to a carrier about to stop")
+    }
 }

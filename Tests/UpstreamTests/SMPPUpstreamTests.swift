@@ -170,6 +170,21 @@ import SMPP
         #expect(h.delegate.mos.first?.text == [5, 0, 3, 1, 2, 1] + Array("hi".utf8) && h.delegate.mos.first?.esmClass == 0x40)
     }
 
+    /// esm_class message types: 0x20 (intermediate notification) is a receipt; 0x08 and 0x10
+    /// (SME and manual acknowledgements) are answered and are neither a receipt nor an MO.
+    @Test func receiptTypesOtherThanTheDeliveryReceipt() throws {
+        let h = try Harness()
+        defer { h.tearDown() }
+        #expect(h.startAndBind())
+        h.smsc.boundPeers[0].sendReceipt(id: "ack-1", stat: "DELIVRD", withTLVs: true, esmClass: 0x08)
+        h.smsc.boundPeers[0].sendReceipt(id: "ack-2", stat: "DELIVRD", withTLVs: true, esmClass: 0x10)
+        h.smsc.boundPeers[0].sendReceipt(id: "mid-1", stat: "ACCEPTD", withTLVs: true, state: .accepted, esmClass: 0x20)
+        #expect(h.run { h.smsc.deliverSMResps.count == 3 })
+        #expect(h.smsc.deliverSMResps.allSatisfy { $0.status == .ESME_ROK })
+        #expect(h.delegate.mos.isEmpty)
+        #expect(h.delegate.receipts.map(\.upstreamID) == ["mid-1"] && h.delegate.receipts.first?.state == .accepted)
+    }
+
     @Test func receiptFromTextOnly() throws {
         let h = try Harness()
         defer { h.tearDown() }

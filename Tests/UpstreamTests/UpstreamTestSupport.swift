@@ -216,14 +216,14 @@ final class FakeSMSC {
         /// A delivery receipt: with the three receipt TLVs when `withTLVs`, else text only.
         @discardableResult
         func sendReceipt(id: String, stat: String, err: String = "000", withTLVs: Bool,
-                         state: MessageState = .delivered, networkError: UInt16 = 0) -> UInt32 {
+                         state: MessageState = .delivered, networkError: UInt16 = 0, esmClass: UInt8 = 0x04) -> UInt32 {
             let sequence = takeSequence()
             let text = Array("id:\(withTLVs ? "ignored" : id) sub:001 dlvrd:001 submit date:2612070000 done date:2612070001 stat:\(stat) err:\(err) text:hello".utf8)
             let idBytes = Array(id.utf8)
             text.withUnsafeBytes { t in
                 idBytes.withUnsafeBytes { i in
                     write(DeliverSM(sequenceNumber: sequence, sourceAddr: BytesView("447700900001"),
-                                    destinationAddr: BytesView("447700900002"), esmClass: 0x04,
+                                    destinationAddr: BytesView("447700900002"), esmClass: esmClass,
                                     shortMessage: BytesView(unsafeBorrowing: t),
                                     receiptedMessageID: withTLVs ? BytesView(unsafeBorrowing: i) : nil,
                                     messageState: withTLVs ? state.rawValue : nil,
