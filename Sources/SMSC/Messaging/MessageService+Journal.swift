@@ -35,6 +35,9 @@ final class DurableState {
     var backlogIndex = 0
     /// The compaction pass in progress: the next slot to copy (nil: none running).
     var compactionCursor: Int?
+    /// The pass has copied every record; the forwarding's state follows (`upstreamCopy`).
+    var recordsCopied = false
+    var upstreamCopy: UpstreamCompactionCopy?
     var compactions = 0
     /// The writer's errno last seen by the loop (0: healthy): to log a failure once and its end.
     var failureSeen: Int32 = 0
@@ -251,21 +254,32 @@ extension MessageService {
     private func compactionStep(_ durable: DurableState) {
         let journal = durable.journal
         if durable.compactionCursor == nil {
-            // ~200 bytes a record, ~100 a pending delivery; a pass starts past twice that and
-            // three segments, so small stores keep a few segments and large ones about 2-3x.
-            let live = store.count * 200 + deliveries.count * 100
+            // ~200 bytes a record, ~100 a pending delivery, ~300 a forwarded body no carrier took
+            // yet; a pass starts past twice that and three segments, so small stores keep a few
+            // segments and large ones about 2-3x.
+            let live = store.count * 200 + deliveries.count * 100 + (forwarding?.unanswered.count ?? 0) * 300
             let onDisk = journal.writer.bytesOnDisk
             guard onDisk > max(2 * live, 0) + 2 * durable.segmentBytes, journal.writer.segments >= 3 else { return }
             journal.beginCompaction()
             durable.compactionCursor = 0
         }
         guard let cursor = durable.compactionCursor else { return }
-        let next = store.forEachRecord(from: cursor, limit: Self.compactionRecordsPerTurn) { record in
-            journal.snapshot(record)
+        if !durable.recordsCopied {
+            let next = store.forEachRecord(from: cursor, limit: Self.compactionRecordsPerTurn) { record in
+                journal.snapshot(record)
+            }
+            if let next {
+                durable.compactionCursor = next
+                return
+            }
+            durable.recordsCopied = true
         }
-        if let next {
-            durable.compactionCursor = next
-            return
+        // The forwarding's bodies and awaited ids, as many per turn as records.
+        if let forwarding {
+            var copy = durable.upstreamCopy ?? UpstreamCompactionCopy(forwarding)
+            let done = compactUpstream(journal, &copy, limit: Self.compactionRecordsPerTurn)
+            durable.upstreamCopy = done ? nil : copy
+            if !done { return }
         }
         deliveries.forEachItem { account, payload in
             switch payload {
@@ -273,13 +287,13 @@ extension MessageService {
             case .mobileOriginated(let m): journal.mo(m, account: account)
             }
         }
-        compactUpstream(journal)
         for rt in ledgers.runtimes.values where rt.ledger.creditsLeft != nil {
             journal.credits(account: rt.systemIDBytes, configured: rt.ledger.configuredCredits, left: rt.ledger.creditsLeft)
         }
         journal.counters(lastMessageID: max(ids.lastIssued?.rawValue ?? 0, durable.idFloor), lastMOID: nextMOID - 1)
         journal.endCompaction()
         durable.compactionCursor = nil
+        durable.recordsCopied = false
         durable.compactions += 1
     }
 }

@@ -124,17 +124,43 @@ extension MessageService {
         return resumed
     }
 
-    /// Compaction's end: the bodies no carrier accepted yet and the carriers' ids still awaited.
-    func compactUpstream(_ journal: StoreJournal) {
-        guard let forwarding else { return }
-        for (id, u) in forwarding.unanswered {
+    /// Compaction, after the records: up to `limit` of the bodies no carrier accepted yet and
+    /// of the carriers' ids still awaited, as they are now; true once all are copied. (What
+    /// changes meanwhile is journaled as it happens, into segments the pass keeps.)
+    func compactUpstream(_ journal: StoreJournal, _ copy: inout UpstreamCompactionCopy, limit: Int) -> Bool {
+        guard let forwarding else { return true }
+        var budget = limit
+        while budget > 0, copy.next < copy.unanswered.count {
+            let id = copy.unanswered[copy.next]
+            copy.next += 1
+            budget -= 1
+            guard let u = forwarding.unanswered[id] else { continue }   // answered since
             journal.outbound(MessageID(rawValue: id.raw), length: OutboundMessageCodec.length(of: u.message)) {
                 OutboundMessageCodec.encode(u.message, into: $0)
             }
         }
-        forwarding.forEachAwaited { c, upstreamID, id in
+        while budget > 0, copy.nextAwaited < copy.awaited.count {
+            let (c, upstreamID, id) = copy.awaited[copy.nextAwaited]
+            copy.nextAwaited += 1
+            budget -= 1
+            guard forwarding.isAwaited(id, carrier: c, upstreamID: upstreamID) else { continue }
             journal.handedUp(MessageID(rawValue: id), carrier: forwarding.carriers[c].name, upstreamID: upstreamID.description)
         }
+        return copy.next == copy.unanswered.count && copy.nextAwaited == copy.awaited.count
+    }
+}
+
+/// A compaction pass's copy of the forwarding's state: the keys as they were when the pass
+/// reached them (a copy of the keys, not of the bodies), walked a step per loop turn.
+struct UpstreamCompactionCopy {
+    let unanswered: [ForwardedID]
+    let awaited: [(carrier: Int, upstreamID: UpstreamID, id: UInt64)]
+    var next = 0
+    var nextAwaited = 0
+
+    init(_ forwarding: UpstreamForwarding) {
+        unanswered = Array(forwarding.unanswered.keys)
+        awaited = forwarding.awaitedEntries
     }
 }
 

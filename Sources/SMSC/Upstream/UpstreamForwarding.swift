@@ -82,6 +82,21 @@ final class UpstreamForwarding {
         }
     }
 
+    /// The tables' entries as they are now (compaction walks them a step at a time).
+    var awaitedEntries: [(carrier: Int, upstreamID: UpstreamID, id: UInt64)] {
+        var out: [(carrier: Int, upstreamID: UpstreamID, id: UInt64)] = []
+        out.reserveCapacity(awaitingReceiptCount)
+        for c in ourID.indices {
+            for (key, id) in ourID[c] { out.append((c, key, id)) }
+        }
+        return out
+    }
+
+    /// Whether carrier `c`'s `upstreamID` still names our `id`, and that message still waits.
+    func isAwaited(_ id: UInt64, carrier c: Int, upstreamID: UpstreamID) -> Bool {
+        ourID[c][upstreamID] == id && isAwaiting(id)
+    }
+
     /// The route of a message from the account with loop index `account` (its system_id
     /// `systemID`) to `destination` (digits).
     @inline(__always)
