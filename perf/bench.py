@@ -357,6 +357,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_upstream(work: str, kind: str, linger_ms: int = 1):
+    """What a forwarding node forwards to: smppd B (`smpp`: memory mode, a "relay" account, a
+    plaintext listener on a free port) or perf/httpsink (`http`). Returns the process and the
+    [[carrier]] table, named "up", that reaches it."""
+    if kind == "http":
+        sink, port = start([os.path.join(ROOT, "perf", "httpsink", "httpsink"), "0"],
+                           re.compile(r"listening 127\.0\.0\.1:(\d+)"), "stdout")
+        return sink, "\n".join(["[[carrier]]", 'name = "up"', 'kind = "http"', f'url = "http://127.0.0.1:{port}/sms"',
+                                "batch-size = 256", f"linger-ms = {linger_ms}", "max-in-flight = 8"])
+    port = free_port()
+    d = os.path.join(work, "smppd-B")
+    os.makedirs(d)
+    cfg = os.path.join(d, "smppd.toml")
+    with open(cfg, "w") as f:
+        f.write(open(SMPPD_CONFIG).read() + '\n[[account]]\nsystem-id = "relay"\npassword = "relay"\nmax-sessions = 64\n')
+    b, _ = start([os.path.join(REL, "smppd"), "--config", cfg, "--memory", "--data-dir", os.path.join(d, "var"),
+                  "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--plaintext-listen", f"127.0.0.1:{port}"],
+                 re.compile(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls"))
+    return b, "\n".join(["[[carrier]]", 'name = "up"', 'kind = "smpp"', 'host = "127.0.0.1"', f"port = {port}",
+                         'system-id = "relay"', 'password = "relay"', "sessions = 4", "window = 256"])
+
+
+def forwarding_config(carrier_table: str, max_records: int | None = None) -> str:
+    """perf/smppd-bench.toml for a node whose one route sends everything to `carrier_table`;
+    the simulator's keys move to a [[carrier]] of kind simulator."""
+    text = open(SMPPD_CONFIG).read().replace("[carrier]\n", '[[carrier]]\nname = "simulator"\nkind = "simulator"\n', 1)
+    if max_records:
+        text = re.sub(r"max-records = \d+", f"max-records = {max_records}", text)
+    return text + "\n" + carrier_table + '\n[[route]]\ncarriers = ["up"]\n'
+
+
 def start_forwarding_node(work: str, name: str, carrier_table: str, wait_bound: bool, max_records: int | None = None):
     """smppd A (memory mode) whose one route sends everything to the carrier `carrier_table`
     (a [[carrier]] named "up"); the simulator's bench keys move to a [[carrier]] of kind
@@ -364,12 +395,8 @@ def start_forwarding_node(work: str, name: str, carrier_table: str, wait_bound: 
     d = os.path.join(work, name)
     os.makedirs(d)
     cfg = os.path.join(d, "smppd.toml")
-    text = open(SMPPD_CONFIG).read().replace("[carrier]\n", '[[carrier]]\nname = "simulator"\nkind = "simulator"\n', 1)
-    if max_records:
-        text = re.sub(r"max-records = \d+", f"max-records = {max_records}", text)
-    text += "\n" + carrier_table + '\n[[route]]\ncarriers = ["up"]\n'
     with open(cfg, "w") as f:
-        f.write(text)
+        f.write(forwarding_config(carrier_table, max_records))
     proc = subprocess.Popen([os.path.join(REL, "smppd"), "--config", cfg, "--memory", "--data-dir", os.path.join(d, "var"),
                              "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -397,19 +424,9 @@ def forward_scenarios(work, servers, scenario, n, runs, want):
     started = []
     try:
         if any(want(x) for x in ["forward_smpp_batch16", "forward_smpp_batch16_receipts"]):
-            b_port = free_port()
-            d = os.path.join(work, "smppd-B")
-            os.makedirs(d)
-            cfg = os.path.join(d, "smppd.toml")
-            with open(cfg, "w") as f:
-                f.write(open(SMPPD_CONFIG).read() + '\n[[account]]\nsystem-id = "relay"\npassword = "relay"\nmax-sessions = 64\n')
-            b, _ = start([os.path.join(REL, "smppd"), "--config", cfg, "--memory", "--data-dir", os.path.join(d, "var"),
-                          "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--plaintext-listen", f"127.0.0.1:{b_port}"],
-                         re.compile(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls"))
+            b, table = start_upstream(work, "smpp")
             started.append(b)
-            a_proc, a_port = start_forwarding_node(work, "smppd-A-smpp", "\n".join([
-                "[[carrier]]", 'name = "up"', 'kind = "smpp"', 'host = "127.0.0.1"', f"port = {b_port}",
-                'system-id = "relay"', 'password = "relay"', "sessions = 4", "window = 256"]), wait_bound=True)
+            a_proc, a_port = start_forwarding_node(work, "smppd-A-smpp", table, wait_bound=True)
             started.append(a_proc)
             servers["A -> B (smpp)"] = (a_port, a_proc.pid)
             # Warm up A and B as the single smppd is: their stores filled (receipts from B end
@@ -421,16 +438,13 @@ def forward_scenarios(work, servers, scenario, n, runs, want):
                 if r:
                     upstream_cpu[name] = (cpu_seconds(b.pid) - b0) / ((r["_pdus_total"] * runs) or 1) * 1e6
         if want("forward_http_batch16"):
-            sink, sink_port = start([os.path.join(ROOT, "perf", "httpsink", "httpsink"), "0"],
-                                    re.compile(r"listening 127\.0\.0\.1:(\d+)"), "stdout")
+            sink, table = start_upstream(work, "http")
             started.append(sink)
             # The sink sends no receipts: every message stays open in A's store and in its table
             # of awaited receipts. A store of 10M records takes the warm-up and the measured
             # runs; the warm-up's 3.2M messages take the table past its resize at 3.1M, so the
             # measured 3M (to 6.2M, under the next at 6.3M) see no resize, and the memory is touched.
-            a_proc, a_port = start_forwarding_node(work, "smppd-A-http", "\n".join([
-                "[[carrier]]", 'name = "up"', 'kind = "http"', f'url = "http://127.0.0.1:{sink_port}/sms"',
-                "batch-size = 256", "linger-ms = 1", "max-in-flight = 8"]), wait_bound=False, max_records=10_000_000)
+            a_proc, a_port = start_forwarding_node(work, "smppd-A-http", table, wait_bound=False, max_records=10_000_000)
             started.append(a_proc)
             servers["A -> httpsink"] = (a_port, a_proc.pid)
             run_clients(a_port, a_proc.pid, [BATCH16 + ["--count", n(3_200_000)]])

@@ -32,26 +32,9 @@ def total_ir(mode: str, count: int, rate: int, receipts: bool) -> int:
     try:
         text = open(bench.SMPPD_CONFIG).read()
         if mode != "sim":
-            text = text.replace("[carrier]\n", '[[carrier]]\nname = "simulator"\nkind = "simulator"\n', 1)
-        if mode == "http":
-            sink, sink_port = bench.start([os.path.join(bench.ROOT, "perf", "httpsink", "httpsink"), "0"],
-                                          re.compile(r"listening 127\.0\.0\.1:(\d+)"), "stdout")
-            started.append(sink)
-            text += (f'\n[[carrier]]\nname = "up"\nkind = "http"\nurl = "http://127.0.0.1:{sink_port}/sms"\n'
-                     'batch-size = 256\nlinger-ms = 100\nmax-in-flight = 8\n[[route]]\ncarriers = ["up"]\n')
-        if mode == "smpp":
-            b_port = bench.free_port()
-            bd = os.path.join(work, "B")
-            os.makedirs(bd)
-            bcfg = os.path.join(bd, "smppd.toml")
-            with open(bcfg, "w") as f:
-                f.write(open(bench.SMPPD_CONFIG).read() + '\n[[account]]\nsystem-id = "relay"\npassword = "relay"\nmax-sessions = 64\n')
-            b, _ = bench.start([os.path.join(bench.REL, "smppd"), "--config", bcfg, "--memory", "--data-dir", os.path.join(bd, "var"),
-                                "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--plaintext-listen", f"127.0.0.1:{b_port}"],
-                               re.compile(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls"))
-            started.append(b)
-            text += (f'\n[[carrier]]\nname = "up"\nkind = "smpp"\nhost = "127.0.0.1"\nport = {b_port}\n'
-                     'system-id = "relay"\npassword = "relay"\nsessions = 4\nwindow = 256\n[[route]]\ncarriers = ["up"]\n')
+            upstream, table = bench.start_upstream(work, mode, linger_ms=100)
+            started.append(upstream)
+            text = bench.forwarding_config(table)
         cfg = os.path.join(work, "smppd.toml")
         with open(cfg, "w") as f:
             f.write(text)

@@ -10,7 +10,6 @@ Usage: perf/forward_profile.py [--carrier smpp|http] [--receipts] [--count N] [-
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -31,26 +30,9 @@ def main():
     work = tempfile.mkdtemp(prefix="smppd-fwd-profile-")
     started = []
     try:
-        if a.carrier == "smpp":
-            b_port = bench.free_port()
-            d = os.path.join(work, "B")
-            os.makedirs(d)
-            cfg = os.path.join(d, "smppd.toml")
-            with open(cfg, "w") as f:
-                f.write(open(bench.SMPPD_CONFIG).read() + '\n[[account]]\nsystem-id = "relay"\npassword = "relay"\nmax-sessions = 64\n')
-            b, _ = bench.start([os.path.join(bench.REL, "smppd"), "--config", cfg, "--memory", "--data-dir", os.path.join(d, "var"),
-                                "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--plaintext-listen", f"127.0.0.1:{b_port}"],
-                               re.compile(r"event=listening addr=127\.0\.0\.1:(\d+) proto=tls"))
-            started.append(b)
-            table = ["[[carrier]]", 'name = "up"', 'kind = "smpp"', 'host = "127.0.0.1"', f"port = {b_port}",
-                     'system-id = "relay"', 'password = "relay"', "sessions = 4", "window = 256"]
-        else:
-            sink, sink_port = bench.start([os.path.join(bench.ROOT, "perf", "httpsink", "httpsink"), "0"],
-                                          re.compile(r"listening 127\.0\.0\.1:(\d+)"), "stdout")
-            started.append(sink)
-            table = ["[[carrier]]", 'name = "up"', 'kind = "http"', f'url = "http://127.0.0.1:{sink_port}/sms"',
-                     "batch-size = 256", "linger-ms = 1", "max-in-flight = 8"]
-        node, port = bench.start_forwarding_node(work, "A", "\n".join(table), wait_bound=a.carrier == "smpp")
+        upstream, table = bench.start_upstream(work, a.carrier)
+        started.append(upstream)
+        node, port = bench.start_forwarding_node(work, "A", table, wait_bound=a.carrier == "smpp")
         started.append(node)
         if a.warmup:
             bench.run_clients(port, node.pid, [bench.BATCH16 + ["--count", str(a.warmup)]])

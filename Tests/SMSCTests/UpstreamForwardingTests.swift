@@ -124,9 +124,8 @@ private func runLoop(_ loop: EventLoop, atMostMs: Int64, until condition: @escap
             calls += 1
         }
         #expect(!f.isSweeping && f.awaitingReceiptCount == 10 && calls >= 2)
-        var awaited: [String] = []
-        f.forEachAwaited { _, upstreamID, _ in awaited.append(upstreamID.description) }
-        #expect(Set(awaited) == Set((n - 9...n).map { "up-\($0)" }))
+        let awaited = f.awaitedEntries.map(\.upstreamID.description)
+        #expect(Set(awaited) == Set((n - 9...n).map { "up-\($0)" }) && awaited.count == 10)
     }
 
     @Test func anEmptyServiceIdMapsNothingAndStoppingKeepsMessagesHere() throws {

@@ -104,6 +104,9 @@ extension SMSCServer {
         p.counter("smppd_upstream_failovers_total", help: "Messages sent to a carrier after the route's first.", samples: [([], Double(f.failovers))])
         p.counter("smppd_upstream_unknown_receipts_total", help: "Receipts naming an upstream id no message awaits.",
                   samples: [([], Double(f.unknownReceipts))])
+        p.counter("smppd_upstream_accepted_without_id_total",
+                  help: "Messages a service accepted without naming an id: no receipt can find them (they end at their validity).",
+                  samples: [([], Double(f.acceptedWithoutID))])
     }
 }
 

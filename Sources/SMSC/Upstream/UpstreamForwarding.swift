@@ -49,7 +49,6 @@ final class UpstreamForwarding {
     private let toSimulator: (OutboundMessage) -> Bool
 
     /// Counters for the metrics.
-    private(set) var forwarded: UInt64 = 0
     private(set) var failovers: UInt64 = 0
     private(set) var unknownReceipts: UInt64 = 0
     private(set) var acceptedWithoutID: UInt64 = 0
@@ -74,13 +73,6 @@ final class UpstreamForwarding {
     /// Messages a carrier accepted whose final state has not come (an upper bound: entries of
     /// messages that ended another way stay until the next sweep).
     var awaitingReceiptCount: Int { ourID.reduce(0) { $0 + $1.count } }
-
-    /// Every awaited (carrier index, its id, our id), for compaction.
-    func forEachAwaited(_ body: (Int, UpstreamID, UInt64) -> Void) {
-        for c in ourID.indices {
-            for (key, id) in ourID[c] where isAwaiting(id) { body(c, key, id) }
-        }
-    }
 
     /// The tables' entries as they are now (compaction walks them a step at a time).
     var awaitedEntries: [(carrier: Int, upstreamID: UpstreamID, id: UInt64)] {
@@ -168,13 +160,11 @@ final class UpstreamForwarding {
                 if toSimulator(u.message) {
                     if u.position > 0 { failovers += 1 }
                     unanswered[ForwardedID(id)] = nil
-                    forwarded += 1
                     return
                 }
             } else if carriers[c].isAvailable {
                 if u.position > 0 { failovers += 1 }
                 unanswered[ForwardedID(id)] = u
-                forwarded += 1
                 carriers[c].send(u.message)
                 return
             }
