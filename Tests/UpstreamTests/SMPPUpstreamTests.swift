@@ -415,6 +415,7 @@ import SMPP
 
     @Test func stopFromInsideADelegateCallLosesNothing() throws {
         let h = try Harness { $0.window = 2 }
+        defer { h.tearDown() }   // stop() again is a no-op; this lets the loop finish the closes
         h.smsc.submitAnswer = { n, _ in n == 1 ? .ok("up-1") : .none }
         var stopped = false
         let carrier = h.carrier

@@ -48,7 +48,8 @@ extension MessageService {
         case .inserted: break
         case .full, .duplicateID: return .refused(.ESME_RMSGQFUL)
         }
-        let validity = store.record(id)?.validityDeadline ?? (t + settings.maxValidityMs)
+        // As the store clamps it (MessageStoreConfiguration.maximumValidityMillis).
+        let validity = min(v.validityDeadlineMs ?? .max, t + settings.maxValidityMs)
         var sar: SARFields? = nil
         if let ref = fields.tlvs.sarMsgRefNum, let total = fields.tlvs.sarTotalSegments, let seq = fields.tlvs.sarSegmentSeqnum {
             sar = SARFields(reference: ref, total: total, sequence: seq)
