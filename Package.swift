@@ -38,6 +38,8 @@ var package = Package(
         ),
         // C: typed wrappers for libcurl's variadic setopt/getinfo (the HTTP upstream carrier).
         .target(name: "CCurl", path: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // C: hiredis 0.14's async API and accessors for what Swift cannot read (Redis client).
+        .target(name: "CHiredis", path: "CHiredis", linkerSettings: [.linkedLibrary("hiredis")]),
         // CPU intrinsics Swift cannot spell (a prefetch hint): header-only, no libraries.
         .target(name: "CIntrinsics", path: "CIntrinsics"),
         // The protocol: no I/O, no threads, imports nothing of ours. PDU/pdus.def is the input of
@@ -63,6 +65,8 @@ var package = Package(
         // Forwarding to a real SMS service upstream: the carrier seam, the SMPP client carrier
         // and the HTTP carrier (libcurl's multi interface on the loop).
         .target(name: "Upstream", dependencies: ["SMPP", "Reactor", "CShims", "CCurl"], swiftSettings: common),
+        // An asynchronous Redis client on the loop thread (hiredis; the cluster layer's transport).
+        .target(name: "Redis", dependencies: ["CHiredis", "Reactor", "CShims"], swiftSettings: common),
         // The admin HTTP interface: libmicrohttpd's thread, handler on the loop.
         .target(name: "Admin", dependencies: ["CShims", "Reactor"], swiftSettings: common),
         // The loop-thread domain: sessions, binds, accounts, messaging.
@@ -108,6 +112,7 @@ var package = Package(
         .testTarget(name: "CarrierTests", dependencies: ["Carrier", "SMPP"]),
         .testTarget(name: "AdminTests", dependencies: ["Admin"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor"]),
         .testTarget(name: "UpstreamTests", dependencies: ["Upstream", "SMPP", "Reactor"]),
         .testTarget(name: "SMSCTests", dependencies: ["SMSC", "SMPP", "Store", "Carrier", "Journal", "Upstream", "Reactor"]),
         // Pure parts of the load generator (options, backoff, report formatting): no loop, no sockets.
