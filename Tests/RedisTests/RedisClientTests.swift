@@ -345,6 +345,25 @@ private func commandCalls(_ runner: LoopRunner, _ client: RedisClient, _ name: S
         #expect(gaps[4] >= 300, "gaps \(gaps)")
     }
 
+    @Test func aConnectThatHangsTimesOutAndIsRetried() throws {
+        let silent = try SilentListener()
+        let runner = try LoopRunner()
+        let client = RedisClient(loop: runner.loop, host: "127.0.0.1", port: Int(silent.port),
+                                 options: .init(connectTimeout: .milliseconds(150), reconnectMin: .milliseconds(20)))
+        var states: [RedisConnectionState] = []
+        var timedOutAt: Int64 = 0
+        client.onStateChange = { state in
+            states.append(state)
+            if state == .disconnected("connect timeout") && timedOutAt == 0 { timedOutAt = monotonicMs() }
+        }
+        let started = monotonicMs()
+        client.start()
+        #expect(runner.run { states.filter { $0 == .connecting }.count >= 2 })
+        client.stop()
+        #expect(states.starts(with: [.connecting, .disconnected("connect timeout"), .connecting]), "\(states)")
+        #expect(timedOutAt - started >= 140 && timedOutAt - started < 1_000)
+    }
+
     @Test func anUnresolvableHostSaysWhy() throws {
         let runner = try LoopRunner()
         let client = RedisClient(loop: runner.loop, host: "no-such-host.invalid", port: 6379)

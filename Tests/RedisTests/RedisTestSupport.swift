@@ -164,3 +164,40 @@ final class RedisServer {
         pid = 0
     }
 }
+
+// MARK: - a listener that never completes a handshake
+
+/// A listening socket with backlog 0 that never accepts, its one accept-queue slot taken by a
+/// connection of its own: Linux then drops further SYNs (the accept queue is full), so a connect
+/// to `port` stays in progress until the client gives up. Closed at deinit.
+final class SilentListener {
+    let port: UInt16
+    private var fds: [Int32] = []
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard listener >= 0 else { throw TestError("socket failed") }
+        fds.append(listener)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) }
+        }
+        guard bound == 0, listen(listener, 0) == 0 else { throw TestError("bind/listen failed") }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        // Fill the queue: a blocking connect returns once its handshake is done (it is queued).
+        let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fds.append(filler)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) }
+        }
+        guard connected == 0 else { throw TestError("filler connect failed") }
+    }
+
+    deinit { for fd in fds { close(fd) } }
+}
