@@ -22,6 +22,7 @@ var package = Package(
         .executable(name: "smppd", targets: ["smppd"]),
         .executable(name: "codec-bench", targets: ["codec-bench"]),
         .executable(name: "smppbench", targets: ["smppbench"]),
+        .executable(name: "redis-bench", targets: ["redis-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -104,6 +105,11 @@ var package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: common
+        ),
+        // The Redis client against a local redis-server: commands/s and CPU per command.
+        .executableTarget(
+            name: "redis-bench", dependencies: ["Redis", "Reactor"], path: "perf/redis_client_bench",
+            exclude: ["run.sh"], swiftSettings: common
         ),
         .testTarget(name: "SMPPTests", dependencies: ["SMPP"]),
         .testTarget(name: "QueuesTests", dependencies: ["Queues"]),
