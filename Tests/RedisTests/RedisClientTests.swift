@@ -317,6 +317,7 @@ private func commandCalls(_ runner: LoopRunner, _ client: RedisClient, _ name: S
         #expect(refused == .failure(.disconnected("stopped")))
         runner.idle(ms: 200)
         #expect(states.count == 3)
+        client.onStateChange = nil   // it captures the client
     }
 
     @Test func nothingListeningKeepsRetryingWithBackoff() throws {
