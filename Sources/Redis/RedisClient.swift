@@ -29,7 +29,8 @@ public final class RedisClient {
 
     public private(set) var state: RedisConnectionState = .disconnected("not started")
     /// Runs on the loop thread on every change of `state` (use it to run set-up commands again
-    /// after a reconnect). It may call send(), stop() and start().
+    /// after a reconnect). It may call send(), stop() and start(). Capture the client weakly:
+    /// the client keeps this closure.
     public var onStateChange: ((RedisConnectionState) -> Void)?
 
     private var isStarted = false
