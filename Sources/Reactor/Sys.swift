@@ -191,6 +191,16 @@ public enum Sys {
         }
     }
 
+    /// Nonblocking read of at most `count` bytes, appended to `bytes`. For the few bytes read
+    /// before a connection has rings (the PROXY header): it allocates.
+    static func read(_ fd: Int32, appendingTo bytes: inout [UInt8], count: Int) -> SysIO {
+        precondition(count > 0, "read of \(count) bytes")
+        var chunk = [UInt8](repeating: 0, count: count)
+        let result = chunk.withUnsafeMutableBytes { read(fd, into: $0.baseAddress!, count: count) }
+        if case let .bytes(n) = result { bytes += chunk[..<n] }
+        return result
+    }
+
     /// Nonblocking send of up to `count` bytes; MSG_NOSIGNAL so a dead peer is EPIPE, not SIGPIPE.
     static func write(_ fd: Int32, from buffer: UnsafeRawPointer, count: Int) -> SysIO {
         while true {
@@ -244,6 +254,39 @@ public enum Sys {
         default:
             return nil
         }
+    }
+
+    /// The 4 (IPv4) or 16 (IPv6) bytes of a numeric address ("10.1.2.3", "::1", no brackets,
+    /// no port), as inet_pton reads it; nil for anything else.
+    public static func numericAddress(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            return withUnsafeBytes(of: &v4) { Array($0) }
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { Array($0) }
+        }
+        return nil
+    }
+
+    /// inet_ntop's text for 4 or 16 address bytes (the form getpeername's peers are logged
+    /// in); nil for any other count.
+    public static func addressText(_ bytes: [UInt8]) -> String? {
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        switch bytes.count {
+        case 4:
+            var v4 = in_addr()
+            withUnsafeMutableBytes(of: &v4) { $0.copyBytes(from: bytes) }
+            guard inet_ntop(AF_INET, &v4, &text, socklen_t(text.count)) != nil else { return nil }
+        case 16:
+            var v6 = in6_addr()
+            withUnsafeMutableBytes(of: &v6) { $0.copyBytes(from: bytes) }
+            guard inet_ntop(AF_INET6, &v6, &text, socklen_t(text.count)) != nil else { return nil }
+        default:
+            return nil
+        }
+        return cString(text)
     }
 
     /// A NUL-terminated C buffer as a String.
