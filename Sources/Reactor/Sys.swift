@@ -45,8 +45,10 @@ public enum Sys {
     // MARK: sockets
 
     /// A nonblocking, close-on-exec listening TCP socket bound to `endpoint` (port 0 = any).
-    /// Throws `ReactorError.system` naming the failing call.
-    static func listen(on endpoint: Endpoint, backlog: Int32) throws(ReactorError) -> (fd: Int32, bound: Endpoint) {
+    /// `reusePort` sets SO_REUSEPORT before bind: processes that all set it share the port
+    /// (the kernel spreads new connections over their sockets). Throws `ReactorError.system`
+    /// naming the failing call.
+    static func listen(on endpoint: Endpoint, backlog: Int32, reusePort: Bool = false) throws(ReactorError) -> (fd: Int32, bound: Endpoint) {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -64,6 +66,13 @@ public enum Sys {
         guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort {
+            guard setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+                let e = errno
+                Glibc.close(fd)
+                throw .system(call: "setsockopt SO_REUSEPORT \(endpoint)", errno: e)
+            }
+        }
         guard bind(fd, ai.ai_addr, ai.ai_addrlen) == 0 else {
             let e = errno
             Glibc.close(fd)
