@@ -198,6 +198,25 @@ def test_peers_not_in_the_list_get_no_header_processing(smppd):
     assert ev["peer"].startswith("127.0.0.9:") and ev["reason"] == "bad signature", ev
 
 
+def test_sighup_applies_a_changed_list_to_new_connections(smppd, tmp_path):
+    """proxy-protocol-from edited and SIGHUP: a session bound before stays bound; a direct
+    client from 127.0.0.1 (now listed) is refused as invalid, and one through haproxy binds with
+    its own address."""
+    d = smppd(accounts=[ACME], server={"proxy-protocol-from": ["127.0.0.9"]})
+    with d.connect() as old:
+        old.bind_ok("transceiver", "acme", "secret")
+        d.write_config(harness.make_config(d.data_dir, accounts=[ACME], server={"proxy-protocol-from": ["127.0.0.1"]}))
+        d.reload()
+        mark = d.mark()
+        got, local = _raw(d.port, smpp.client_hello_bytes())
+        assert got == b""
+        d.wait_for_event("proxy-header-invalid", since=mark, peer=f"127.0.0.1:{local}")
+        with Haproxy(tmp_path / "haproxy", [("127.0.0.1", d.port)]) as h, via(h, "127.0.0.5") as c:
+            c.bind_ok("transceiver", "acme", "secret")
+            assert f"127.0.0.5:{c.local_port}" in session_peers(d)
+        old.enquire_link()
+
+
 def test_plaintext_listener_reads_the_header_too(smppd, tmp_path):
     """The plaintext listener (load tests) reads the header before the first SMPP byte: a bind
     through haproxy from 127.0.0.5 shows 127.0.0.5."""
