@@ -707,9 +707,11 @@ class Client:
     # construction -----------------------------------------------------------------
     @classmethod
     def open(cls, port: int, *, tls: bool = True, context: ssl.SSLContext | None = None,
-             host: str = "127.0.0.1", timeout: float = 10.0) -> "Client":
-        """Connect and, for TLS, finish the handshake within `timeout`."""
-        raw = socket.create_connection((host, port), timeout=timeout)
+             host: str = "127.0.0.1", timeout: float = 10.0, source: str | None = None) -> "Client":
+        """Connect and, for TLS, finish the handshake within `timeout`. `source`: the local
+        address to connect from (any 127.x.y.z works on Linux loopback)."""
+        raw = socket.create_connection((host, port), timeout=timeout,
+                                       source_address=(source, 0) if source else None)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if not tls:
             return cls(raw)

@@ -37,6 +37,8 @@ def test_c_ops_1_help_lists_every_option(smppd_bin, tmp_path):
     ("[[account]]\nsystem-id = \"acme\"\npassword = \"secret\"\nmax-sessions = \"two\"\n", "max-sessions"),
     ("[carrier]\nworker-nice = 20\n", "carrier.worker-nice"),
     ("[carrier]\nworker-nice = -21\n", "carrier.worker-nice"),
+    ("[server]\nproxy-protocol-from = [\"10.0.0.0/33\"]\n", "server.proxy-protocol-from"),
+    ("[server]\nreuse-port = \"yes\"\n", "server.reuse-port"),
     ("[server\nlisten = \n", None),  # not TOML at all
 ])
 def test_c_ops_1_bad_config_refused_naming_the_key(smppd_bin, tmp_path, toml, key):

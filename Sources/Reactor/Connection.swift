@@ -1,5 +1,5 @@
 // Connection: one accepted socket (TLS or plaintext), its two rings, its watchers and its state
-// machine: handshake, then read -> delegate -> output ring -> flush (right after the read
+// machine: the PROXY header when the peer is a listed balancer, handshake, then read -> delegate -> output ring -> flush (right after the read
 // burst, or in the loop's before-sleep pass for other output); back-pressure,
 // fairness, closeAfterFlush, and exactly one connectionDidClose. Loop thread only.
 // Unsafe code (allowlisted, STYLE 9.3) only because its public byte API lends ring memory
@@ -25,8 +25,9 @@ public protocol ConnectionDelegate: AnyObject {
 
 public final class Connection {
     public weak var delegate: ConnectionDelegate?
-    /// "127.0.0.1:54321" / "[::1]:54321".
-    public let peer: String
+    /// "127.0.0.1:54321" / "[::1]:54321": the socket's peer, or the client a PROXY header named
+    /// (set before connectionDidBecomeReady).
+    public private(set) var peer: String
     public var isTLS: Bool { stream.isTLS }
     /// "TLSv1.3" / "TLSv1.2" once the handshake finished; nil for plaintext.
     public private(set) var tlsVersion: String?
@@ -43,8 +44,11 @@ public final class Connection {
     /// Handshake timeout while handshaking, flush timeout while draining; idle otherwise.
     private var timer: LoopTimer?
 
-    private enum State { case handshaking, open, draining, closed }
+    private enum State { case proxyHeader, handshaking, open, draining, closed }
     private var state: State
+    /// The PROXY header's bytes read so far (state .proxyHeader only; at most
+    /// ProxyHeader.maxHeaderBytes, because reads take exactly what the parser still needs).
+    private var proxyBytes: [UInt8] = []
 
     // Readiness bookkeeping: what each side of OpenSSL is waiting for ("read wants write" and
     // "write wants read" both happen: renegotiation is off, but TLS 1.3 key updates and session
@@ -79,13 +83,15 @@ public final class Connection {
     private var bytesSent = 0
     private var held = HeldOutput()
 
-    convenience init?(loop: EventLoop, fd: Int32, tls: TLSServerContext?, options: ConnectionOptions) {
+    /// Accepted: `expectsProxyHeader` when the peer is a listed balancer (the Listener decides).
+    convenience init?(loop: EventLoop, fd: Int32, tls: TLSServerContext?, options: ConnectionOptions,
+                      expectsProxyHeader: Bool = false) {
         guard let stream = TLSStream(fd: fd, context: tls) else { return nil }
-        self.init(loop: loop, stream: stream, options: options)
+        self.init(loop: loop, stream: stream, options: options, expectsProxyHeader: expectsProxyHeader)
     }
 
     /// Accepted (Listener) or connected (Connector): the stream decides the TLS role.
-    init(loop: EventLoop, stream: TLSStream, options: ConnectionOptions) {
+    init(loop: EventLoop, stream: TLSStream, options: ConnectionOptions, expectsProxyHeader: Bool = false) {
         let fd = stream.fd
         self.loop = loop
         self.options = options
@@ -93,7 +99,7 @@ public final class Connection {
         self.peer = Sys.peerEndpoint(fd)?.description ?? "unknown"
         input = RingBuffer(capacity: options.inputCapacityBytes)
         output = RingBuffer(capacity: options.outputCapacityBytes)
-        state = stream.isTLS ? .handshaking : .open
+        state = expectsProxyHeader ? .proxyHeader : stream.isTLS ? .handshaking : .open
         lastActivityMilliseconds = loop.nowMilliseconds
         readWatcher = IOWatcher(loop: loop, fd: fd, events: Int32(SHIM_EV_READ)) { [unowned self] in self.handleReadable() }
         writeWatcher = IOWatcher(loop: loop, fd: fd, events: Int32(SHIM_EV_WRITE)) { [unowned self] in self.handleWritable() }
@@ -105,11 +111,12 @@ public final class Connection {
         guard state != .closed else { return }  // onAccept may refuse it with close()
         loop.register(self)
         enter()
-        if state == .handshaking {
+        if state == .proxyHeader || state == .handshaking {
+            // One deadline for the header and the handshake together.
             let t = LoopTimer(loop: loop) { [unowned self] in self.timerFired() }
             timer = t
             t.schedule(after: options.handshakeTimeout)
-            continueHandshake()
+            if state == .proxyHeader { readProxyHeader() } else { continueHandshake() }
         } else {
             delegate?.connectionDidBecomeReady(self)
             if state == .open { read0() }
@@ -186,7 +193,7 @@ public final class Connection {
         switch state {
         case .closed, .draining:
             return
-        case .handshaking:
+        case .proxyHeader, .handshaking:
             close(reason: .closedLocally, graceful: false)
         case .open:
             state = .draining
@@ -207,6 +214,8 @@ public final class Connection {
     private func handleReadable() {
         enter()
         switch state {
+        case .proxyHeader:
+            readProxyHeader()
         case .handshaking:
             continueHandshake()
         case .open, .draining:
@@ -227,6 +236,8 @@ public final class Connection {
     private func handleWritable() {
         enter()
         switch state {
+        case .proxyHeader:
+            break
         case .handshaking:
             continueHandshake()
         case .open, .draining:
@@ -262,6 +273,9 @@ public final class Connection {
     private func timerFired() {
         enter()
         switch state {
+        case .proxyHeader:
+            close(reason: .proxyHeaderInvalid("no complete header within the handshake timeout (\(proxyBytes.count) bytes)"),
+                  graceful: false)
         case .handshaking: close(reason: .handshakeTimeout, graceful: false)
         case .draining: close(reason: .flushTimeout, graceful: false)
         case .open, .closed: break
@@ -279,6 +293,51 @@ public final class Connection {
     }
 
     // MARK: the work
+
+    /// Reads the PROXY v2 header, exactly as many bytes as ProxyHeader still needs per read,
+    /// so the first TLS (or SMPP) byte stays in the socket for what comes next. A valid header
+    /// sets `peer` to the client it names (LOCAL keeps the socket's) and moves on to the
+    /// handshake; anything else closes with .proxyHeaderInvalid. Connection set-up only.
+    private func readProxyHeader() {
+        while state == .proxyHeader {
+            switch ProxyHeader.parse(proxyBytes) {
+            case let .needMore(count):
+                switch Sys.read(stream.fd, appendingTo: &proxyBytes, count: count) {
+                case .bytes:
+                    continue
+                case .wouldBlock:
+                    return
+                case .eof:
+                    close(reason: .proxyHeaderInvalid("peer closed the connection after \(proxyBytes.count) bytes of the header"),
+                          graceful: false)
+                case let .failed(code):
+                    close(reason: .proxyHeaderInvalid("connection error after \(proxyBytes.count) bytes of the header: \(Sys.describe(errno: code))"),
+                          graceful: false)
+                }
+            case let .header(source, _, _):
+                peer = source.endpoint.description
+                proxyHeaderDone()
+            case .local:
+                proxyHeaderDone()
+            case let .invalid(reason):
+                close(reason: .proxyHeaderInvalid(reason), graceful: false)
+            }
+        }
+    }
+
+    private func proxyHeaderDone() {
+        proxyBytes = []
+        if stream.isTLS {
+            state = .handshaking
+            continueHandshake()  // the ClientHello may already be in the socket
+            return
+        }
+        state = .open
+        timer?.cancel()
+        lastActivityMilliseconds = loop.nowMilliseconds
+        delegate?.connectionDidBecomeReady(self)
+        if state == .open { read0() }
+    }
 
     private func continueHandshake() {
         switch stream.handshake() {
@@ -465,6 +524,9 @@ public final class Connection {
         let wantRead: Bool
         let wantWrite: Bool
         switch state {
+        case .proxyHeader:
+            wantRead = true
+            wantWrite = false
         case .handshaking:
             wantRead = !handshakeWantsWrite
             wantWrite = handshakeWantsWrite

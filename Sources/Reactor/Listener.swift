@@ -1,5 +1,6 @@
 // Listener: a nonblocking listening socket on the loop; accepts until EAGAIN on each readiness
-// event, makes a Connection per socket (TLS when a context is set) and hands it to onAccept.
+// event, makes a Connection per socket (TLS when a context is set; expecting a PROXY header
+// first when the peer is in `proxyFrom`) and hands it to onAccept.
 // Loop thread only (create it before run() or on the loop thread).
 
 import CShims
@@ -20,14 +21,21 @@ public final class Listener {
     public var onExhausted: ((Int32) -> Void)?
     /// Called on the first accepted connection after an exhaustion.
     public var onRecovered: (() -> Void)?
+    /// Balancers: a connection whose socket peer lies in one of these prefixes must start with
+    /// a PROXY v2 header (read before the TLS handshake); others get no header processing.
+    /// Empty: off. Applies to connections accepted after it is set.
+    public var proxyFrom: [AddressPrefix]
 
     /// Binds and starts accepting. `tls` nil makes a plaintext listener (C-TLS-3); port 0 picks
-    /// a free port (see boundEndpoint). `onAccept` must set the connection's delegate.
+    /// a free port (see boundEndpoint). `reusePort`: SO_REUSEPORT, so that several processes
+    /// that all set it share the port. `onAccept` must set the connection's delegate.
     public init(loop: EventLoop, endpoint: Endpoint, tls: TLSServerContext?, options: ConnectionOptions,
+                proxyFrom: [AddressPrefix] = [], reusePort: Bool = false,
                 onAccept: @escaping (Connection) -> Void) throws(ReactorError) {
         precondition(options.inputCapacityBytes > 0 && options.outputCapacityBytes > 0 && options.maxReadBytesPerEvent > 0,
                      "ConnectionOptions sizes must be positive")
-        let (fd, bound) = try Sys.listen(on: endpoint, backlog: 4096)
+        let (fd, bound) = try Sys.listen(on: endpoint, backlog: 4096, reusePort: reusePort)
+        self.proxyFrom = proxyFrom
         self.loop = loop
         self.fd = fd
         self.boundEndpoint = bound
@@ -70,7 +78,9 @@ public final class Listener {
                     onRecovered?()
                 }
                 Sys.setNoDelay(connectionFD)
-                guard let connection = Connection(loop: loop, fd: connectionFD, tls: tls, options: options) else {
+                let fromBalancer = !proxyFrom.isEmpty && proxyFrom.contains(host: Sys.peerEndpoint(connectionFD)?.host ?? "")
+                guard let connection = Connection(loop: loop, fd: connectionFD, tls: tls, options: options,
+                                                  expectsProxyHeader: fromBalancer) else {
                     Sys.close(connectionFD)  // SSL_new failed: out of memory
                     continue
                 }

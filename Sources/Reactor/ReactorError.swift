@@ -29,6 +29,9 @@ public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
     case handshakeFailed(String)
     /// The handshake did not finish within ConnectionOptions.handshakeTimeout (C-TLS-4).
     case handshakeTimeout
+    /// A connection from a listed balancer did not start with a valid PROXY v2 header within
+    /// the handshake timeout (bad bytes, closed early, too slow); ProxyHeader says why.
+    case proxyHeaderInvalid(String)
     /// close() or a completed closeAfterFlush().
     case closedLocally
     /// closeAfterFlush() could not deliver the pending output within ConnectionOptions.flushTimeout.
@@ -46,6 +49,7 @@ public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
         case let .tlsError(text): "TLS error: \(text)"
         case let .handshakeFailed(text): "TLS handshake failed: \(text)"
         case .handshakeTimeout: "TLS handshake timed out"
+        case let .proxyHeaderInvalid(text): "invalid PROXY header: \(text)"
         case .closedLocally: "closed locally"
         case .flushTimeout: "closed before pending output drained (flush timeout)"
         case .inputOverflow: "input buffer overflow"
@@ -60,7 +64,7 @@ public struct ConnectionOptions: Sendable {
     public var inputCapacityBytes: Int
     /// Output ring size: how much encoded output may wait for a slow reader before back-pressure.
     public var outputCapacityBytes: Int
-    /// Time from accept to a finished TLS handshake (C-TLS-4).
+    /// Time from accept to a finished TLS handshake (C-TLS-4), the PROXY header included.
     public var handshakeTimeout: Duration
     /// Upper bound on the time closeAfterFlush() waits for the peer to take pending output.
     public var flushTimeout: Duration

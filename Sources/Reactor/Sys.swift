@@ -45,8 +45,10 @@ public enum Sys {
     // MARK: sockets
 
     /// A nonblocking, close-on-exec listening TCP socket bound to `endpoint` (port 0 = any).
-    /// Throws `ReactorError.system` naming the failing call.
-    static func listen(on endpoint: Endpoint, backlog: Int32) throws(ReactorError) -> (fd: Int32, bound: Endpoint) {
+    /// `reusePort` sets SO_REUSEPORT before bind: processes that all set it share the port
+    /// (the kernel spreads new connections over their sockets). Throws `ReactorError.system`
+    /// naming the failing call.
+    static func listen(on endpoint: Endpoint, backlog: Int32, reusePort: Bool = false) throws(ReactorError) -> (fd: Int32, bound: Endpoint) {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -64,6 +66,13 @@ public enum Sys {
         guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort {
+            guard setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+                let e = errno
+                Glibc.close(fd)
+                throw .system(call: "setsockopt SO_REUSEPORT \(endpoint)", errno: e)
+            }
+        }
         guard bind(fd, ai.ai_addr, ai.ai_addrlen) == 0 else {
             let e = errno
             Glibc.close(fd)
@@ -191,6 +200,16 @@ public enum Sys {
         }
     }
 
+    /// Nonblocking read of at most `count` bytes, appended to `bytes`. For the few bytes read
+    /// before a connection has rings (the PROXY header): it allocates.
+    static func read(_ fd: Int32, appendingTo bytes: inout [UInt8], count: Int) -> SysIO {
+        precondition(count > 0, "read of \(count) bytes")
+        var chunk = [UInt8](repeating: 0, count: count)
+        let result = chunk.withUnsafeMutableBytes { read(fd, into: $0.baseAddress!, count: count) }
+        if case let .bytes(n) = result { bytes += chunk[..<n] }
+        return result
+    }
+
     /// Nonblocking send of up to `count` bytes; MSG_NOSIGNAL so a dead peer is EPIPE, not SIGPIPE.
     static func write(_ fd: Int32, from buffer: UnsafeRawPointer, count: Int) -> SysIO {
         while true {
@@ -244,6 +263,39 @@ public enum Sys {
         default:
             return nil
         }
+    }
+
+    /// The 4 (IPv4) or 16 (IPv6) bytes of a numeric address ("10.1.2.3", "::1", no brackets,
+    /// no port), as inet_pton reads it; nil for anything else.
+    public static func numericAddress(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            return withUnsafeBytes(of: &v4) { Array($0) }
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { Array($0) }
+        }
+        return nil
+    }
+
+    /// inet_ntop's text for 4 or 16 address bytes (the form getpeername's peers are logged
+    /// in); nil for any other count.
+    public static func addressText(_ bytes: [UInt8]) -> String? {
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        switch bytes.count {
+        case 4:
+            var v4 = in_addr()
+            withUnsafeMutableBytes(of: &v4) { $0.copyBytes(from: bytes) }
+            guard inet_ntop(AF_INET, &v4, &text, socklen_t(text.count)) != nil else { return nil }
+        case 16:
+            var v6 = in6_addr()
+            withUnsafeMutableBytes(of: &v6) { $0.copyBytes(from: bytes) }
+            guard inet_ntop(AF_INET6, &v6, &text, socklen_t(text.count)) != nil else { return nil }
+        default:
+            return nil
+        }
+        return cString(text)
     }
 
     /// A NUL-terminated C buffer as a String.

@@ -8,13 +8,16 @@ import SMPP
 import Store
 import Upstream
 
-/// One SMPP listener to open: where, and with TLS or (explicit opt-in) without.
+/// One SMPP listener to open: where, with TLS or (explicit opt-in) without, and whether other
+/// processes may share its port (SO_REUSEPORT).
 public struct ListenerSpec {
     public var endpoint: Endpoint
     public var tls: TLSServerContext?
-    public init(endpoint: Endpoint, tls: TLSServerContext?) {
+    public var reusePort: Bool
+    public init(endpoint: Endpoint, tls: TLSServerContext?, reusePort: Bool = false) {
         self.endpoint = endpoint
         self.tls = tls
+        self.reusePort = reusePort
     }
 }
 
@@ -59,7 +62,8 @@ public final class SMSCServer {
     @discardableResult
     public func listen(_ spec: ListenerSpec) throws -> Endpoint {
         let options = ConnectionOptions(handshakeTimeout: settings.handshakeTimeout)
-        let listener = try Listener(loop: loop, endpoint: spec.endpoint, tls: spec.tls, options: options) { [unowned self] c in
+        let listener = try Listener(loop: loop, endpoint: spec.endpoint, tls: spec.tls, options: options,
+                                    proxyFrom: settings.proxyProtocolFrom, reusePort: spec.reusePort) { [unowned self] c in
             self.accept(c)
         }
         watchExhaustion(of: listener)
@@ -132,6 +136,10 @@ public final class SMSCServer {
         }
         if wasReady {
             logger.info("disconnect", metadata: session.metadata(["reason": "\(reason)"]))
+        } else if case let .proxyHeaderInvalid(why) = reason {
+            // peer: the socket's, i.e. the balancer (no header named anyone else).
+            metrics.proxyHeaderWasInvalid()
+            logger.warning("proxy-header-invalid", metadata: ["peer": "\(session.connection.peer)", "reason": "\(why)"])
         } else {
             logger.info("handshake-failed", metadata: ["peer": "\(session.connection.peer)", "reason": "\(reason)"])
         }
@@ -197,6 +205,7 @@ public final class SMSCServer {
         messages.updateAccounts(newAccounts)
         settings = newSettings
         limiter.policy = newSettings.bindFailures
+        for l in listeners { l.listener.proxyFrom = newSettings.proxyProtocolFrom }
         verifiedPasswords.removeAll()
         if let tls {
             for l in listeners where l.isTLS { l.listener.replaceTLSContext(tls) }

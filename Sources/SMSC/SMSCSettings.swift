@@ -1,5 +1,6 @@
 // Tunables of the session layer, built by the daemon from config and flags (CONTRACT §1–§3).
 // A plain value: the daemon hands a new one over on SIGHUP.
+import Reactor
 
 /// Everything the SMSC core needs to know that is not an account.
 public struct SMSCSettings: Sendable, Equatable {
@@ -22,6 +23,9 @@ public struct SMSCSettings: Sendable, Equatable {
     /// Consecutive malformed PDUs after which a session is closed (ksmppd's error threshold).
     public var maxConsecutiveBadPDUs = 32
     public var bindFailures = BindFailurePolicy()
+    /// Balancers whose connections start with a PROXY v2 header naming the real client
+    /// (`[server] proxy-protocol-from`); empty: no header is read from anyone.
+    public var proxyProtocolFrom: [AddressPrefix] = []
 
     public init() {}
 }

@@ -1,6 +1,7 @@
 // The one table of configuration keys: the TOML reader, `--help` and every error message come
 // from it, so they cannot disagree (ksmppd's smpp_server_cfg.def idea). Main thread only.
 import Journal
+import Reactor
 import SMSC
 import Store
 
@@ -8,6 +9,8 @@ import Store
 struct DaemonConfig {
     var listen = "127.0.0.1:2775"
     var plaintextListen: String? = nil
+    /// SO_REUSEPORT on the SMPP listeners (several processes on one port).
+    var reusePort = false
     var admin = "127.0.0.1:8775"
     var dataDir = "./var"
     var memory = false
@@ -87,6 +90,18 @@ let configKeys: [ConfigKey] = [
         if case .string(let s) = v { c.listen = s } },
     ConfigKey(name: "server.plaintext-listen", kind: .string, help: "HOST:PORT of a PLAINTEXT SMPP listener for local load tests; empty = off", get: { c in .string(c.plaintextListen ?? "") }) { c, v in
         if case .string(let s) = v { c.plaintextListen = s.isEmpty ? nil : s } },
+    ConfigKey(name: "server.proxy-protocol-from", kind: .stringArray, help: "addresses or CIDR prefixes of TCP balancers (e.g. [\"10.0.0.0/8\"]); a connection from one must start with a PROXY v2 header (read before TLS), whose client address then counts for allowed-ips, lock-outs and logs; empty = off", get: { c in .strings(c.smsc.proxyProtocolFrom.map(\.description)) }) { c, v throws(ConfigError) in
+        if case .strings(let list) = v {
+            var prefixes: [AddressPrefix] = []
+            for text in list {
+                do { prefixes.append(try AddressPrefix(parsing: text)) } catch {
+                    throw ConfigError(key: "server.proxy-protocol-from", problem: "\(error)")
+                }
+            }
+            c.smsc.proxyProtocolFrom = prefixes
+        } },
+    ConfigKey(name: "server.reuse-port", kind: .boolean, help: "SO_REUSEPORT on the SMPP listeners: several smppd processes (each with its own data-dir) share the port; every one must set it", get: { c in .bool(c.reusePort) }) { c, v in
+        if case .bool(let b) = v { c.reusePort = b } },
     ConfigKey(name: "server.admin", kind: .string, help: "HOST:PORT of the admin/metrics HTTP listener", get: { c in .string(c.admin) }) { c, v in
         if case .string(let s) = v { c.admin = s } },
     ConfigKey(name: "server.data-dir", kind: .string, help: "directory for the generated TLS certificate, the demo password and the message journal (journal/)", get: { c in .string(c.dataDir) }) { c, v in

@@ -111,17 +111,31 @@ enum Daemon {
         adminServer = admin
         logger.info("listening", metadata: ["proto": "admin", "addr": "\(admin.boundEndpoint)"])
         if let plaintext {
-            let p = try server.listen(ListenerSpec(endpoint: plaintext, tls: nil))
+            let p = try Daemon.listen(server, ListenerSpec(endpoint: plaintext, tls: nil, reusePort: config.reusePort))
             logger.warning("listening", metadata: ["proto": "plaintext", "addr": "\(p)",
                 "warning": "PLAINTEXT SMPP: passwords and messages cross the network unencrypted; for local load tests only"])
         }
-        let bound = try server.listen(ListenerSpec(endpoint: listen, tls: tls))
-        logger.info("listening", metadata: ["proto": "tls", "addr": "\(bound)"])
+        let bound = try Daemon.listen(server, ListenerSpec(endpoint: listen, tls: tls, reusePort: config.reusePort))
+        var tlsLine: Logger.Metadata = ["proto": "tls", "addr": "\(bound)"]
+        if config.reusePort { tlsLine["reuse_port"] = "true" }
+        if !config.smsc.proxyProtocolFrom.isEmpty {
+            tlsLine["proxy_protocol_from"] = "\(config.smsc.proxyProtocolFrom.map(\.description).joined(separator: ","))"
+        }
+        logger.info("listening", metadata: tlsLine)
 
         loop.run()
         for s in signals { s.cancel() }
         logger.info("exit", metadata: ["status": "0"])
         return 0
+    }
+
+    /// Opens an SMPP listener; a port another process holds gets an error that says what to do.
+    private static func listen(_ server: SMSCServer, _ spec: ListenerSpec) throws -> Endpoint {
+        do {
+            return try server.listen(spec)
+        } catch let ReactorError.system(call, code) where code == EADDRINUSE {
+            throw AddressInUse(endpoint: spec.endpoint, call: call, reusePort: spec.reusePort)
+        }
     }
 
     /// SIGHUP: re-read the config file for accounts, limits and the certificate; keep sessions.
@@ -204,6 +218,19 @@ enum Daemon {
 /// 127.0.0.0/8, ::1 and localhost: admin addresses that need no token.
 func isLoopback(_ host: String) -> Bool {
     host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+}
+
+/// An SMPP listener's address is taken (exit 70). With reuse-port on, the holder did not set it.
+struct AddressInUse: Error, CustomStringConvertible {
+    var endpoint: Endpoint
+    var call: String
+    var reusePort: Bool
+    var description: String {
+        let hint = reusePort
+            ? "the process holding it does not set SO_REUSEPORT: give every smppd sharing the port [server] reuse-port = true"
+            : "another process listens there; stop it, pick another port, or set [server] reuse-port = true in every smppd that shares it"
+        return "address in use: \(endpoint) (\(call): \(Sys.describe(errno: EADDRINUSE))); \(hint)"
+    }
 }
 
 /// Durable mode could not start: the journal is unreadable or corrupt (exit 70).

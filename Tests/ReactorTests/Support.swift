@@ -222,12 +222,13 @@ final class TestServer: @unchecked Sendable {
     let port: UInt16
 
     init(tls: TLSServerContext?, options: ConnectionOptions = ConnectionOptions(), mode: TestDelegate.Mode = .echo,
-         onReady: ((Connection) -> Void)? = nil) throws {
+         proxyFrom: [AddressPrefix] = [], onReady: ((Connection) -> Void)? = nil) throws {
         loop = try EventLoop()
         let recorder = self.recorder
         var nextID = 0
         var accepted: (Connection) -> Void = { _ in }
-        listener = try Listener(loop: loop, endpoint: Endpoint(parsing: "127.0.0.1:0")!, tls: tls, options: options) { c in
+        listener = try Listener(loop: loop, endpoint: Endpoint(parsing: "127.0.0.1:0")!, tls: tls, options: options,
+                                proxyFrom: proxyFrom) { c in
             accepted(c)
         }
         port = listener.boundEndpoint.port
@@ -413,6 +414,13 @@ final class TestClient {
     }
 
     func send(_ bytes: [UInt8]) { outgoing += bytes }
+
+    /// Sends `bytes` straight on the socket, under any TLS (a PROXY header before the
+    /// ClientHello). Small amounts only: the socket buffer takes them at once.
+    func sendRaw(_ bytes: [UInt8]) {
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        precondition(n == bytes.count, "sendRaw: \(n) of \(bytes.count) bytes, errno \(errno)")
+    }
     var unsentBytes: Int { outgoing.count - sentOffset }
 
     /// Writes what it can without blocking; returns bytes written (0 when the socket is full).

@@ -210,6 +210,9 @@ extension SMSCServer {
         p.counter("smppd_accept_exhausted_total",
                   help: "accept() failures for lack of file descriptors (EMFILE, ENFILE) or memory, by errno.",
                   samples: ["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"].map { ([("errno", $0)], Double(metrics.acceptExhausted[$0, default: 0])) })
+        p.counter("smppd_proxy_header_invalid_total",
+                  help: "Connections from a proxy-protocol-from balancer closed for a missing or invalid PROXY v2 header.",
+                  samples: [([], Double(metrics.proxyHeaderInvalid))])
         return p.text
     }
 }

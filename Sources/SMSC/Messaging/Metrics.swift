@@ -122,6 +122,10 @@ final class Metrics {
     /// accept() failures for lack of descriptors or memory, by errno name (EMFILE, ENFILE …).
     private(set) var acceptExhausted: [String: UInt64] = [:]
     func acceptExhausted(errnoName: String) { acceptExhausted[errnoName, default: 0] &+= 1 }
+
+    /// Connections from a `proxy-protocol-from` balancer closed for a missing or bad PROXY header.
+    private(set) var proxyHeaderInvalid: UInt64 = 0
+    func proxyHeaderWasInvalid() { proxyHeaderInvalid &+= 1 }
 }
 
 /// The last `capacity` error responses, oldest first when read. Only error paths write here.

@@ -49,8 +49,9 @@ final class Session: ConnectionDelegate {
     private(set) var pdusIn: UInt64 = 0
     private(set) var pdusOut: UInt64 = 0
     private(set) var boundAtMs: Int64 = 0
-    /// The peer's IP without the port, for allow lists and the failure limiter.
-    let peerIP: String
+    /// The peer's IP without the port, for allow lists and the failure limiter: the socket's
+    /// at first, the client a PROXY header named once the connection is ready.
+    private(set) var peerIP: String
 
     // Deadlines in loop milliseconds; 0 = none. `timer` fires at the earliest of them.
     private var lastReceivedMs: Int64 = 0
@@ -118,6 +119,7 @@ final class Session: ConnectionDelegate {
     // MARK: ConnectionDelegate
 
     func connectionDidBecomeReady(_ connection: Connection) {
+        peerIP = Session.ip(ofPeer: connection.peer)
         phase = .open
         lastReceivedMs = now
         bindDeadlineMs = now + Self.ms(settings.bindTimeout)
