@@ -68,12 +68,15 @@ var package = Package(
         .target(name: "Upstream", dependencies: ["SMPP", "Reactor", "CShims", "CCurl"], swiftSettings: common),
         // An asynchronous Redis client on the loop thread (hiredis; the cluster layer's transport).
         .target(name: "Redis", dependencies: ["CHiredis", "Reactor", "CShims"], swiftSettings: common),
+        // What several nodes share through Redis (issue 15): presence, bind slots and lock-outs,
+        // leased credits and rates, deliveries that cross nodes. Never per message.
+        .target(name: "Cluster", dependencies: ["Redis", "Reactor"], swiftSettings: common),
         // The admin HTTP interface: libmicrohttpd's thread, handler on the loop.
         .target(name: "Admin", dependencies: ["CShims", "Reactor"], swiftSettings: common),
         // The loop-thread domain: sessions, binds, accounts, messaging.
         .target(
             name: "SMSC",
-            dependencies: ["SMPP", "Reactor", "CShims", "Store", "Journal", "Carrier", "Admin", "Upstream",
+            dependencies: ["SMPP", "Reactor", "CShims", "Store", "Journal", "Carrier", "Admin", "Upstream", "Cluster",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: common
         ),
@@ -81,7 +84,7 @@ var package = Package(
         .executableTarget(
             name: "smppd",
             dependencies: [
-                "SMSC", "Reactor", "Admin", "Store", "Journal", "Upstream",
+                "SMSC", "Reactor", "Admin", "Store", "Journal", "Upstream", "Cluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),

@@ -7,6 +7,7 @@ import Reactor
 import SMPP
 import Store
 import Upstream
+import Cluster
 
 /// One SMPP listener to open: where, with TLS or (explicit opt-in) without, and whether other
 /// processes may share its port (SO_REUSEPORT).
@@ -130,9 +131,10 @@ public final class SMSCServer {
     func sessionDidClose(_ session: Session, reason: CloseReason, wasReady: Bool) {
         sessions[session.id] = nil
         pendingChecks[session.id] = nil
-        if session.holdsBindSlot, let a = session.account {
-            boundCount[a.systemID, default: 1] -= 1
-            if boundCount[a.systemID] == 0 { boundCount[a.systemID] = nil }
+        if session.holdsBindSlot, let a = session.bindSlotAccount {
+            boundCount[a, default: 1] -= 1
+            if boundCount[a] == 0 { boundCount[a] = nil }
+            publishSessionCounts(of: a)
         }
         if wasReady {
             logger.info("disconnect", metadata: session.metadata(["reason": "\(reason)"]))
@@ -151,6 +153,23 @@ public final class SMSCServer {
     func checkBind(session: Session, systemID: String, password: [UInt8], mode: BindMode, sequenceNumber: UInt32) {
         let request = BindRequest(systemID: systemID, mode: mode, sequenceNumber: sequenceNumber, candidate: password)
         if limiter.isLockedOut(session.peerIP, nowMs: loop.nowMilliseconds) { return decide(request, for: session, .ESME_RBINDFAIL) }
+        // In a cluster the lock-out of an address counts every node's failures (issue 15).
+        if let coordinator = messages.cluster?.coordinator {
+            coordinator.checkLockout(ip: session.peerIP) { [weak self, weak session] result in
+                guard let self, let session, self.sessions[session.id] === session else { return }
+                switch result {
+                case .clear: self.checkPassword(request, session: session)
+                case .locked: self.decide(request, for: session, .ESME_RBINDFAIL)
+                case .unavailable: self.decide(request, for: session, .ESME_RSYSERR)
+                }
+            }
+            return
+        }
+        checkPassword(request, session: session)
+    }
+
+    private func checkPassword(_ request: BindRequest, session: Session) {
+        let (systemID, password, mode) = (request.systemID, request.candidate, request.mode)
         guard let account = accounts[systemID] else { return decide(request, for: session, .ESME_RINVPASWD) }
         if account.password.isSlowToVerify && !verifiedPasswords.matches(password, account: account) {
             pendingChecks[session.id] = request
@@ -188,13 +207,103 @@ public final class SMSCServer {
             limiter.recordSuccess(session.peerIP)
             boundCount[account.systemID, default: 0] += 1
             session.holdsBindSlot = true
+            session.bindSlotAccount = account.systemID
+            session.bindSlotReceives = request.mode.canReceive
+            if let coordinator = messages.cluster?.coordinator {
+                coordinator.recordBindSuccess(ip: session.peerIP)
+                return claimClusterSlot(request, for: session, account, coordinator)
+            }
         } else if status == .ESME_RINVPASWD {
             if limiter.recordFailure(session.peerIP, nowMs: loop.nowMilliseconds) {
                 logger.warning("bind-lockout", metadata: ["ip": "\(session.peerIP)"])
             }
+            if let coordinator = messages.cluster?.coordinator {
+                let p = settings.bindFailures, ip = session.peerIP
+                coordinator.recordBindFailure(ip: ip, windowMs: Self.ms(p.window), maxFailures: p.maxFailures,
+                                              lockoutMs: Self.ms(p.lockout)) { [logger] started in
+                    if started { logger.warning("bind-lockout", metadata: ["ip": "\(ip)", "scope": "cluster"]) }
+                }
+            }
         }
         session.bindDecided(sequenceNumber: request.sequenceNumber, mode: request.mode, systemID: request.systemID,
                             account: status == .ESME_ROK ? account : nil, status: status)
+        if status == .ESME_ROK, let account { messages.accountBound(account.systemID) }
+    }
+
+    /// Cluster mode: the bind holds a slot here already (so the heartbeat counts it); it needs
+    /// one of the account's max-sessions counted over every node too.
+    private func claimClusterSlot(_ request: BindRequest, for session: Session, _ account: Account, _ coordinator: ClusterCoordinator) {
+        coordinator.claimSession(account: account.systemID, maxSessions: account.maxSessions,
+                                 receiver: request.mode.canReceive) { [weak self, weak session] result in
+            guard let self else { return }
+            guard let session, self.sessions[session.id] === session else {
+                // Closed meanwhile: its slot here is gone already; the shared count follows.
+                return self.publishSessionCounts(of: account.systemID)
+            }
+            guard result == .granted else {
+                session.holdsBindSlot = false
+                self.boundCount[account.systemID, default: 1] -= 1
+                if self.boundCount[account.systemID] == 0 { self.boundCount[account.systemID] = nil }
+                self.publishSessionCounts(of: account.systemID)
+                if result == .unavailable { self.logClusterUnavailable("bind") }
+                return session.bindDecided(sequenceNumber: request.sequenceNumber, mode: request.mode, systemID: request.systemID,
+                                           account: nil, status: result == .full ? .ESME_RBINDFAIL : .ESME_RSYSERR)
+            }
+            session.bindDecided(sequenceNumber: request.sequenceNumber, mode: request.mode, systemID: request.systemID,
+                                account: account, status: .ESME_ROK)
+            self.messages.accountBound(account.systemID)
+        }
+    }
+
+    private static func ms(_ d: Duration) -> Int64 {
+        let (s, atto) = d.components
+        return s * 1000 + atto / 1_000_000_000_000_000
+    }
+
+    // MARK: Cluster (issue 15)
+
+    /// Bound sessions per account on this node, and how many of them receive (heartbeat).
+    var clusterSessionCounts: [String: (all: Int, receivers: Int)] {
+        var out: [String: (all: Int, receivers: Int)] = [:]
+        for s in sessions.values where s.holdsBindSlot {
+            guard let a = s.bindSlotAccount else { continue }
+            var c = out[a] ?? (0, 0)
+            c.all += 1
+            if s.bindSlotReceives { c.receivers += 1 }
+            out[a] = c
+        }
+        return out
+    }
+
+    private func publishSessionCounts(of systemID: String) {
+        guard let coordinator = messages.cluster?.coordinator else { return }
+        let c = clusterSessionCounts[systemID] ?? (0, 0)
+        coordinator.sessionsChanged(account: systemID, all: c.all, receivers: c.receivers)
+    }
+
+    /// At most one line per 10 s saying what the shared store's absence refused.
+    private var clusterUnavailableLog = RateLimitedLog(intervalMs: 10_000)
+    func logClusterUnavailable(_ what: String) {
+        guard clusterUnavailableLog.admit(nowMs: loop.nowMilliseconds) != nil else { return }
+        logger.error("cluster-unavailable", metadata: [
+            "refused": "\(what)", "redis": "\(messages.cluster?.coordinator.state ?? .connecting)",
+            "effect": "binds, and submits of accounts with credits or a rate once their lease is spent, are refused with ESME_RSYSERR until Redis answers again",
+        ])
+    }
+
+    /// Joins the cluster (issue 15): call before openDurableStore and listen().
+    public func enableCluster(_ settings: ClusterSettings) {
+        let coordinator = ClusterCoordinator(loop: loop, settings: settings)
+        messages.enableCluster(coordinator)
+        coordinator.sessionCounts = { [unowned self] in self.clusterSessionCounts }
+        coordinator.onAvailabilityChange = { [logger] up, why in
+            if up {
+                logger.notice("cluster-connected", metadata: ["redis": "\(settings.redisHost):\(settings.redisPort)", "node": "\(settings.node)"])
+            } else {
+                logger.error("cluster-disconnected", metadata: ["redis": "\(settings.redisHost):\(settings.redisPort)", "reason": "\(why)"])
+            }
+        }
+        coordinator.start()
     }
 
     // MARK: Reload (SIGHUP, C-OPS-2)
@@ -239,8 +348,10 @@ public final class SMSCServer {
         guard let done = onShutdownComplete else { return }
         onShutdownComplete = nil
         passwordWorker.stop()
-        messages.stop()
-        done()
+        messages.leaveCluster { [messages] in
+            messages!.stop()
+            done()
+        }
     }
 }
 

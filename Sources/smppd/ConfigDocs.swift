@@ -8,7 +8,7 @@ enum ConfigDocs {
     static let width = 78
 
     /// Sections in the order a config file lists them.
-    static let sections = ["server", "store", "timeouts", "auth", "messages", "delivery", "carrier"]
+    static let sections = ["server", "store", "timeouts", "auth", "messages", "delivery", "carrier", "cluster"]
 
     /// Example values for keys that have none by default, so print-config can show their shape.
     static let examples: [String: String] = [

@@ -52,7 +52,7 @@ enum ConfigFile {
                 try UpstreamConfig.routes(array, into: &config) { v, kind, key throws(ConfigError) in try convert(v, to: kind, key: key) }
                 continue
             }
-            guard ["server", "store", "timeouts", "auth", "messages", "delivery", "carrier"].contains(section) else {
+            guard ["server", "store", "timeouts", "auth", "messages", "delivery", "carrier", "cluster"].contains(section) else {
                 throw ConfigError(key: section, problem: "unknown section or key (known: [server], [store], [timeouts], [auth], [messages], [delivery], [carrier], [[account]], [[carrier]], [[route]])")
             }
             guard let table = value.table else {

@@ -25,6 +25,13 @@ struct DaemonConfig {
     var messaging = MessagingSettings()
     /// Accounts from the config file (`[[account]]`); flag accounts are kept apart for SIGHUP.
     var accounts: [Account] = []
+    /// [cluster] (issue 15): without `redis` the node runs alone.
+    var clusterRedis: String? = nil
+    var clusterNode = 0
+    var clusterKeyPrefix = "smppd"
+    var clusterLeaseMs = 5_000
+    var clusterCreditBlock = 500
+    var clusterCommandTimeoutMs = 2_000
 }
 
 /// A value read from TOML, already reduced to the kinds our keys use.
@@ -218,6 +225,37 @@ let configKeys: [ConfigKey] = [
         } },
     ConfigKey(name: "store.segment-mb", kind: .integer, help: "size of one journal segment file in MiB, pre-allocated", get: { c in .int(c.storeSegmentMB) }) { c, v throws(ConfigError) in
         if case .int(let n) = v { c.storeSegmentMB = try positive("store.segment-mb", n, max: 4096) } },
+    ConfigKey(name: "cluster.redis", kind: .string, help: "host:port of the Redis the nodes of a cluster share (docs/cluster.md); unset: this node runs alone", get: { c in c.clusterRedis.map(ConfigValue.string) }) { c, v throws(ConfigError) in
+        if case .string(let s) = v {
+            guard let e = Endpoint(parsing: s), e.port != 0 else {
+                throw ConfigError(key: "cluster.redis", problem: "must be host:port, got \"\(s)\"")
+            }
+            c.clusterRedis = s
+        } },
+    ConfigKey(name: "cluster.node", kind: .integer, help: "this node's number, 0…15, unique in the cluster: the message ids it issues carry it", get: { c in .int(c.clusterNode) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard (0...15).contains(n) else { throw ConfigError(key: "cluster.node", problem: "must be 0…15, got \(n)") }
+            c.clusterNode = n
+        } },
+    ConfigKey(name: "cluster.key-prefix", kind: .string, help: "prefix of every key in Redis, so that clusters can share one", get: { c in .string(c.clusterKeyPrefix) }) { c, v throws(ConfigError) in
+        if case .string(let s) = v {
+            guard !s.isEmpty, s.count <= 64, !s.contains("{"), !s.contains("}") else {
+                throw ConfigError(key: "cluster.key-prefix", problem: "must be 1…64 characters without braces, got \"\(s)\"")
+            }
+            c.clusterKeyPrefix = s
+        } },
+    ConfigKey(name: "cluster.lease-ms", kind: .integer, help: "how long a node's presence and bind slots outlive it when it stops refreshing them", get: { c in .int(c.clusterLeaseMs) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard (500...600_000).contains(n) else { throw ConfigError(key: "cluster.lease-ms", problem: "must be 500…600000 ms, got \(n)") }
+            c.clusterLeaseMs = n
+        } },
+    ConfigKey(name: "cluster.credit-block", kind: .integer, help: "credits a node takes from an account's shared pool at a time (a node that dies strands at most this many)", get: { c in .int(c.clusterCreditBlock) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v { c.clusterCreditBlock = try positive("cluster.credit-block", n, max: 1_000_000) } },
+    ConfigKey(name: "cluster.command-timeout-ms", kind: .integer, help: "a Redis command unanswered this long drops the connection (it reconnects)", get: { c in .int(c.clusterCommandTimeoutMs) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard (50...60_000).contains(n) else { throw ConfigError(key: "cluster.command-timeout-ms", problem: "must be 50…60000 ms, got \(n)") }
+            c.clusterCommandTimeoutMs = n
+        } },
 ]
 
 /// Keys of one `[[account]]` table. ConfigFile.account reads them; `get` reads one back out of

@@ -5,6 +5,7 @@ import Glibc
 #endif
 
 import Admin
+import Cluster
 import Journal
 import Logging
 import Reactor
@@ -82,6 +83,9 @@ enum Daemon {
         } catch {
             throw ConfigError(key: error.key, problem: error.problem)
         }
+        if let redis = config.clusterRedis {
+            server.enableCluster(try clusterSettings(config, redis: redis))
+        }
         if config.memory {
             logger.notice("memory-mode", metadata: [
                 "note": "message state is kept in memory only: every message, receipt and MO is lost on exit or kill -9"])
@@ -136,6 +140,23 @@ enum Daemon {
         } catch let ReactorError.system(call, code) where code == EADDRINUSE {
             throw AddressInUse(endpoint: spec.endpoint, call: call, reusePort: spec.reusePort)
         }
+    }
+
+    /// The `[cluster]` table as the SMSC takes it; the Redis host is looked up once, here.
+    private static func clusterSettings(_ config: DaemonConfig, redis: String) throws -> ClusterSettings {
+        guard let e = Endpoint(parsing: redis) else { throw ConfigError(key: "cluster.redis", problem: "must be host:port, got \"\(redis)\"") }
+        let resolved: Endpoint
+        do {
+            resolved = try e.resolved()
+        } catch {
+            throw ConfigError(key: "cluster.redis", problem: "cannot resolve \(e.host): \(error)")
+        }
+        var s = ClusterSettings(node: config.clusterNode, redisHost: resolved.host, redisPort: Int(resolved.port))
+        s.keyPrefix = config.clusterKeyPrefix
+        s.leaseMs = Int64(config.clusterLeaseMs)
+        s.creditBlock = config.clusterCreditBlock
+        s.commandTimeoutMs = Int64(config.clusterCommandTimeoutMs)
+        return s
     }
 
     /// SIGHUP: re-read the config file for accounts, limits and the certificate; keep sessions.

@@ -203,6 +203,7 @@ extension SMSCServer {
                     samples: [([], Double(journal.waitingConnections))])
         }
         upstreamMetrics(&p)
+        clusterMetrics(&p)
         p.counter("smppd_deliver_sm_sent_total", help: "deliver_sm written, by kind.",
                   samples: [([("kind", "receipt")], Double(metrics.receiptsSent)), ([("kind", "mo")], Double(metrics.moSent))])
         p.counter("smppd_error_responses_total", help: "Responses sent with a non-zero command_status.",

@@ -17,6 +17,10 @@ final class AccountRuntime {
     var isActive = true
     /// Charged since the journal last recorded its credits (durable mode).
     var creditsUnjournaled = false
+    /// Cluster mode: a lease request is on its way, and what the last one said.
+    var leaseInFlight = false
+    var lastLeaseRequestMs: Int64 = 0
+    var poolExhausted = false
 
     init(ledger: AccountLedger, index: UInt32, systemIDBytes: ShortBytes) {
         self.ledger = ledger
@@ -33,6 +37,14 @@ final class AccountLedgers {
     /// Durable mode: remember which accounts a submit charged (see `takeCharged`).
     var tracksCharges = false
     private var charged: [AccountRuntime] = []
+    /// Cluster mode: every ledger is leased (ClusterLeases), new ones included.
+    private(set) var isLeased = false
+
+    /// Cluster mode: credits and tokens from now on come in leases.
+    func becomeLeased() {
+        isLeased = true
+        for rt in runtimes.values { rt.ledger.becomeLeased() }
+    }
 
     /// Applies a (re)loaded account list: a staying account keeps its runtime (and its credits
     /// unless their setting changed), a new one gets the next index, a removed one goes inactive.
@@ -43,8 +55,9 @@ final class AccountLedgers {
                 old.ledger = old.ledger.reloaded(credits: a.credits, submitRate: a.submitRate, nowMs: t)
                 next[a.systemID] = old
             } else {
-                next[a.systemID] = AccountRuntime(ledger: AccountLedger(credits: a.credits, submitRate: a.submitRate, nowMs: t),
-                                                  index: nextIndex, systemIDBytes: ShortBytes(truncating: a.systemID.utf8))
+                var ledger = AccountLedger(credits: a.credits, submitRate: a.submitRate, nowMs: t)
+                if isLeased { ledger.becomeLeased() }
+                next[a.systemID] = AccountRuntime(ledger: ledger, index: nextIndex, systemIDBytes: ShortBytes(truncating: a.systemID.utf8))
                 nextIndex += 1
             }
             accountsByIndex[next[a.systemID]!.index] = a
@@ -100,6 +113,9 @@ final class AccountLedgers {
     /// Recovery: credits left as the journal last recorded them, for accounts whose configured
     /// number is unchanged.
     func restore(credits: [ShortBytes: (configured: Int?, left: Int?)]) {
+        // A lease held by an earlier life of this node is not restored: the pool counted it
+        // as taken, and it is the one lease a dead node may strand (README "Cluster").
+        guard !isLeased else { return }
         for (account, c) in credits {
             runtimes[account.description]?.ledger.restore(left: c.left, countedFrom: c.configured)
         }

@@ -22,6 +22,15 @@ final class DeliveryRouter {
         var cursor = 0
     }
     private var receivers: [ShortBytes: ReceiverGroup] = [:]
+    /// Cluster mode (issue 15): the memory queue, for deliveries that came from another node
+    /// (their stream entry in Redis keeps them, not this node's journal).
+    private var unjournaled: DeliveryQueue?
+    /// Cluster mode: deliveries found for an account with no receiver here.
+    var onStranded: ((ShortBytes) -> Void)?
+    /// Cluster mode: a delivery is done here for good (acknowledged, dropped or shipped).
+    var onDone: ((DeliveryPayload) -> Void)?
+    /// Cluster mode: the set of accounts with a receiver here changed.
+    var onReceiversChanged: ((Set<String>) -> Void)?
 
     init(loop: EventLoop, deliveries: ActiveDeliveryStore, window: Int, idFormat: MessageIDFormat, logger: Logger, metrics: Metrics) {
         self.loop = loop
@@ -36,6 +45,10 @@ final class DeliveryRouter {
     func replaceStore(_ store: ActiveDeliveryStore) { deliveries = store }
 
     private var now: Int64 { loop.nowMilliseconds }
+    var nowMs: Int64 { loop.nowMilliseconds }
+
+    /// Cluster mode: keep deliveries from other nodes in `memory`, outside the journal.
+    func enableUnjournaled(_ memory: DeliveryQueue) { unjournaled = memory }
 
     /// Queues one deliver_sm for the account and offers it at once. Keyed by the stored
     /// system_id bytes, so the receipt path makes no String. False: not queued (queue full).
@@ -44,8 +57,9 @@ final class DeliveryRouter {
         var queued = true
         switch deliveries.enqueue(payload, for: key, now: now) {
         case .queued: break
-        case .queuedDroppingOldest:
+        case .queuedDroppingOldest(_, let dropped):
             logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full-oldest"])
+            onDone?(dropped)
         case .droppedNewest:
             logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
             queued = false
@@ -54,26 +68,73 @@ final class DeliveryRouter {
         return queued
     }
 
+    /// Cluster mode: a delivery from another node, queued in memory only (see `unjournaled`).
+    /// False: not queued (queue full).
+    func enqueueUnjournaled(_ payload: DeliveryPayload, forAccount key: ShortBytes) -> Bool {
+        guard let unjournaled else { return enqueue(payload, forAccount: key) }
+        var queued = true
+        switch unjournaled.enqueue(payload, for: key, now: now, commit: 0) {
+        case .queued: break
+        case .queuedDroppingOldest(_, let dropped):
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full-oldest"])
+            onDone?(dropped)
+        case .droppedNewest:
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
+            queued = false
+        }
+        pump(key)
+        return queued
+    }
+
+    func hasReceivers(_ key: ShortBytes) -> Bool { !(receivers[key]?.sessions.isEmpty ?? true) }
+
+    /// Cluster mode: a shipment reached another node's stream; its deliveries are done here.
+    func acknowledgeShipped(_ token: DeliveryToken) {
+        if let payload = deliveries.acknowledge(token) { onDone?(payload) }
+    }
+
+    /// Cluster mode: a shipment that could not go waits here again.
+    func returnShipment(holder: UInt64, account: ShortBytes) {
+        _ = deliveries.requeue(holder: holder, now: now) { [logger, onDone] payload, reason in
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(account)", "reason": "\(reason)"])
+            onDone?(payload)
+        }
+    }
+
+    /// The accounts with a receiver bound here.
+    private var receivingAccounts: Set<String> {
+        Set(receivers.compactMap { $0.value.sessions.isEmpty ? nil : $0.key.description })
+    }
+
     func receiverBound(_ s: Session, systemID: String) {
         let key = ShortBytes(truncating: systemID.utf8)
         let group = receivers[key] ?? ReceiverGroup()
         group.sessions.append(s)
         receivers[key] = group
+        if group.sessions.count == 1, let onReceiversChanged { onReceiversChanged(receivingAccounts) }
         pump(key)
     }
 
     func receiverGone(_ s: Session, systemID: String) {
         let key = ShortBytes(truncating: systemID.utf8)
         receivers[key]?.sessions.removeAll { $0 === s }
-        let returned = deliveries.requeue(holder: s.id, now: now) { [logger] _, reason in
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)"])
+        if receivers[key]?.sessions.isEmpty == true, let onReceiversChanged {
+            receivers[key] = nil
+            onReceiversChanged(receivingAccounts)
         }
-        if returned > 0 { pump(key) }
+        let returned = deliveries.requeue(holder: s.id, now: now) { [logger, onDone] payload, reason in
+            logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)"])
+            onDone?(payload)
+        }
+        if returned > 0 || onStranded != nil { pump(key) }
     }
 
     /// Offers waiting deliver_sm to the account's receivers, round robin, within each window.
     func pump(_ key: ShortBytes) {
-        guard let group = receivers[key], !group.sessions.isEmpty else { return }
+        guard let group = receivers[key], !group.sessions.isEmpty else {
+            if let onStranded, deliveries.count(for: key) > 0 { onStranded(key) }
+            return
+        }
         let sessions = group.sessions
         let t = now
         var start = group.cursor
@@ -101,11 +162,13 @@ final class DeliveryRouter {
     func deliveryAnswered(_ token: DeliveryToken, status: CommandStatus?, account: BoundAccount, submitTime: Int64?) {
         let t = now
         if status == .ESME_ROK {
-            _ = deliveries.acknowledge(token)
+            let payload = deliveries.acknowledge(token)
+            if let onDone, let payload { onDone(payload) }
             if let st = submitTime { metrics.observeReceiptLatency(seconds: Double(t - st) / 1000) }
         } else {
             let temporary = status == nil || Self.temporaryStatuses.contains(status!)
-            if case .dropped(_, let reason) = deliveries.nack(token, temporary ? .temporary : .permanent, now: t) {
+            if case .dropped(let payload, let reason) = deliveries.nack(token, temporary ? .temporary : .permanent, now: t) {
+                onDone?(payload)
                 logger.info("deliver-dropped", metadata: ["system_id": "\(account.value.systemID)", "reason": "\(reason)",
                                                           "status": "\(status?.name ?? "timeout")"])
             }
@@ -117,8 +180,9 @@ final class DeliveryRouter {
 
     /// Housekeeping: drops deliveries past their age limit and offers retries that fell due.
     func sweep(now t: Int64) {
-        _ = deliveries.expire(now: t) { [logger] _, reason in
+        _ = deliveries.expire(now: t) { [logger, onDone] payload, reason in
             logger.warning("deliver-dropped", metadata: ["reason": "\(reason)"])
+            onDone?(payload)
         }
         for key in receivers.keys where deliveries.hasDue(for: key, now: t) {
             pump(key)

@@ -74,7 +74,8 @@ extension MessageService {
         let recovered = try StoreRecovery.recover(directory: configuration.directory, into: memoryStore)
         // Id floors: never reissue an id, even with the clock stepped back.
         if recovered.lastMessageID > 0 {
-            ids = MessageIDGenerator(startUnixMillis: realtimeMillis(), floor: MessageID(rawValue: recovered.lastMessageID))
+            ids = MessageIDGenerator(startUnixMillis: realtimeMillis(), instance: idInstance,
+                                     floor: MessageID(rawValue: recovered.lastMessageID))
         }
         nextMOID = max(nextMOID, recovered.lastMOID + 1)
         ledgers.restore(credits: recovered.credits)
@@ -196,6 +197,7 @@ extension MessageService {
         guard let durable else { return }
         durable.gate.release(through: durable.journal.durableSequence)
         forwarding?.committed(through: durable.journal.durableSequence)
+        cluster?.queries.committed(through: durable.journal.durableSequence)
         let errno = durable.journal.failureErrno
         guard errno != durable.failureSeen else { return }
         if errno != 0 {

@@ -46,6 +46,10 @@ final class MessageService {
     let router: DeliveryRouter
     let ledgers = AccountLedgers()
     var ids: MessageIDGenerator
+    /// The id generator's instance field: the node number in a cluster (0 alone).
+    var idInstance: UInt8 = 0
+    /// Cluster mode (MessageService+Cluster.swift); nil when the node runs alone.
+    var cluster: ClusterState?
     /// A `let`: an implicitly unwrapped var costs a retain and a release per access, and the
     /// submit path reads it.
     let carrier: CarrierPool
@@ -77,7 +81,7 @@ final class MessageService {
         router = DeliveryRouter(loop: loop, deliveries: ActiveDeliveryStore(.memory(memoryDeliveries)), window: settings.deliveryWindow,
                                 idFormat: settings.idFormat, logger: logger, metrics: metrics)
         // Durable mode replaces it in openJournal, with the journal's largest id as floor.
-        ids = MessageIDGenerator(startUnixMillis: realtimeMillis())
+        ids = MessageIDGenerator(startUnixMillis: realtimeMillis())   // enableCluster sets the node's instance
         model = CarrierModel(settings: settings.carrier)
         // The pool rings the doorbell, and the doorbell calls drainCarrier on self, which does
         // not exist until every property is set: it goes through a relay pointed at self below.
@@ -147,6 +151,7 @@ final class MessageService {
             c.delegate = nil   // the carriers and the delegate hold each other
         }
         upstreamDelegate = nil
+        stopCluster()
         carrier.stop()
         housekeeping.cancel()
         closeJournal()
@@ -188,8 +193,8 @@ final class MessageService {
         if let forwarding {
             let route = forwarding.route(account: rt.index, systemID: rt.systemID, destination: v.destination.digits)
             if !route.startsWithSimulator {
-                guard rt.ledger.admitSubmit(nowMs: t) else { return .refused(.ESME_RTHROTTLED) }
-                guard rt.ledger.hasCredits(v.segments) else { return .refused(.ESME_RSUBMITFAIL) }
+                guard rt.ledger.admitSubmit(nowMs: t) else { return .refused(limitRefusal(rt, credits: false, now: t)) }
+                guard rt.ledger.hasCredits(v.segments) else { return .refused(limitRefusal(rt, credits: true, now: t)) }
                 return submitUpstream(fields, v, runtime: rt, route: route, forwarding: forwarding, now: t)
             }
         }
@@ -200,8 +205,8 @@ final class MessageService {
         case .throttled: return .refused(.ESME_RTHROTTLED)
         case .queueFull: return .refused(.ESME_RMSGQFUL)
         }
-        guard rt.ledger.admitSubmit(nowMs: t) else { return .refused(.ESME_RTHROTTLED) }
-        guard rt.ledger.hasCredits(v.segments) else { return .refused(.ESME_RSUBMITFAIL) }
+        guard rt.ledger.admitSubmit(nowMs: t) else { return .refused(limitRefusal(rt, credits: false, now: t)) }
+        guard rt.ledger.hasCredits(v.segments) else { return .refused(limitRefusal(rt, credits: true, now: t)) }
         guard carrier.submissionQueueDepth < carrier.submissionCapacity else { return .refused(.ESME_RMSGQFUL) }
         let id = ids.next()
         let hold = model.holdMs(forDestination: v.destinationNumber)
@@ -223,7 +228,15 @@ final class MessageService {
             return .refused(.ESME_RMSGQFUL)
         }
         ledgers.charge(rt, v.segments)
+        if rt.ledger.isLeased { cluster?.leases.spent(rt) }
         return .accepted(id)
+    }
+
+    /// A submit over the account's rate or credits: ESME_RTHROTTLED / ESME_RSUBMITFAIL alone; in
+    /// a cluster the lease decides (a refill on its way, the pool empty, Redis unreachable).
+    func limitRefusal(_ rt: AccountRuntime, credits: Bool, now t: Int64) -> CommandStatus {
+        if rt.ledger.isLeased, let cluster { return cluster.leases.refusal(rt, credits: credits, now: t) }
+        return credits ? .ESME_RSUBMITFAIL : .ESME_RTHROTTLED
     }
 
     // MARK: query_sm / cancel_sm (C-MGT-*)
@@ -235,10 +248,18 @@ final class MessageService {
 
     func cancel(_ idBytes: BytesView, account: Account) -> CommandStatus {
         guard let id = idBytes.withUnsafeBytes({ MessageID(parsing: $0, format: settings.idFormat) }) else { return .ESME_RCANCELFAIL }
+        return cancel(id, systemID: ShortBytes(truncating: account.systemID.utf8))
+    }
+
+    /// Parses a message_id as the client sent it (nil: not an id in the configured format).
+    func messageID(_ idBytes: BytesView) -> MessageID? {
+        idBytes.withUnsafeBytes { MessageID(parsing: $0, format: settings.idFormat) }
+    }
+
+    func cancel(_ id: MessageID, systemID: ShortBytes) -> CommandStatus {
         // The workers publish how far they have taken the queue instead of reporting each
         // message (CarrierPool.hasTaken); the store applies the hold rule.
-        switch store.cancel(id, systemID: ShortBytes(truncating: account.systemID.utf8), now: now,
-                            carrierHasTaken: carrier.hasTaken(messageID: id.rawValue)) {
+        switch store.cancel(id, systemID: systemID, now: now, carrierHasTaken: carrier.hasTaken(messageID: id.rawValue)) {
         case .cancelled(let record):
             receiptIfWanted(record, state: .deleted)
             return .ESME_ROK
@@ -362,6 +383,7 @@ final class MessageService {
     /// past retention. Purging a little every iteration instead of 10,000 every 100 ms keeps
     /// each pause short (the 100 ms sweep still catches up when the loop is idle).
     private func beforeSleep() {
+        clusterTurnWork()
         journalTurnWork()   // recovered messages to the carrier, compaction: before the wake-up
         carrier.wakeWorkersIfNeeded()
         _ = store.purge(olderThan: now - settings.retentionMs, limit: Self.purgePerIteration)
@@ -379,6 +401,8 @@ final class MessageService {
         _ = store.purge(olderThan: t - settings.retentionMs, limit: 10_000)
         forwarding?.rebuildIfDue()
         router.sweep(now: t)
+        cluster?.remote.sweep(now: t)
+        cluster?.queries.sweep(now: t)
         housekeeping.schedule(after: .milliseconds(100))
     }
 

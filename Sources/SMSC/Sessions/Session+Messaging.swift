@@ -5,6 +5,7 @@
 // withUnsafeTemporaryAllocation buffer (or a stack value) and is used only inside that call:
 // the encoders copy what they read into the output ring before the buffer goes away.
 import Reactor
+import Cluster
 import SMPP
 import Store
 
@@ -117,6 +118,7 @@ extension Session {
 
     func query(_ p: QuerySMPDU, header: PDUHeader) {
         guard let account, let record = messages.lookup(p.messageID, account: account) else {
+            if let account, askOwner(.query, p.messageID, account: account, header: header) { return }
             return sendStatusResponse(to: header, .ESME_RQUERYFAIL)   // C-MGT-1: unknown or another account's
         }
         var finalDate = record.finalTime.map { SMPPTime.absolute(unixMs: $0) } ?? []
@@ -132,9 +134,46 @@ extension Session {
 
     func cancel(_ p: CancelSMPDU, header: PDUHeader) {
         guard let account else { return sendStatusResponse(to: header, .ESME_RINVBNDSTS) }
+        if askOwner(.cancel, p.messageID, account: account, header: header) { return }
         let status = messages.cancel(p.messageID, account: account)
         if status == .ESME_ROK { messages.holdNextResponse() }
         write { CancelSMResp(sequenceNumber: header.sequenceNumber, status: status).encode(into: $0) }
+    }
+
+    // MARK: Another node's messages (issue 15)
+
+    /// In a cluster, a query_sm or cancel_sm for an id another node issued goes to that node;
+    /// the answer comes later (answerRemote). False: the id is this node's, or no cluster.
+    private func askOwner(_ kind: RemoteRequest.Kind, _ idBytes: BytesView, account: Account, header: PDUHeader) -> Bool {
+        guard let queries = messages.cluster?.queries, let id = messages.messageID(idBytes) else { return false }
+        return queries.ask(kind, id: id, text: idBytes.makeArray(), account: account.systemID, session: self, header: header,
+                           now: now)
+    }
+
+    /// The owner's reply (nil: none in time, or Redis unreachable): the answer the client waits for.
+    func answerRemote(_ kind: RemoteRequest.Kind, header: PDUHeader, messageID: [UInt8], reply: RemoteReply?) {
+        guard case .bound = phase else { return }
+        switch kind {
+        case .cancel:
+            let status = reply.flatMap { CommandStatus(rawValue: $0.status) } ?? .ESME_RCANCELFAIL
+            write { CancelSMResp(sequenceNumber: header.sequenceNumber, status: status).encode(into: $0) }
+        case .query:
+            guard let reply, reply.status == CommandStatus.ESME_ROK.rawValue else {
+                return sendStatusResponse(to: header, .ESME_RQUERYFAIL)
+            }
+            var finalDate = Array(reply.finalDate.utf8)
+            var id = messageID
+            id.withUnsafeMutableBytes { idBuffer in
+                let idView = BytesView(unsafeBorrowing: UnsafeRawBufferPointer(idBuffer))
+                finalDate.withUnsafeMutableBytes { fd in
+                    let dateView = BytesView(unsafeBorrowing: UnsafeRawBufferPointer(fd))
+                    write {
+                        QuerySMResp(sequenceNumber: header.sequenceNumber, messageID: idView, finalDate: dateView,
+                                    messageState: reply.state, errorCode: reply.errorCode).encode(into: $0)
+                    }
+                }
+            }
+        }
     }
 
     // MARK: deliver_sm out (C-DLV-*)

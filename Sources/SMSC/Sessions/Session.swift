@@ -45,6 +45,10 @@ final class Session: ConnectionDelegate {
     var account: Account? { boundAccount?.value }
     /// True while this session counts against its account's max-sessions.
     var holdsBindSlot = false
+    /// The account whose slot it holds (set with holdsBindSlot, before the bind is answered:
+    /// in a cluster the answer waits for the shared count), and whether the bind receives.
+    var bindSlotAccount: String?
+    var bindSlotReceives = false
     /// PDUs read and written on this session, and when it bound (wall ms): GET /v1/sessions.
     private(set) var pdusIn: UInt64 = 0
     private(set) var pdusOut: UInt64 = 0

@@ -67,6 +67,7 @@ extension MessageService {
             commit = durable.journal.requiredCommit
         }
         ledgers.charge(rt, v.segments)
+        if rt.ledger.isLeased { cluster?.leases.spent(rt) }
         forwarding.admit(message, route: route, commit: commit)
         return .accepted(id)
     }

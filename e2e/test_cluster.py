@@ -1,0 +1,243 @@
+"""Several nodes, one service (issue 15): smppd nodes that share a Redis behave as one SMSC.
+An account binds to any node; its receipts and MO reach its receiver wherever it is bound;
+max-sessions, bind lock-outs, credits and the submit rate hold across nodes; query_sm and
+cancel_sm work through any node; a node killed -9 loses nothing acknowledged; with Redis
+down the nodes refuse what needs it, with a clear status, and serve the rest."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import cluster
+import harness
+import msgkit
+import smpp
+import upstream
+from msgkit import ACME, ACME_DEFAULT, ORDINARY, dest
+from test_durability import _collect_receipts
+
+RECEIPTS_TIMEOUT = 30.0
+
+
+@pytest.fixture
+def redis(tmp_path):
+    r = cluster.RedisServer(tmp_path / "redis").start()
+    yield r
+    r.stop()
+
+
+def _two_nodes(smppd, redis, accounts=(ACME,), **kw):
+    a = cluster.node(smppd, redis, 1, list(accounts), **kw)
+    b = cluster.node(smppd, redis, 2, list(accounts), **kw)
+    return a, b
+
+
+def _receiver_known(redis, system_id: str, node: int, timeout: float = 5.0):
+    """Waits until node `node` has announced a receiver of the account (bind → Redis)."""
+    key = f"smppd:{{a:{system_id}}}:sess:{node}"
+    msgkit.wait_until(lambda: (redis.command("HGET", key, "rx") or "0") != "0", timeout,
+                      f"node {node}'s receiver of {system_id} in Redis")
+
+
+def test_receipts_and_mo_reach_the_receiver_bound_on_another_node(smppd, redis):
+    a, b = _two_nodes(smppd, redis)
+    with a.connect() as tx, b.connect() as rx:
+        tx.bind_ok("transmitter", "acme", "secret")
+        rx.bind_ok("receiver", "acme", "secret")
+        _receiver_known(redis, "acme", 2)
+        ids, _ = upstream.submit_burst(tx, [ORDINARY] * 300, lambda i: f"x{i}".encode())
+        assert all(int(m, 16) >> 19 & 0xF == 1 for m in ids), "A's ids carry node 1"
+        seen: dict[str, str] = {}
+        _collect_receipts(rx, set(ids), seen, RECEIPTS_TIMEOUT)
+        assert set(ids) <= seen.keys(), f"{len(set(ids) - seen.keys())} receipts never reached B"
+        assert set(seen[m] for m in ids) == {"DELIVRD"}
+        # An MO injected at A for the account reaches its receiver on B.
+        r = msgkit.admin(a, "POST", "/v1/mo", {"system_id": "acme", "source": "+14155550123",
+                                                 "destination": ACME_DEFAULT, "text": "hello from A"})
+        assert r.status == 202, r
+        d = rx.next_deliver(timeout=10)
+        assert not d.is_receipt and d.short_message == b"hello from A"
+    # Nothing left behind in the account's stream: every entry acknowledged and deleted.
+    msgkit.wait_until(lambda: redis.command("XLEN", "smppd:{a:acme}:dlv") == 0, 5, "the stream emptied")
+    shipped = msgkit.metric(msgkit.metrics(a), "smppd_cluster_deliveries_shipped_total", node="1")
+    received = msgkit.metric(msgkit.metrics(b), "smppd_cluster_deliveries_received_total", node="2")
+    assert shipped >= 301 and received >= 301, (shipped, received)
+    assert msgkit.metric(msgkit.metrics(b), "smppd_cluster_deliveries_held", node="2") == 0
+
+
+def test_max_sessions_counts_every_node(smppd, redis):
+    acct = harness.account("duo", "pw", max_sessions=2)
+    a, b = _two_nodes(smppd, redis, accounts=[acct])
+    with a.connect() as c1, b.connect() as c2, a.connect() as c3, b.connect() as c4:
+        c1.bind_ok("transceiver", "duo", "pw")
+        c2.bind_ok("transceiver", "duo", "pw")
+        assert c3.bind("transceiver", "duo", "pw").status == smpp.ESME_RBINDFAIL
+        assert c4.bind("transceiver", "duo", "pw").status == smpp.ESME_RBINDFAIL
+        c1.unbind()
+        # The slot freed on A is free for B too.
+        msgkit.wait_until(lambda: c4.bind("transceiver", "duo", "pw").status == 0, 5, "a bind on B after A's unbind")
+
+
+def test_bind_lockout_counts_failures_on_every_node(smppd, redis):
+    a, b = _two_nodes(smppd, redis, auth={"max-failures": 3, "lockout-ms": 60000, "failure-delay-ms": 0})
+    for node in (a, b, a):
+        with node.connect() as c:
+            assert c.bind("transceiver", "acme", "wrong").status == smpp.ESME_RINVPASWD
+    # Locked out everywhere: B has seen one failure of its own, A two. (A counts the third
+    # in Redis as it answers it, so the test waits for the lock-out to be there.)
+    msgkit.wait_until(lambda: redis.command("EXISTS", "smppd:{ip:127.0.0.1}:lock") == 1, 5, "the lock-out in Redis")
+    with b.connect() as c:
+        assert c.bind("transceiver", "acme", "secret").status == smpp.ESME_RBINDFAIL
+
+
+def test_credits_hold_across_nodes(smppd, redis):
+    acct = harness.account("metered", "pw", credits=120, max_sessions=4)
+    a, b = _two_nodes(smppd, redis, accounts=[acct], cluster={"credit-block": 10})
+    accepted, refused_for_good = 0, 0
+    with a.connect() as ca, b.connect() as cb:
+        ca.bind_ok("transmitter", "metered", "pw")
+        cb.bind_ok("transmitter", "metered", "pw")
+        deadline = time.monotonic() + 20
+        while refused_for_good < 2 and time.monotonic() < deadline:
+            for c in (ca, cb):
+                r = c.submit(ORDINARY, b"m", source_addr="+12125550100")
+                if r.status == 0:
+                    accepted += 1
+                elif r.status == smpp.ESME_RSUBMITFAIL:
+                    refused_for_good += 1
+                else:
+                    assert r.status == smpp.ESME_RTHROTTLED, r   # a lease on its way
+    assert accepted == 120, f"{accepted} accepted against 120 credits over two nodes"
+
+
+def test_submit_rate_holds_across_nodes(smppd, redis):
+    rate = 40
+    acct = harness.account("paced", "pw", submit_rate=rate, max_sessions=4)
+    a, b = _two_nodes(smppd, redis, accounts=[acct])
+    with a.connect() as ca, b.connect() as cb:
+        ca.bind_ok("transmitter", "paced", "pw")
+        cb.bind_ok("transmitter", "paced", "pw")
+        accepted = 0
+        started = time.monotonic()
+        while time.monotonic() - started < 3.0:
+            for c in (ca, cb):
+                if c.submit(ORDINARY, b"m", source_addr="+12125550100").status == 0:
+                    accepted += 1
+        elapsed = time.monotonic() - started
+    # A second's burst plus the rate over the run, and a block (a tenth of a second) in each
+    # node's hands: not twice the rate, which two nodes counting alone would allow.
+    ceiling = rate * (elapsed + 1) + 2 * (rate // 10 + 1)
+    assert accepted <= ceiling, f"{accepted} accepted in {elapsed:.1f}s at {rate}/s over two nodes (ceiling {ceiling:.0f})"
+    assert accepted >= rate * elapsed * 0.6, f"only {accepted} accepted in {elapsed:.1f}s at {rate}/s"
+
+
+def test_query_and_cancel_through_another_node(smppd, redis):
+    a, b = _two_nodes(smppd, redis, messages={"hold-ms": 60000})
+    with a.connect() as ca, b.connect() as cb:
+        ca.bind_ok("transceiver", "acme", "secret")
+        cb.bind_ok("transceiver", "acme", "secret")
+        mid = ca.submit_ok(ORDINARY, b"held", registered_delivery=1)
+        q = cb.query(mid, source_addr=ACME_DEFAULT)
+        assert q.status == 0, q
+        assert smpp.decode_query_sm_resp(q).message_state == 1   # ENROUTE, read from A
+        assert cb.cancel(mid, source_addr=ACME_DEFAULT).status == 0
+        q = ca.query(mid, source_addr=ACME_DEFAULT)
+        assert smpp.decode_query_sm_resp(q).message_state == 4   # DELETED on A
+        # Through B, an id of A's that does not exist, and a cancel that cannot happen.
+        unknown = format(int(mid, 16) + 12345, "x")
+        assert cb.query(unknown, source_addr=ACME_DEFAULT).status == smpp.ESME_RQUERYFAIL
+        assert cb.cancel(mid, source_addr=ACME_DEFAULT).status == smpp.ESME_RCANCELFAIL
+    # The owner gone: B answers ESME_RQUERYFAIL after its wait, without hanging.
+    a.kill()
+    a.check_log()
+    with b.connect() as cb:
+        cb.bind_ok("transceiver", "acme", "secret")
+        t = time.monotonic()
+        assert cb.query(mid, source_addr=ACME_DEFAULT, timeout=10).status == smpp.ESME_RQUERYFAIL
+        assert time.monotonic() - t < 5
+
+
+def test_receipts_survive_a_receiver_node_killed_mid_stream(smppd, redis):
+    """B, holding the receiver, is killed -9 while receipts cross to it; its unacknowledged
+    stream entries wait in Redis and reach the receiver after B's restart (at least once)."""
+    a, b = _two_nodes(smppd, redis)
+    with a.connect() as tx:
+        tx.bind_ok("transmitter", "acme", "secret")
+        rx = b.connect()
+        rx.bind_ok("receiver", "acme", "secret")
+        _receiver_known(redis, "acme", 2)
+        ids, _ = upstream.submit_burst(tx, [ORDINARY] * 400, lambda i: f"k{i}".encode())
+        seen: dict[str, str] = {}
+        # Take some, leave the rest unanswered, then kill B.
+        for _ in range(50):
+            d = rx.next_deliver(timeout=10)
+            seen[d.receipted_message_id] = msgkit.Receipt(d).stat
+        b.kill()
+        rx.abort()
+        b.start()
+        b.wait_for_event("cluster-connected", timeout=10)
+        with b.connect() as rx2:
+            rx2.bind_ok("receiver", "acme", "secret")
+            _collect_receipts(rx2, set(ids), seen, RECEIPTS_TIMEOUT)
+    assert set(ids) <= seen.keys(), f"{len(set(ids) - seen.keys())} receipts lost with B"
+
+
+def test_with_redis_down_nodes_refuse_what_needs_it_and_serve_the_rest(smppd, redis):
+    metered = harness.account("metered", "pw", credits=1000, max_sessions=4)
+    a = cluster.node(smppd, redis, 1, [ACME, metered], cluster={"credit-block": 5})
+    with a.connect() as free, a.connect() as paid:
+        free.bind_ok("transceiver", "acme", "secret")
+        paid.bind_ok("transmitter", "metered", "pw")
+        mark = a.mark()
+        redis.kill()
+        a.wait_for_event("cluster-disconnected", timeout=10, since=mark)
+        # Unlimited account, bound already: submits and receipts need no coordination.
+        mid = free.submit_ok(ORDINARY, b"still here", registered_delivery=1)
+        d = free.next_deliver(timeout=10)
+        assert d.receipted_message_id == mid
+        # The metered account spends what it leased, then gets ESME_RSYSERR.
+        statuses = [paid.submit(ORDINARY, b"m", source_addr="+12125550100").status for _ in range(20)]
+        assert statuses[-1] == smpp.ESME_RSYSERR, statuses
+        assert set(statuses) <= {0, smpp.ESME_RSYSERR}, statuses
+        # A bind needs the shared count.
+        with a.connect() as c:
+            assert c.bind("transceiver", "acme", "secret").status == smpp.ESME_RSYSERR
+        # Redis back (same port): binds and leases work again.
+        redis.start()
+        a.wait_for_event("cluster-connected", timeout=15, since=mark)
+        with a.connect() as c:
+            c.bind_ok("transceiver", "acme", "secret")
+        msgkit.wait_until(lambda: paid.submit(ORDINARY, b"m", source_addr="+12125550100").status == 0, 5,
+                          "a metered submit after Redis came back")
+
+
+@pytest.mark.parametrize("table,message", [
+    ('[cluster]\nredis = "127.0.0.1:6390"\nnode = 16\n', "cluster.node: must be 0…15"),
+    ('[cluster]\nredis = "nowhere"\n', "cluster.redis: must be host:port"),
+    ('[cluster]\nredis = "no-such-host.invalid:6379"\n', "cluster.redis: cannot resolve"),
+    ('[cluster]\nredis = "127.0.0.1:6390"\nlease-ms = 10\n', "cluster.lease-ms: must be 500…600000"),
+    ('[cluster]\nredis = "127.0.0.1:6390"\nkey-prefix = "a{b}"\n', "cluster.key-prefix"),
+    ('[cluster]\nredis = "127.0.0.1:6390"\ncredit-block = 0\n', "cluster.credit-block"),
+    ('[cluster]\nredis = "127.0.0.1:6390"\nnodes = 2\n', "cluster.nodes"),
+])
+def test_cluster_config_mistakes_name_the_key(smppd_bin, tmp_path, table, message):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(table)
+    proc = harness.run_tool(smppd_bin, ["--config", str(cfg), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                                        "--data-dir", str(tmp_path / "data")], cwd=tmp_path)
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == 78, f"exit {proc.returncode}:\n{err}"
+    assert message in err, err
+    assert "event=listening" not in err
+
+
+def test_a_node_starts_and_serves_while_redis_is_unreachable(smppd):
+    """Redis not there at start: the node starts (it keeps trying), says so, and refuses binds
+    with ESME_RSYSERR rather than hanging."""
+    port = upstream.free_port()
+    d = smppd(accounts=[ACME], extra={"cluster": {"redis": f"127.0.0.1:{port}", "node": 3}},
+              allow_errors=[r"event=cluster-"])
+    with d.connect() as c:
+        assert c.bind("transceiver", "acme", "secret").status == smpp.ESME_RSYSERR
