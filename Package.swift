@@ -121,7 +121,7 @@ var package = Package(
         .testTarget(name: "CarrierTests", dependencies: ["Carrier", "SMPP"]),
         .testTarget(name: "AdminTests", dependencies: ["Admin"]),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "CShims", "Queues"]),
-        .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor", "Cluster"]),   // and the cluster's coordinator
         .testTarget(name: "UpstreamTests", dependencies: ["Upstream", "SMPP", "Reactor"]),
         .testTarget(name: "SMSCTests", dependencies: ["SMSC", "SMPP", "Store", "Carrier", "Journal", "Upstream", "Reactor"]),
         // Pure parts of the load generator (options, backoff, report formatting): no loop, no sockets.

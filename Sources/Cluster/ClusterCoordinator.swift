@@ -181,6 +181,12 @@ public final class ClusterCoordinator {
         public var credits: Int
         public var poolLeft: Int
         public var tokens: Int
+
+        public init(credits: Int, poolLeft: Int, tokens: Int) {
+            self.credits = credits
+            self.poolLeft = poolLeft
+            self.tokens = tokens
+        }
     }
 
     /// Leases credits and tokens for one account in one call (nil: Redis unreachable or failed).
