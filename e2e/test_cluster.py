@@ -241,3 +241,58 @@ def test_a_node_starts_and_serves_while_redis_is_unreachable(smppd):
               allow_errors=[r"event=cluster-"])
     with d.connect() as c:
         assert c.bind("transceiver", "acme", "secret").status == smpp.ESME_RSYSERR
+
+
+def _bound_sessions(node) -> int:
+    return len([s for s in msgkit.admin(node, "GET", "/v1/sessions").json()["sessions"] if s.get("system_id") == "acme"])
+
+
+def _bind_through(h, deadline: float) -> smpp.Client:
+    """Connects and binds through haproxy until a node takes it (a dead one refuses or drops)."""
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            c = smpp.Client.open(h.port, timeout=5)
+            if c.bind("transceiver", "acme", "secret").status == 0:
+                return c
+            c.close()
+        except (OSError, smpp.PduTimeout, smpp.Closed) as e:
+            last = e
+        time.sleep(0.1)   # between attempts while haproxy notices the dead node (bounded by the deadline)
+    raise AssertionError(f"no bind through haproxy: {last!r}")
+
+
+def test_kill_9_of_a_node_behind_haproxy_loses_nothing_acknowledged(smppd, redis, tmp_path):
+    """Two nodes behind HAProxy (leastconn, PROXY v2, health checks). The client's node is
+    killed -9 mid-load; the client reconnects through HAProxy and lands on the survivor. Once
+    the dead node restarts on its data directory (node-local mode), its pending receipts and
+    the outcomes of its unfinished messages cross to the client's node: every submit either
+    node acknowledged gets its receipt."""
+    from haproxy import Haproxy
+    ports = [upstream.free_port(), upstream.free_port()]
+    proxy_from = {"proxy-protocol-from": ["127.0.0.1"]}
+    # Each node keeps its port across the restart (the flag comes after the harness's own --listen).
+    nodes = [cluster.node(smppd, redis, i + 1, [ACME], server=proxy_from, args=["--listen", f"127.0.0.1:{ports[i]}"],
+                          carrier={"latency-min-ms": 200, "latency-median-ms": 800, "latency-max-ms": 1500})
+             for i in range(2)]
+    acknowledged: list[str] = []
+    seen: dict[str, str] = {}
+    with Haproxy(tmp_path / "haproxy", [("127.0.0.1", p) for p in ports], check=True) as h:
+        c = _bind_through(h, time.monotonic() + 10)
+        victim = next(n for n in nodes if _bound_sessions(n) == 1)
+        survivor = next(n for n in nodes if n is not victim)
+        for i in range(200):
+            acknowledged.append(c.submit_ok(ORDINARY, f"before {i}".encode(), registered_delivery=1))
+        victim.kill()
+        victim.check_log()
+        c.abort()
+        c = _bind_through(h, time.monotonic() + 15)
+        assert _bound_sessions(survivor) == 1
+        for i in range(100):
+            acknowledged.append(c.submit_ok(ORDINARY, f"after {i}".encode(), registered_delivery=1))
+        victim.start()
+        victim.wait_for_event("cluster-connected", timeout=10)
+        _collect_receipts(c, set(acknowledged), seen, RECEIPTS_TIMEOUT)
+        c.close()
+    missing = set(acknowledged) - seen.keys()
+    assert not missing, f"{len(missing)} of {len(acknowledged)} acknowledged submits never got a receipt"
