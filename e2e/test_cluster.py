@@ -296,3 +296,21 @@ def test_kill_9_of_a_node_behind_haproxy_loses_nothing_acknowledged(smppd, redis
         c.close()
     missing = set(acknowledged) - seen.keys()
     assert not missing, f"{len(missing)} of {len(acknowledged)} acknowledged submits never got a receipt"
+
+
+@pytest.mark.parametrize("doc", ["docs/cluster.md", "README.md"])
+def test_documented_cluster_examples_load(smppd, redis, doc):
+    """The [cluster] examples in the docs start a node as written, with only the Redis address
+    pointed at the test's own server."""
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / doc).read_text()
+    blocks = [b for b in re.findall(r"^```toml\n(.*?)^```", text, flags=re.S | re.M) if "[cluster]" in b]
+    assert blocks, f"{doc} lost its [cluster] example"
+    for block in blocks:
+        block = re.sub(r'^redis = "[^"]*"', f'redis = "{redis.address}"', block, flags=re.M)
+        d = smppd(config_text=lambda data_dir: harness.toml_dumps({"server": {
+                      "listen": "127.0.0.1:0", "admin": "127.0.0.1:0", "data-dir": str(data_dir)}}) + "\n" + block,
+                  allow_errors=[r"event=cluster-"])
+        d.wait_for_event("cluster-connected", timeout=10)
+        d.stop()
