@@ -135,6 +135,12 @@ public struct ActiveDeliveryStore {
         case .journaled(let s): s.requeue(holder: holder, now: now, dropped: dropped)
         }
     }
+    public func giveBack(holder: UInt64) -> Int {
+        switch implementation {
+        case .memory(let s): s.giveBack(holder: holder)
+        case .journaled(let s): s.giveBack(holder: holder)
+        }
+    }
     public func expire(now: Int64, dropped: (DeliveryPayload, DeliveryDropReason) -> Void) -> Int {
         switch implementation {
         case .memory(let s): s.expire(now: now, dropped: dropped)

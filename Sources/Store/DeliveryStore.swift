@@ -24,6 +24,9 @@ public protocol DeliveryStore: AnyObject {
     /// The session `holder` is gone: its in-flight items wait again (or are dropped, each
     /// handed to `dropped`). Returns how many were requeued.
     func requeue(holder: UInt64, now: Int64, dropped: (DeliveryPayload, DeliveryDropReason) -> Void) -> Int
+    /// `holder`'s in-flight items wait again as if never taken: the attempt is not counted and
+    /// nothing is dropped (a cluster's shipment to another node that did not go).
+    func giveBack(holder: UInt64) -> Int
     /// Drops waiting items older than the age limit, each handed to `dropped`.
     func expire(now: Int64, dropped: (DeliveryPayload, DeliveryDropReason) -> Void) -> Int
     /// Every item held, oldest first, with its account.

@@ -215,6 +215,20 @@ public final class PendingDeliveries<Payload> {
         return requeued
     }
 
+    /// `holder`'s in-flight items wait again, due at once, as if never taken: their attempt is
+    /// not counted and none is dropped. Returns how many.
+    @discardableResult
+    public func giveBack(holder: UInt64) -> Int {
+        guard let tokens = inFlight.removeValue(forKey: holder) else { return 0 }
+        for token in tokens {
+            let slot = slotByToken[token]!
+            entries[slot].attempts = max(entries[slot].attempts - 1, 0)
+            entries[slot].place = .ready
+            queues[entries[slot].queue].ready.push(token)
+        }
+        return tokens.count
+    }
+
     /// Drops every waiting item older than maximumAgeMillis at `now` (C-DLV-4), handing each
     /// to `dropped`. Items in flight wait for their response or timeout. Returns how many.
     @discardableResult

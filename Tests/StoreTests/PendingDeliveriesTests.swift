@@ -30,6 +30,27 @@ import SMPP
         queue.testsOnly_checkInvariants()
     }
 
+    @Test func givenBackItemsWaitAgainWithoutUsingAnAttempt() {
+        let queue = Queue(configuration: configuration(attempts: 2))
+        for item in 1...3 { _ = queue.enqueue(item, for: "acme", now: 0) }
+        // Far more give-backs than attempts allowed: none is dropped, none counts.
+        for round in 0..<10 {
+            let holder = UInt64(100 + round)
+            var taken = 0
+            while queue.take(for: "acme", holder: holder, now: 0) != nil { taken += 1 }
+            #expect(taken == 3)
+            #expect(queue.giveBack(holder: holder) == 3)
+        }
+        var order: [Int] = []
+        while let d = queue.take(for: "acme", holder: 1, now: 0) {
+            #expect(d.attempt == 1)
+            order.append(d.payload)
+        }
+        #expect(order == [1, 2, 3])
+        #expect(queue.giveBack(holder: 999) == 0)
+        queue.testsOnly_checkInvariants()
+    }
+
     @Test func countBoundDropsOldestWaitingAndSaysSo_C_DLV_4() {
         let queue = Queue(configuration: configuration(count: 3))
         for item in 1...3 { _ = queue.enqueue(item, for: "acme", now: 0) }

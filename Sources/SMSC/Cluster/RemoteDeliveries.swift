@@ -184,7 +184,7 @@ final class RemoteDeliveries {
             case .noRemoteReceiver, .unavailable:
                 s?.remote = result == .noRemoteReceiver ? false : nil
                 s?.knownUntilMs = now + 500
-                self.router.returnShipment(holder: shipment.holder, account: shipment.account)
+                self.router.returnShipment(holder: shipment.holder)
             }
         }
     }

@@ -93,12 +93,10 @@ final class DeliveryRouter {
         if let payload = deliveries.acknowledge(token) { onDone?(payload) }
     }
 
-    /// Cluster mode: a shipment that could not go waits here again.
-    func returnShipment(holder: UInt64, account: ShortBytes) {
-        _ = deliveries.requeue(holder: holder, now: now) { [logger, onDone] payload, reason in
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(account)", "reason": "\(reason)"])
-            onDone?(payload)
-        }
+    /// Cluster mode: a shipment that could not go waits here again (not counted as an attempt:
+    /// Redis being away must not use up a receipt's attempts).
+    func returnShipment(holder: UInt64) {
+        _ = deliveries.giveBack(holder: holder)
     }
 
     /// The accounts with a receiver bound here.

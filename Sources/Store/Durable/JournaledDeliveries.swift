@@ -53,6 +53,8 @@ public final class JournaledDeliveries: DeliveryStore {
         }
     }
 
+    public func giveBack(holder: UInt64) -> Int { queue.giveBack(holder: holder) }
+
     public func expire(now: Int64, dropped: (DeliveryPayload, DeliveryDropReason) -> Void) -> Int {
         queue.expire(now: now) { payload, reason in
             journal.deliveryDone(payload)
