@@ -314,3 +314,52 @@ def test_documented_cluster_examples_load(smppd, redis, doc):
                   allow_errors=[r"event=cluster-"])
         d.wait_for_event("cluster-connected", timeout=10)
         d.stop()
+
+
+def test_receipts_wait_while_redis_is_down_and_cross_when_it_returns(smppd, redis):
+    """Catching up: receipts for a receiver on the other node wait in the journal of the node
+    that made them while Redis is down (even a Redis that comes back empty), then cross."""
+    a, b = _two_nodes(smppd, redis)
+    with a.connect() as tx, b.connect() as rx:
+        tx.bind_ok("transmitter", "acme", "secret")
+        rx.bind_ok("receiver", "acme", "secret")
+        _receiver_known(redis, "acme", 2)
+        mark_a, mark_b = a.mark(), b.mark()
+        redis.kill()
+        a.wait_for_event("cluster-disconnected", timeout=10, since=mark_a)
+        ids = [tx.submit_ok(ORDINARY, f"offline {i}".encode(), registered_delivery=1) for i in range(50)]
+        rx.no_deliver(1.0)
+        redis.start()   # empty: no persistence; the heartbeats announce the receiver again
+        a.wait_for_event("cluster-connected", timeout=15, since=mark_a)
+        b.wait_for_event("cluster-connected", timeout=15, since=mark_b)
+        seen: dict[str, str] = {}
+        _collect_receipts(rx, set(ids), seen, RECEIPTS_TIMEOUT)
+    assert set(ids) <= seen.keys(), f"{len(set(ids) - seen.keys())} receipts never crossed after Redis returned"
+
+
+def _bind_on(port: int, nodes, want: int, mode: str, deadline: float) -> smpp.Client:
+    """Binds through the shared port until the kernel hands the connection to nodes[want]."""
+    while time.monotonic() < deadline:
+        before = [_bound_sessions(n) for n in nodes]
+        c = smpp.Client.open(port)
+        c.bind_ok(mode, "acme", "secret")
+        grew = [i for i, n in enumerate(nodes) if _bound_sessions(n) > before[i]]
+        if grew == [want]:
+            return c
+        c.close()
+    raise AssertionError(f"no {mode} bind landed on node {want + 1}")
+
+
+def test_two_nodes_on_one_port_with_reuse_port(smppd, redis):
+    """One machine, two processes, one SMPP port (SO_REUSEPORT): a transmitter on one node and
+    a receiver on the other still make one account."""
+    port = upstream.free_port()
+    nodes = [cluster.node(smppd, redis, i + 1, [ACME], server={"reuse-port": True}, args=["--listen", f"127.0.0.1:{port}"])
+             for i in range(2)]
+    deadline = time.monotonic() + 20
+    with _bind_on(port, nodes, 1, "receiver", deadline) as rx, _bind_on(port, nodes, 0, "transmitter", deadline) as tx:
+        _receiver_known(redis, "acme", 2)
+        ids, _ = upstream.submit_burst(tx, [ORDINARY] * 100, lambda i: f"r{i}".encode())
+        seen: dict[str, str] = {}
+        _collect_receipts(rx, set(ids), seen, RECEIPTS_TIMEOUT)
+    assert set(ids) <= seen.keys(), f"{len(set(ids) - seen.keys())} receipts did not cross"
