@@ -24,6 +24,10 @@ public final class ClusterCoordinator {
 
     /// The node's bound sessions per account (all, receivers), for the heartbeat.
     public var sessionCounts: () -> [String: (all: Int, receivers: Int)] = { [:] }
+    /// Every configured account: the first heartbeat clears this node's counts of all of them,
+    /// so that counts an earlier life of the node left behind do not hold slots for a lease.
+    public var configuredAccounts: () -> [String] = { [] }
+    private var clearedEarlierLife = false
     /// The stream entries this node holds and has not finished, by account (their idle time
     /// is reset every heartbeat so that no other node takes them over).
     public var heldEntries: () -> [String: [String]] = { [:] }
@@ -110,6 +114,10 @@ public final class ClusterCoordinator {
         commands.send(["SET", RedisArgument(keys.node(settings.node)), RedisArgument(String(loop.nowMilliseconds)),
                        "PX", RedisArgument(Int(settings.leaseMs))]) { _ in }
         let counts = sessionCounts()
+        if !clearedEarlierLife {
+            clearedEarlierLife = true
+            announced.formUnion(configuredAccounts())
+        }
         for (account, c) in counts { setSessions(account, all: c.all, receivers: c.receivers) }
         for account in announced.subtracting(counts.keys) { setSessions(account, all: 0, receivers: 0) }
         announced = Set(counts.keys)

@@ -160,7 +160,9 @@ public final class SMSCServer {
                 switch result {
                 case .clear: self.checkPassword(request, session: session)
                 case .locked: self.decide(request, for: session, .ESME_RBINDFAIL)
-                case .unavailable: self.decide(request, for: session, .ESME_RSYSERR)
+                case .unavailable:
+                    self.logClusterUnavailable("bind")
+                    self.decide(request, for: session, .ESME_RSYSERR)
                 }
             }
             return
@@ -296,11 +298,15 @@ public final class SMSCServer {
         let coordinator = ClusterCoordinator(loop: loop, settings: settings)
         messages.enableCluster(coordinator)
         coordinator.sessionCounts = { [unowned self] in self.clusterSessionCounts }
+        coordinator.configuredAccounts = { [unowned self] in self.accounts.all.map(\.systemID) }
         coordinator.onAvailabilityChange = { [logger] up, why in
             if up {
                 logger.notice("cluster-connected", metadata: ["redis": "\(settings.redisHost):\(settings.redisPort)", "node": "\(settings.node)"])
             } else {
-                logger.error("cluster-disconnected", metadata: ["redis": "\(settings.redisHost):\(settings.redisPort)", "reason": "\(why)"])
+                logger.error("cluster-disconnected", metadata: [
+                    "redis": "\(settings.redisHost):\(settings.redisPort)", "reason": "\(why)",
+                    "effect": "binds, and submits of accounts with credits or a rate once their lease is spent, get ESME_RSYSERR; receipts for receivers on other nodes wait here; it reconnects by itself",
+                ])
             }
         }
         coordinator.start()

@@ -54,16 +54,7 @@ final class DeliveryRouter {
     /// system_id bytes, so the receipt path makes no String. False: not queued (queue full).
     @discardableResult
     func enqueue(_ payload: DeliveryPayload, forAccount key: ShortBytes) -> Bool {
-        var queued = true
-        switch deliveries.enqueue(payload, for: key, now: now) {
-        case .queued: break
-        case .queuedDroppingOldest(_, let dropped):
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full-oldest"])
-            onDone?(dropped)
-        case .droppedNewest:
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
-            queued = false
-        }
+        let queued = accepted(deliveries.enqueue(payload, for: key, now: now), key)
         pump(key)
         return queued
     }
@@ -72,18 +63,24 @@ final class DeliveryRouter {
     /// False: not queued (queue full).
     func enqueueUnjournaled(_ payload: DeliveryPayload, forAccount key: ShortBytes) -> Bool {
         guard let unjournaled else { return enqueue(payload, forAccount: key) }
-        var queued = true
-        switch unjournaled.enqueue(payload, for: key, now: now, commit: 0) {
-        case .queued: break
+        let queued = accepted(unjournaled.enqueue(payload, for: key, now: now, commit: 0), key)
+        pump(key)
+        return queued
+    }
+
+    /// Logs what a full queue dropped; whether the new delivery was queued.
+    private func accepted(_ result: EnqueueResult<DeliveryPayload>, _ key: ShortBytes) -> Bool {
+        switch result {
+        case .queued:
+            return true
         case .queuedDroppingOldest(_, let dropped):
             logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full-oldest"])
             onDone?(dropped)
+            return true
         case .droppedNewest:
             logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
-            queued = false
+            return false
         }
-        pump(key)
-        return queued
     }
 
     func hasReceivers(_ key: ShortBytes) -> Bool { !(receivers[key]?.sessions.isEmpty ?? true) }

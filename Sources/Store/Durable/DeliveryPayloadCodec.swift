@@ -3,7 +3,6 @@
 // encodings as the journal's entries, so the two cannot drift apart. Loop thread (one scratch
 // batch per codec).
 import Journal
-import SMPP
 
 /// Packs deliveries into one byte string and reads them back.
 public final class DeliveryPayloadCodec {
@@ -24,12 +23,7 @@ public final class DeliveryPayloadCodec {
             case .mobileOriginated(let m):
                 StoreLogEncoder.u8(scratch, Kind.mobileOriginated.rawValue)
                 StoreLogEncoder.u64(scratch, m.id)
-                StoreLogEncoder.address(scratch, m.source)
-                StoreLogEncoder.address(scratch, m.destination)
-                StoreLogEncoder.u8(scratch, m.dataCoding.rawValue)
-                StoreLogEncoder.u8(scratch, m.esmClass)
-                StoreLogEncoder.u32(scratch, UInt32(m.shortMessage.count))
-                scratch.append(contentsOf: m.shortMessage)
+                StoreLogEncoder.moBody(scratch, m)
             }
         }
         return Array(scratch.bytes.dropFirst(JournalFrame.headerBytes))
@@ -45,14 +39,7 @@ public final class DeliveryPayloadCodec {
             case .receipt:
                 out.append(.receipt(try c.record()))
             case .mobileOriginated:
-                let id = try c.u64()
-                let source = try c.address(), destination = try c.address()
-                let coding = DataCoding(rawValue: try c.u8())
-                let esm = try c.u8()
-                let count = Int(try c.u32())
-                let text = try c.bytes(count: count)
-                out.append(.mobileOriginated(MobileOriginatedMessage(source: source, destination: destination, dataCoding: coding,
-                                                                     shortMessage: text, esmClass: esm, id: id)))
+                out.append(.mobileOriginated(try c.moBody(id: try c.u64())))
             case nil:
                 throw c.failure("delivery kind \(raw)")
             }

@@ -79,12 +79,7 @@ public final class StoreJournal {
         begin(.mo)
         StoreLogEncoder.u64(batch, message.id)
         StoreLogEncoder.short(batch, account)
-        StoreLogEncoder.address(batch, message.source)
-        StoreLogEncoder.address(batch, message.destination)
-        StoreLogEncoder.u8(batch, message.dataCoding.rawValue)
-        StoreLogEncoder.u8(batch, message.esmClass)
-        StoreLogEncoder.u32(batch, UInt32(message.shortMessage.count))
-        batch.append(contentsOf: message.shortMessage)
+        StoreLogEncoder.moBody(batch, message)
     }
 
     public func moDone(_ id: UInt64) {

@@ -65,6 +65,17 @@ struct StoreLogEncoder {
         b.append(contentsOf: bytes)
     }
 
+    /// An MO's fields after its id (and, in the journal, its account): addresses, coding,
+    /// esm_class, [u32 length][text].
+    static func moBody(_ b: JournalBatch, _ m: MobileOriginatedMessage) {
+        address(b, m.source)
+        address(b, m.destination)
+        u8(b, m.dataCoding.rawValue)
+        u8(b, m.esmClass)
+        u32(b, UInt32(m.shortMessage.count))
+        b.append(contentsOf: m.shortMessage)
+    }
+
     static func record(_ b: JournalBatch, _ r: MessageRecord) {
         u64(b, r.id.rawValue)
         i64(b, r.submitTime)
@@ -154,6 +165,16 @@ struct StoreLogCursor {
     mutating func text() throws(StoreLogDecodingError) -> String {
         let count = Int(try u16())
         return String(decoding: try bytes(count: count), as: UTF8.self)
+    }
+
+    /// What StoreLogEncoder.moBody wrote, as the MO numbered `id`.
+    mutating func moBody(id: UInt64) throws(StoreLogDecodingError) -> MobileOriginatedMessage {
+        let source = try address(), destination = try address()
+        let coding = DataCoding(rawValue: try u8())
+        let esm = try u8()
+        let count = Int(try u32())
+        return MobileOriginatedMessage(source: source, destination: destination, dataCoding: coding,
+                                       shortMessage: try bytes(count: count), esmClass: esm, id: id)
     }
 
     mutating func record() throws(StoreLogDecodingError) -> MessageRecord {

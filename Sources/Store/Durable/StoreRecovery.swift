@@ -91,16 +91,11 @@ public enum StoreRecovery {
                 case .mo:
                     let moID = try c.u64()
                     let account = try c.short()
-                    let source = try c.address(), destination = try c.address()
-                    let coding = DataCoding(rawValue: try c.u8())
-                    let esm = try c.u8()
-                    let count = Int(try c.u32())
-                    let text = try c.bytes(count: count)
+                    let message = try c.moBody(id: moID)
                     out.lastMOID = max(out.lastMOID, moID)
                     guard mos[moID] == nil else { break }
                     mos[moID] = moList.count
-                    moList.append((account, MobileOriginatedMessage(source: source, destination: destination, dataCoding: coding,
-                                                                    shortMessage: text, esmClass: esm, id: moID), true))
+                    moList.append((account, message, true))
                 case .moDone:
                     if let i = mos.removeValue(forKey: try c.u64()) { moList[i].live = false }
                 case .credits:
