@@ -65,6 +65,9 @@ def test_receipts_and_mo_reach_the_receiver_bound_on_another_node(smppd, redis):
     received = msgkit.metric(msgkit.metrics(b), "smppd_cluster_deliveries_received_total", node="2")
     assert shipped >= 301 and received >= 301, (shipped, received)
     assert msgkit.metric(msgkit.metrics(b), "smppd_cluster_deliveries_held", node="2") == 0
+    stats = msgkit.admin(b, "GET", "/v1/stats").json()["cluster"]
+    assert stats["node"] == 2 and stats["redis"] == "connected" and stats["receiving_accounts"] == 0
+    assert stats["deliveries_received_total"] >= 301 and stats["deliveries_held"] == 0
 
 
 def test_max_sessions_counts_every_node(smppd, redis):

@@ -42,6 +42,7 @@ public final class ClusterCoordinator {
 
     /// Accounts this node has a receiver bound for: the streams it reads.
     private var receiving: Set<String> = []
+    public var receivingCount: Int { receiving.count }
     /// Streams whose consumer group exists (created once per stream per connection).
     private var groupsReady: Set<String> = []
     /// Streams whose entries this node read before but did not acknowledge (after a restart

@@ -3,6 +3,28 @@
 import Admin
 
 extension SMSCServer {
+    /// `cluster` in /v1/stats; nil when the node runs alone.
+    func clusterJSON() -> JSONOut? {
+        guard let cluster = messages.cluster else { return nil }
+        var fields: [(String, JSONOut)] = [("node", .int(UInt64(cluster.coordinator.settings.node)))]
+        switch cluster.coordinator.state {
+        case .connected: fields.append(("redis", .string("connected")))
+        case .connecting: fields.append(("redis", .string("connecting")))
+        case .disconnected(let why):
+            fields.append(("redis", .string("disconnected")))
+            fields.append(("redis_reason", .string(why)))
+        }
+        fields += [
+            ("receiving_accounts", .int(UInt64(cluster.coordinator.receivingCount))),
+            ("deliveries_shipped_total", .int(UInt64(cluster.remote.shipped))),
+            ("deliveries_received_total", .int(UInt64(cluster.remote.received))),
+            ("deliveries_held", .int(UInt64(cluster.remote.heldCount))),
+            ("remote_requests_total", .int(UInt64(cluster.queries.asked))),
+            ("remote_replies_total", .int(UInt64(cluster.queries.answered))),
+        ]
+        return .object(fields)
+    }
+
     func clusterMetrics(_ p: inout PrometheusText) {
         guard let cluster = messages.cluster else { return }
         let node = [("node", String(cluster.coordinator.settings.node))]

@@ -661,6 +661,46 @@ components:
       properties:
         upstream:
           $ref: "#/components/schemas/Carriers"
+        cluster:
+          description: Present when this node is part of a cluster (docs/cluster.md).
+          type: object
+          required: [node, redis, receiving_accounts, deliveries_shipped_total, deliveries_received_total,
+                     deliveries_held, remote_requests_total, remote_replies_total]
+          properties:
+            node:
+              type: integer
+              minimum: 0
+              maximum: 15
+            redis:
+              description: the connection to the cluster's Redis
+              type: string
+              enum: [connected, connecting, disconnected]
+            redis_reason:
+              description: why it is disconnected
+              type: string
+            receiving_accounts:
+              description: accounts with a receiver bound on this node (whose streams it reads)
+              type: integer
+              minimum: 0
+            deliveries_shipped_total:
+              description: receipts and MO handed through Redis to a receiver on another node
+              type: integer
+              minimum: 0
+            deliveries_received_total:
+              description: receipts and MO from another node queued for a receiver here
+              type: integer
+              minimum: 0
+            deliveries_held:
+              description: of those, not answered yet
+              type: integer
+              minimum: 0
+            remote_requests_total:
+              description: query_sm / cancel_sm sent to the node that owns the message
+              type: integer
+              minimum: 0
+            remote_replies_total:
+              type: integer
+              minimum: 0
         time_ms:
           type: integer
         submits_total:

@@ -106,7 +106,7 @@ extension SMSCServer {
             ("store", .object(storeStats)),
             ("upstream", carriersJSON()),
             ("last_errors", .array(errors)),
-        ])
+        ] + (clusterJSON().map { [("cluster", $0)] } ?? []))
     }
 }
 
