@@ -296,11 +296,13 @@ public final class SMSCServer {
         let coordinator = ClusterCoordinator(loop: loop, settings: settings)
         messages.enableCluster(coordinator)
         coordinator.sessionCounts = { [unowned self] in self.clusterSessionCounts }
-        coordinator.onAvailabilityChange = { [logger] up, why in
+        coordinator.onAvailabilityChange = { [logger, unowned coordinator] up, why in
+            var place: Logger.Metadata = ["redis": "\(coordinator.redisServer)"]
+            if !settings.sentinels.isEmpty { place["via"] = "\(settings.redisDescription)" }
             if up {
-                logger.notice("cluster-connected", metadata: ["redis": "\(settings.redisHost):\(settings.redisPort)", "node": "\(settings.node)"])
+                logger.notice("cluster-connected", metadata: place.merging(["node": "\(settings.node)"]) { a, _ in a })
             } else {
-                logger.error("cluster-disconnected", metadata: ["redis": "\(settings.redisHost):\(settings.redisPort)", "reason": "\(why)"])
+                logger.error("cluster-disconnected", metadata: place.merging(["reason": "\(why)"]) { a, _ in a })
             }
         }
         coordinator.start()
