@@ -55,12 +55,68 @@ public final class ClusterCoordinator {
         self.loop = loop
         self.settings = settings
         keys = ClusterKeys(prefix: settings.keyPrefix)
-        let timeout = Duration.milliseconds(settings.commandTimeoutMs)
-        commands = RedisClient(loop: loop, host: settings.redisHost, port: settings.redisPort,
-                               options: RedisOptions(commandTimeout: timeout))
-        reader = RedisClient(loop: loop, host: settings.redisHost, port: settings.redisPort,
-                             options: RedisOptions(commandTimeout: timeout))
+        var options = RedisOptions(commandTimeout: .milliseconds(settings.commandTimeoutMs))
+        let endpoint: RedisEndpoint
+        if settings.sentinels.isEmpty {
+            endpoint = .address(host: settings.redisHost, port: settings.redisPort)
+        } else {
+            endpoint = .sentinel(sentinels: settings.sentinels.map { RedisAddress(host: $0.host, port: $0.port) },
+                                 master: settings.masterName)
+            // While a failover runs the sentinels name the dead primary: ask again at least
+            // every second, so the promoted one is found soon after its promotion.
+            options.reconnectMax = .seconds(1)
+        }
+        commands = RedisClient(loop: loop, endpoint: endpoint, options: options)
+        reader = RedisClient(loop: loop, endpoint: endpoint, options: options)
     }
+
+    /// The Redis server the commands connection uses (or tried last): "ip:port".
+    public var redisServer: String { RedisAddress(host: commands.host, port: commands.port).description }
+
+    /// A script whose writes the cluster acknowledges (`ship`, a bind slot, a lease). With
+    /// `waitReplicas` > 0 and a reply for which `wrote` holds, WAIT follows on the same
+    /// connection (sent from the reply's completion, so nothing can come between: the
+    /// connection is the one the script ran on, or WAIT is refused), and `completion` gets
+    /// the reply only once that many replicas have every write of this connection so far;
+    /// fewer is a failure (after `shortfall` saw the reply). So a primary lost after the reply
+    /// cannot take the write with it. The write itself stays on the primary (a shipment that
+    /// failed this way is shipped again: at least once), so after a shortfall each such write
+    /// first asks ROLE and is not made while fewer replicas are connected: replicas that stay
+    /// away cost a refusal per attempt, not a copy per attempt.
+    private func evalReplicated(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument],
+                                wrote: @escaping (RedisReply) -> Bool, shortfall: ((RedisReply) -> Void)? = nil,
+                                completion: @escaping (Result<RedisReply, RedisFailure>) -> Void) {
+        let replicas = settings.waitReplicas
+        guard replicas > 0 else { return commands.eval(script, keys: keys, arguments: arguments, completion: completion) }
+        let run = { [unowned self] in
+            self.commands.eval(script, keys: keys, arguments: arguments) { [weak self] result in
+                guard let self, case .success(let reply) = result, wrote(reply) else { return completion(result) }
+                self.commands.send(["WAIT", RedisArgument(replicas), RedisArgument(Int(self.settings.waitTimeoutMs))]) { [weak self] waited in
+                    if case .success(.integer(let n)) = waited, n >= replicas {
+                        self?.replicasShort = false
+                        return completion(result)
+                    }
+                    self?.replicasShort = true
+                    let got = if case .success(.integer(let n)) = waited { "\(n) of \(replicas) replicas" } else { "\(waited)" }
+                    shortfall?(reply)
+                    completion(.failure(.disconnected("not replicated (WAIT: \(got))")))
+                }
+            }
+        }
+        guard replicasShort else { return run() }
+        // ROLE on a primary: ["master", offset, [[ip, port, offset], …]].
+        commands.send(["ROLE"]) { result in
+            guard case .success(.array(let role)) = result, role.count >= 3, case .array(let connected) = role[2] else {
+                return completion(result.flatMap { .failure(.disconnected("unexpected ROLE answer \($0)")) })
+            }
+            guard connected.count >= replicas else {
+                return completion(.failure(.disconnected("not written: \(connected.count) of \(replicas) replicas connected")))
+            }
+            run()
+        }
+    }
+    /// The last WAIT got fewer replicas than `waitReplicas`.
+    private var replicasShort = false
 
     /// The consumer name of this node in every stream's group.
     private var consumer: String { "node-\(settings.node)" }
@@ -137,9 +193,9 @@ public final class ClusterCoordinator {
 
     /// Takes one of the account's `maxSessions` slots, counted over every live node.
     public func claimSession(account: String, maxSessions: Int, receiver: Bool, completion: @escaping (ClaimResult) -> Void) {
-        commands.eval(ClusterScripts.claimSession, keys: keys.allSessions(account).map { RedisArgument($0) },
-                      arguments: [RedisArgument(settings.node), RedisArgument(maxSessions), RedisArgument(receiver ? 1 : 0),
-                                  RedisArgument(Int(settings.leaseMs))]) { result in
+        evalReplicated(ClusterScripts.claimSession, keys: keys.allSessions(account).map { RedisArgument($0) },
+                       arguments: [RedisArgument(settings.node), RedisArgument(maxSessions), RedisArgument(receiver ? 1 : 0),
+                                   RedisArgument(Int(settings.leaseMs))], wrote: { $0 == .integer(1) }) { result in
             switch result {
             case .success(.integer(1)): completion(.granted)
             case .success(.integer(0)): completion(.full)
@@ -201,11 +257,16 @@ public final class ClusterCoordinator {
     /// Leases credits and tokens for one account in one call (nil: Redis unreachable or failed).
     public func lease(account: String, configuredCredits: Int?, credits: Int, rate: Int, tokens: Int,
                       completion: @escaping (LeaseGrant?) -> Void) {
-        commands.eval(ClusterScripts.lease,
-                      keys: [RedisArgument(keys.credits(account)), RedisArgument(keys.creditsConfigured(account)),
-                             RedisArgument(keys.rate(account))],
-                      arguments: [RedisArgument(configuredCredits ?? -1), RedisArgument(credits), RedisArgument(rate),
-                                  RedisArgument(tokens)]) { result in
+        evalReplicated(ClusterScripts.lease,
+                       keys: [RedisArgument(keys.credits(account)), RedisArgument(keys.creditsConfigured(account)),
+                              RedisArgument(keys.rate(account))],
+                       arguments: [RedisArgument(configuredCredits ?? -1), RedisArgument(credits), RedisArgument(rate),
+                                   RedisArgument(tokens)], wrote: { _ in true }, shortfall: { [weak self] reply in
+            // Not replicated, so not used: the credits go back to the pool (on the same
+            // primary), else every retry while the replicas are away would strand a block.
+            guard let configuredCredits, case .array(let a) = reply, a.count == 3, case .integer(let c) = a[0], c > 0 else { return }
+            self?.returnCredits(account: account, configuredCredits: configuredCredits, credits: Int(c))
+        }) { result in
             guard case .success(.array(let a)) = result, a.count == 3,
                   case .integer(let c) = a[0], case .integer(let p) = a[1], case .integer(let t) = a[2] else {
                 return completion(nil)
@@ -227,10 +288,12 @@ public final class ClusterCoordinator {
     public enum ShipResult: Sendable, Equatable { case shipped, noRemoteReceiver, unavailable }
 
     /// Adds packed deliveries to the account's stream if another node has a receiver bound.
+    /// `.shipped` only once `waitReplicas` replicas have the entry too.
     public func ship(account: String, packed: [UInt8], completion: @escaping (ShipResult) -> Void) {
         var k = [RedisArgument(keys.deliveries(account))]
         k.append(contentsOf: keys.allSessions(account).map { RedisArgument($0) })
-        commands.eval(ClusterScripts.ship, keys: k, arguments: [RedisArgument(settings.node), RedisArgument(packed)]) { result in
+        evalReplicated(ClusterScripts.ship, keys: k, arguments: [RedisArgument(settings.node), RedisArgument(packed)],
+                       wrote: { if case .bulk = $0 { true } else { false } }) { result in
             switch result {
             case .success(.bulk): completion(.shipped)
             case .success(.integer(0)): completion(.noRemoteReceiver)

@@ -7,8 +7,17 @@ public struct ClusterSettings: Sendable, Equatable {
     /// names the node that owns its record, and the prefix of its MO ids.
     public var node: Int
     /// The shared store (Redis 7), as an IP literal or a host name resolved once at start.
+    /// Unused ("", 0) when `sentinels` is not empty.
     public var redisHost: String
     public var redisPort: Int
+    /// Redis Sentinels (IP literals or names resolved once at start) that say where the
+    /// primary named `masterName` is; empty: the one server at redisHost:redisPort.
+    public var sentinels: [HostPort] = []
+    public var masterName = "mymaster"
+    /// When > 0, what the cluster acknowledges through Redis (a shipment of deliveries, a bind
+    /// slot, a lease) counts as done only once this many replicas have it (WAIT); fewer within
+    /// `waitTimeoutMs` is a failure, as if Redis were unreachable.
+    public var waitReplicas = 0
     /// Prefix of every key, so that several clusters can share one Redis.
     public var keyPrefix = "smppd"
     /// How long a node's presence and its session counts outlive it: a node that stops
@@ -24,6 +33,33 @@ public struct ClusterSettings: Sendable, Equatable {
         self.node = node
         self.redisHost = redisHost
         self.redisPort = redisPort
+    }
+
+    /// A node that finds the primary through Redis Sentinel.
+    public init(node: Int, sentinels: [HostPort], masterName: String) {
+        self.init(node: node, redisHost: "", redisPort: 0)
+        self.sentinels = sentinels
+        self.masterName = masterName
+    }
+
+    public struct HostPort: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    /// How long a WAIT for `waitReplicas` may block the command connection: half a command's
+    /// timeout, so the WAIT itself never times the connection out.
+    public var waitTimeoutMs: Int64 { max(commandTimeoutMs / 2, 10) }
+
+    /// Where the shared store is, for logs: "10.0.0.5:6379" or "sentinel mymaster via a:26379,b:26379".
+    public var redisDescription: String {
+        sentinels.isEmpty ? HostPort(host: redisHost, port: redisPort).description
+            : "sentinel \(masterName) via \(sentinels.map(\.description).joined(separator: ","))"
     }
 
     /// The highest node number (the message id's instance field has four bits).

@@ -1,6 +1,8 @@
 // RedisClient: a narrow asynchronous Redis client on the loop thread (hiredis 0.14 underneath,
 // HiredisConnection.swift): binary-safe commands, pipelining, deadlines, EVALSHA with the EVAL
 // fallback, reconnects with backoff. Loop thread only (create it there or before run()).
+// With RedisEndpoint.sentinel it finds the primary through Redis Sentinel before each connect
+// (SentinelResolver.swift), checks it with ROLE, and finds it again after a loss or a READONLY.
 //
 // Rules it keeps (the tests in Tests/RedisTests prove each):
 //  - every completion runs exactly once, on the loop thread, and never inside a hiredis call;
@@ -20,12 +22,21 @@ import Glibc
 import Reactor
 
 public final class RedisClient {
-    public let host: String
-    public let port: Int
+    public let endpoint: RedisEndpoint
+    /// The server connected to (or last tried): the address given, or the primary the
+    /// sentinels named last ("" and 0 before they named one).
+    public private(set) var host: String
+    public private(set) var port: Int
     public let options: RedisOptions
     private let loop: EventLoop
-    /// The IP literal connected to: `host` itself, or what it resolved to once at init.
+    /// .address: the IP literal connected to, `host` itself or what it resolved to once at init.
     private let address: Result<String, HiredisConnectFailure>
+    /// .sentinel: finds the primary before each connect.
+    private let resolver: SentinelResolver?
+    /// The resolver is asking the sentinels (state .connecting, phaseTimer not armed).
+    private var discovering = false
+    /// .sentinel: connected, ROLE sent, its answer not in yet (state .connecting).
+    private var awaitingRole = false
 
     public private(set) var state: RedisConnectionState = .disconnected("not started")
     /// Runs on the loop thread on every change of `state` (use it to run set-up commands again
@@ -50,12 +61,32 @@ public final class RedisClient {
     /// `host`: an IPv4/IPv6 literal, or a name resolved here, once, with getaddrinfo (this
     /// blocks the calling thread; the loop never resolves). If it does not resolve, start()
     /// leaves the client disconnected with the reason and does not retry.
-    public init(loop: EventLoop, host: String, port: Int, options: RedisOptions = .init()) {
+    public convenience init(loop: EventLoop, host: String, port: Int, options: RedisOptions = .init()) {
+        self.init(loop: loop, endpoint: .address(host: host, port: port), options: options)
+    }
+
+    /// `.address`: as init(loop:host:port:). `.sentinel`: the sentinels' host names are resolved
+    /// here, once, like `host` above; each query to a sentinel has options.connectTimeout to
+    /// connect and options.commandTimeout to answer. When no sentinel names the primary (all
+    /// down, or none knows the master's name) the client says why in `state` and tries again
+    /// after the backoff delay, until stop().
+    public init(loop: EventLoop, endpoint: RedisEndpoint, options: RedisOptions = .init()) {
         self.loop = loop
-        self.host = host
-        self.port = port
+        self.endpoint = endpoint
         self.options = options
-        address = HiredisConnection.resolve(host)
+        switch endpoint {
+        case .address(let host, let port):
+            self.host = host
+            self.port = port
+            address = HiredisConnection.resolve(host)
+            resolver = nil
+        case .sentinel(let sentinels, let master):
+            host = ""
+            port = 0
+            address = .failure(HiredisConnectFailure(reason: "no primary named yet"))
+            resolver = SentinelResolver(loop: loop, sentinels: sentinels, master: master,
+                                        connectTimeout: options.connectTimeout, replyTimeout: options.commandTimeout)
+        }
         nextReconnectDelay = options.reconnectMin
         phaseTimer = LoopTimer(loop: loop) { [unowned self] in self.phaseTimerFired() }
         deadlineTimer = LoopTimer(loop: loop) { [unowned self] in self.deadlineTimerFired() }
@@ -89,6 +120,8 @@ public final class RedisClient {
         phaseTimer.cancel()
         deadlineTimer.cancel()
         armedDeadline = .max
+        resolver?.cancel()
+        discovering = false
         retireConnection()
         setState(.disconnected("stopped"))
         failPending(.disconnected("stopped"))
@@ -139,25 +172,50 @@ public final class RedisClient {
     private func connect() {
         guard isStarted else { return }
         graveyard.removeAll()   // from start() or a timer: never inside a connection's callback
+        if let resolver {
+            discovering = true
+            resolver.resolve { [unowned self] result in self.discovered(result) }
+            // The answer may have come already (no sentinel could be tried).
+            if discovering { setState(.connecting) }
+            return
+        }
         switch address {
         case .failure(let failure):
             isStarted = false
             setState(.disconnected(failure.reason))
         case .success(let ip):
-            do {
-                connection = try HiredisConnection(loop: loop, ip: ip, port: port, delegate: self)
-            } catch {
-                attemptFailed(error.reason)
-                return
-            }
-            phaseTimer.schedule(after: options.connectTimeout)
-            setState(.connecting)
+            open(ip: ip)
         }
+    }
+
+    /// The sentinels named the primary (an IP literal), or could not.
+    private func discovered(_ result: Result<RedisAddress, HiredisConnectFailure>) {
+        discovering = false
+        guard isStarted else { return }
+        switch result {
+        case .failure(let failure):
+            attemptFailed(failure.reason)
+        case .success(let primary):
+            host = primary.host
+            port = primary.port
+            open(ip: primary.host)
+        }
+    }
+
+    private func open(ip: String) {
+        do {
+            connection = try HiredisConnection(loop: loop, ip: ip, port: port, delegate: self)
+        } catch {
+            attemptFailed(error.reason)
+            return
+        }
+        phaseTimer.schedule(after: options.connectTimeout)
+        setState(.connecting)
     }
 
     private func phaseTimerFired() {
         switch state {
-        case .connecting: attemptFailed("connect timeout")
+        case .connecting: attemptFailed(awaitingRole ? "no answer to ROLE in time" : "connect timeout")
         case .disconnected: connect()
         case .connected: break
         }
@@ -190,6 +248,7 @@ public final class RedisClient {
     }
 
     private func retireConnection() {
+        awaitingRole = false
         guard let c = connection else { return }
         connection = nil
         c.close()
@@ -238,6 +297,17 @@ public final class RedisClient {
 extension RedisClient: HiredisConnectionDelegate {
     func connectionEstablished(_ c: HiredisConnection) {
         guard c === connection else { return }
+        if resolver != nil {
+            // A primary that was demoted and came back as a replica must not be used: ask.
+            guard c.send(["ROLE"]) else { return attemptFailed("the connection refused ROLE") }
+            awaitingRole = true
+            phaseTimer.schedule(after: options.commandTimeout)
+            return
+        }
+        becameConnected()
+    }
+
+    private func becameConnected() {
         phaseTimer.cancel()
         nextReconnectDelay = options.reconnectMin
         setState(.connected)
@@ -245,6 +315,20 @@ extension RedisClient: HiredisConnectionDelegate {
 
     func connection(_ c: HiredisConnection, received reply: RedisReply) {
         guard c === connection else { return }
+        if awaitingRole {
+            awaitingRole = false
+            guard case .array(let role) = reply, role.first?.text == "master" else {
+                let said = if case .array(let r) = reply, let first = r.first?.text { first } else { "\(reply)" }
+                return attemptFailed("\(host):\(port) is not the primary (ROLE: \(said))")
+            }
+            return becameConnected()
+        }
+        if resolver != nil, case .error(let message) = reply, message.hasPrefix("READONLY") {
+            // The primary was demoted while we were connected: this command did not run; it
+            // and the ones after it fail, and the sentinels are asked again.
+            let why = "\(host):\(port) answered READONLY (no longer the primary)"
+            return connectionLost(why, failing: .disconnected(why))
+        }
         guard let entry = pending.popFirst() else {
             connectionLost("a reply without a command", failing: .disconnected("a reply without a command"))
             return

@@ -299,14 +299,16 @@ public final class SMSCServer {
         messages.enableCluster(coordinator)
         coordinator.sessionCounts = { [unowned self] in self.clusterSessionCounts }
         coordinator.configuredAccounts = { [unowned self] in self.accounts.all.map(\.systemID) }
-        coordinator.onAvailabilityChange = { [logger] up, why in
+        coordinator.onAvailabilityChange = { [logger, unowned coordinator] up, why in
+            var place: Logger.Metadata = ["redis": "\(coordinator.redisServer)"]
+            if !settings.sentinels.isEmpty { place["via"] = "\(settings.redisDescription)" }
             if up {
-                logger.notice("cluster-connected", metadata: ["redis": "\(settings.redisHost):\(settings.redisPort)", "node": "\(settings.node)"])
+                logger.notice("cluster-connected", metadata: place.merging(["node": "\(settings.node)"]) { a, _ in a })
             } else {
-                logger.error("cluster-disconnected", metadata: [
-                    "redis": "\(settings.redisHost):\(settings.redisPort)", "reason": "\(why)",
+                logger.error("cluster-disconnected", metadata: place.merging([
+                    "reason": "\(why)",
                     "effect": "binds, and submits of accounts with credits or a rate once their lease is spent, get ESME_RSYSERR; receipts for receivers on other nodes wait here; it reconnects by itself",
-                ])
+                ]) { a, _ in a })
             }
         }
         coordinator.start()

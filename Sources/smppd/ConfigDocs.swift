@@ -20,6 +20,7 @@ enum ConfigDocs {
         "carrier.system-id": "\"ourgw\"",
         "carrier.password": "\"secret\"",
         "carrier.ca-file": "\"/etc/smppd/upstream-ca.pem\"",
+        "cluster.redis": "\"10.0.0.5:6379\"",
     ]
 
     static func literal(_ v: ConfigValue) -> String {

@@ -25,8 +25,11 @@ struct DaemonConfig {
     var messaging = MessagingSettings()
     /// Accounts from the config file (`[[account]]`); flag accounts are kept apart for SIGHUP.
     var accounts: [Account] = []
-    /// [cluster] (issue 15): without `redis` the node runs alone.
+    /// [cluster] (issue 15): without `redis` or `sentinels` the node runs alone.
     var clusterRedis: String? = nil
+    var clusterSentinels: [String] = []
+    var clusterMasterName = "mymaster"
+    var clusterWaitReplicas = 0
     var clusterNode = 0
     var clusterKeyPrefix = "smppd"
     var clusterLeaseMs = 5_000
@@ -231,6 +234,28 @@ let configKeys: [ConfigKey] = [
                 throw ConfigError(key: "cluster.redis", problem: "must be host:port, got \"\(s)\"")
             }
             c.clusterRedis = s
+        } },
+    ConfigKey(name: "cluster.sentinels", kind: .stringArray, help: "host:port of each Redis Sentinel that says where the cluster's Redis primary is (instead of cluster.redis; docs/cluster-sentinel.md); empty: cluster.redis, or alone", get: { c in .strings(c.clusterSentinels) }) { c, v throws(ConfigError) in
+        if case .strings(let list) = v {
+            guard list.count <= 16 else { throw ConfigError(key: "cluster.sentinels", problem: "at most 16 sentinels, got \(list.count)") }
+            for s in list {
+                guard let e = Endpoint(parsing: s), e.port != 0, !e.host.isEmpty else {
+                    throw ConfigError(key: "cluster.sentinels", problem: "each must be host:port, got \"\(s)\"")
+                }
+            }
+            c.clusterSentinels = list
+        } },
+    ConfigKey(name: "cluster.master-name", kind: .string, help: "the name the sentinels monitor the primary under (`sentinel monitor NAME …`)", get: { c in .string(c.clusterMasterName) }) { c, v throws(ConfigError) in
+        if case .string(let s) = v {
+            guard !s.isEmpty, s.count <= 128, !s.contains(where: { $0 == " " || $0.isNewline }) else {
+                throw ConfigError(key: "cluster.master-name", problem: "must be 1…128 characters without spaces, got \"\(s)\"")
+            }
+            c.clusterMasterName = s
+        } },
+    ConfigKey(name: "cluster.wait-replicas", kind: .integer, help: "when > 0, a receipt shipped to another node, a bind slot and a lease count as done only once this many Redis replicas have them (WAIT); 0 = the primary's word", get: { c in .int(c.clusterWaitReplicas) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard (0...16).contains(n) else { throw ConfigError(key: "cluster.wait-replicas", problem: "must be 0…16, got \(n)") }
+            c.clusterWaitReplicas = n
         } },
     ConfigKey(name: "cluster.node", kind: .integer, help: "this node's number, 0…15, unique in the cluster: the message ids it issues carry it", get: { c in .int(c.clusterNode) }) { c, v throws(ConfigError) in
         if case .int(let n) = v {

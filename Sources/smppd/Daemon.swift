@@ -83,8 +83,8 @@ enum Daemon {
         } catch {
             throw ConfigError(key: error.key, problem: error.problem)
         }
-        if let redis = config.clusterRedis {
-            server.enableCluster(try clusterSettings(config, redis: redis))
+        if let settings = try clusterSettings(config) {
+            server.enableCluster(settings)
         }
         if config.memory {
             logger.notice("memory-mode", metadata: [
@@ -142,16 +142,32 @@ enum Daemon {
         }
     }
 
-    /// The `[cluster]` table as the SMSC takes it; the Redis host is looked up once, here.
-    private static func clusterSettings(_ config: DaemonConfig, redis: String) throws -> ClusterSettings {
-        guard let e = Endpoint(parsing: redis) else { throw ConfigError(key: "cluster.redis", problem: "must be host:port, got \"\(redis)\"") }
-        let resolved: Endpoint
-        do {
-            resolved = try e.resolved()
-        } catch {
-            throw ConfigError(key: "cluster.redis", problem: "cannot resolve \(e.host): \(error)")
+    /// The `[cluster]` table as the SMSC takes it (nil: neither `redis` nor `sentinels`, the
+    /// node runs alone); the Redis host, or each sentinel's, is looked up once, here.
+    private static func clusterSettings(_ config: DaemonConfig) throws -> ClusterSettings? {
+        func resolve(_ text: String, key: String) throws -> Endpoint {
+            guard let e = Endpoint(parsing: text) else { throw ConfigError(key: key, problem: "must be host:port, got \"\(text)\"") }
+            do {
+                return try e.resolved()
+            } catch {
+                throw ConfigError(key: key, problem: "cannot resolve \(e.host): \(error)")
+            }
         }
-        var s = ClusterSettings(node: config.clusterNode, redisHost: resolved.host, redisPort: Int(resolved.port))
+        var s: ClusterSettings
+        switch (config.clusterRedis, config.clusterSentinels.isEmpty ? nil : config.clusterSentinels) {
+        case (nil, nil):
+            return nil
+        case (.some, .some):
+            throw ConfigError(key: "cluster.sentinels", problem: "give either cluster.redis (one server) or cluster.sentinels (find the primary through Sentinel), not both")
+        case (.some(let redis), nil):
+            let resolved = try resolve(redis, key: "cluster.redis")
+            s = ClusterSettings(node: config.clusterNode, redisHost: resolved.host, redisPort: Int(resolved.port))
+        case (nil, .some(let sentinels)):
+            let resolved = try sentinels.map { try resolve($0, key: "cluster.sentinels") }
+            s = ClusterSettings(node: config.clusterNode, sentinels: resolved.map { .init(host: $0.host, port: Int($0.port)) },
+                                masterName: config.clusterMasterName)
+        }
+        s.waitReplicas = config.clusterWaitReplicas
         s.keyPrefix = config.clusterKeyPrefix
         s.leaseMs = Int64(config.clusterLeaseMs)
         s.creditBlock = config.clusterCreditBlock

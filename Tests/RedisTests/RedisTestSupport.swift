@@ -5,6 +5,7 @@
 
 import Testing
 import Reactor
+import Redis
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -79,9 +80,12 @@ func freePort() throws -> UInt16 {
 final class RedisServer {
     let port: UInt16
     private(set) var pid: pid_t = 0
+    /// More redis-server arguments (`--replicaof 127.0.0.1 N`).
+    let extraArguments: [String]
 
-    init(port: UInt16? = nil) throws {
+    init(port: UInt16? = nil, extraArguments: [String] = []) throws {
         self.port = try port ?? freePort()
+        self.extraArguments = extraArguments
         try start()
     }
 
@@ -92,28 +96,8 @@ final class RedisServer {
         precondition(pid == 0, "redis-server already running")
         let argv = ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "",
                     "--appendonly", "no", "--enable-debug-command", "yes", "--daemonize", "no",
-                    "--protected-mode", "no", "--loglevel", "warning", "--dir", "/tmp"]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        // The test runner's threads block signals; the child starts with none blocked.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        var none = sigset_t(), defaults = sigset_t()
-        sigemptyset(&none)
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var child: pid_t = 0
-        let rc = posix_spawnp(&child, argv[0], &actions, &attributes, &cArgs, environ)
-        posix_spawnattr_destroy(&attributes)
-        posix_spawn_file_actions_destroy(&actions)
-        guard rc == 0 else { throw TestError("posix_spawnp redis-server failed: \(rc)") }
-        pid = child
+                    "--protected-mode", "no", "--loglevel", "warning", "--dir", "/tmp"] + extraArguments
+        pid = try spawn(argv)
         try waitUntilReady()
     }
 
@@ -134,26 +118,7 @@ final class RedisServer {
     }
 
     /// One blocking connect + "PING" + read, 1 s timeouts; whether +PONG came back.
-    func ping() -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
-        let request = Array("PING\r\n".utf8)
-        guard write(fd, request, request.count) == request.count else { return false }
-        var answer = [UInt8](repeating: 0, count: 16)
-        let n = read(fd, &answer, answer.count)
-        return n >= 5 && Array(answer[0..<5]) == Array("+PONG".utf8)
-    }
+    func ping() -> Bool { blockingCommand(port: port, ["PING"]) == .status("PONG") }
 
     /// Sends `signal` and reaps the process (SIGKILL: no goodbye to clients).
     func kill(_ signal: Int32 = SIGKILL) {
@@ -162,6 +127,103 @@ final class RedisServer {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         pid = 0
+    }
+}
+
+/// Starts `argv` (looked up in PATH) with stdout to /dev/null and no signals blocked.
+func spawn(_ argv: [String]) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { for p in cArgs { free(p) } }
+    // The test runner's threads block signals; the child starts with none blocked.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    var none = sigset_t(), defaults = sigset_t()
+    sigemptyset(&none)
+    sigemptyset(&defaults)
+    for signal in [SIGTERM, SIGINT, SIGPIPE] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigmask(&attributes, &none)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var child: pid_t = 0
+    let rc = posix_spawnp(&child, argv[0], &actions, &attributes, &cArgs, environ)
+    posix_spawnattr_destroy(&attributes)
+    posix_spawn_file_actions_destroy(&actions)
+    guard rc == 0 else { throw TestError("posix_spawnp \(argv[0]) failed: \(rc)") }
+    return child
+}
+
+/// One command over a fresh blocking connection to 127.0.0.1:`port` (1 s timeouts): its reply,
+/// or nil when the connection or the reply failed. For the tests' set-up and checks only.
+func blockingCommand(port: UInt16, _ arguments: [String]) -> RedisReply? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: 1, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = port.bigEndian
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return nil }
+    var request = Array("*\(arguments.count)\r\n".utf8)
+    for a in arguments { request += Array("$\(a.utf8.count)\r\n\(a)\r\n".utf8) }
+    guard write(fd, request, request.count) == request.count else { return nil }
+    var input: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        var at = 0
+        if let reply = RESPParser.parse(input, &at) { return reply }
+        let n = read(fd, &chunk, chunk.count)
+        guard n > 0 else { return nil }
+        input += chunk[0..<n]
+    }
+}
+
+/// A RESP2 reader for blockingCommand: nil while the bytes hold no complete reply.
+enum RESPParser {
+    static func parse(_ b: [UInt8], _ at: inout Int) -> RedisReply? {
+        guard let line = readLine(b, &at), let kind = line.first else { return nil }
+        let rest = String(decoding: line.dropFirst(), as: UTF8.self)
+        switch kind {
+        case UInt8(ascii: "+"): return .status(rest)
+        case UInt8(ascii: "-"): return .error(rest)
+        case UInt8(ascii: ":"): return Int64(rest).map { .integer($0) }
+        case UInt8(ascii: "$"):
+            guard let n = Int(rest) else { return nil }
+            if n < 0 { return .null }
+            guard b.count >= at + n + 2 else { return nil }
+            defer { at += n + 2 }
+            return .bulk(Array(b[at..<at + n]))
+        case UInt8(ascii: "*"):
+            guard let n = Int(rest) else { return nil }
+            if n < 0 { return .null }
+            var elements: [RedisReply] = []
+            for _ in 0..<n {
+                guard let e = parse(b, &at) else { return nil }
+                elements.append(e)
+            }
+            return .array(elements)
+        default: return nil
+        }
+    }
+
+    private static func readLine(_ b: [UInt8], _ at: inout Int) -> ArraySlice<UInt8>? {
+        var i = at
+        while i + 1 < b.count {
+            if b[i] == 13 && b[i + 1] == 10 {
+                defer { at = i + 2 }
+                return b[at..<i]
+            }
+            i += 1
+        }
+        return nil
     }
 }
 
