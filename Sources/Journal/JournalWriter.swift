@@ -70,6 +70,7 @@ public final class JournalWriter: @unchecked Sendable {
     private let diskBytes = Atomic<Int>(0)
     private let segmentCount = Atomic<Int>(0)
     private let syncs = Atomic<Int>(0)
+    private let removedBefore = Atomic<UInt64>(0)
     private let stopping = Atomic<Bool>(false)
     private let lastError = Mutex<JournalIOError?>(nil)
     private let wakeup = Semaphore()
@@ -201,6 +202,9 @@ public final class JournalWriter: @unchecked Sendable {
     /// Bytes the segments take on disk (pre-allocated sizes).
     public var bytesOnDisk: Int { diskBytes.load(ordering: .relaxed) }
     public var segments: Int { segmentCount.load(ordering: .relaxed) }
+    /// The largest `removeSegmentsBefore` carried out so far (0: none): a compaction pass
+    /// whose first batch this is has had the segments it replaced taken out of the log.
+    public var segmentsRemovedBefore: UInt64 { removedBefore.load(ordering: .acquiring) }
     /// fdatasync calls made.
     public var syncCount: Int { syncs.load(ordering: .relaxed) }
     /// Batches handed over and not yet taken by the writer.
@@ -260,7 +264,10 @@ public final class JournalWriter: @unchecked Sendable {
                     // whatever the policy (everysec and never report before a sync).
                     do {
                         if writerUnsynced { try syncNow() }
-                        for before in pendingRemovals { removeSegments(before: before) }
+                        for before in pendingRemovals {
+                            removeSegments(before: before)
+                            removedBefore.store(before, ordering: .releasing)
+                        }
                         pendingRemovals.removeAll()
                     } catch { fail(error) }
                 }

@@ -39,6 +39,10 @@ final class DurableState {
     var recordsCopied = false
     var upstreamCopy: UpstreamCompactionCopy?
     var compactions = 0
+    /// The first batch of the last pass that ended (0: none): no pass starts before the
+    /// writer took the segments it replaced out of the log, or the segment count the trigger
+    /// reads would still include them and every turn would start a pass (each a new segment).
+    var lastPassStart: UInt64 = 0
     /// The writer's errno last seen by the loop (0: healthy): to log a failure once and its end.
     var failureSeen: Int32 = 0
     let segmentBytes: Int
@@ -256,6 +260,7 @@ extension MessageService {
     private func compactionStep(_ durable: DurableState) {
         let journal = durable.journal
         if durable.compactionCursor == nil {
+            guard durable.lastPassStart == 0 || journal.writer.segmentsRemovedBefore >= durable.lastPassStart else { return }
             // ~200 bytes a record, ~100 a pending delivery, ~300 a forwarded body no carrier took
             // yet; a pass starts past twice that and three segments, so small stores keep a few
             // segments and large ones about 2-3x.
@@ -293,6 +298,7 @@ extension MessageService {
             journal.credits(account: rt.systemIDBytes, configured: rt.ledger.configuredCredits, left: rt.ledger.creditsLeft)
         }
         journal.counters(lastMessageID: max(ids.lastIssued?.rawValue ?? 0, durable.idFloor), lastMOID: nextMOID - 1)
+        durable.lastPassStart = journal.compactionStart
         journal.endCompaction()
         durable.compactionCursor = nil
         durable.recordsCopied = false
