@@ -14,6 +14,9 @@ public struct ClusterSettings: Sendable, Equatable {
     /// How long a node's presence and its session counts outlive it: a node that stops
     /// refreshing them (killed, cut off) stops counting after this long.
     public var leaseMs: Int64 = 5_000
+    /// Ship the journal's batches to Redis and take over the work of nodes that are lost
+    /// (`cluster.ship-log`, durable mode only; docs/cluster-takeover.md).
+    public var shipLog = false
     /// Credits a node takes from an account's shared pool at a time. A node that dies holds at
     /// most one block (plus what it had not used of the previous one).
     public var creditBlock = 500
