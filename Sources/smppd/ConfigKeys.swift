@@ -32,6 +32,7 @@ struct DaemonConfig {
     var clusterLeaseMs = 5_000
     var clusterCreditBlock = 500
     var clusterCommandTimeoutMs = 2_000
+    var clusterShipLog = false
 }
 
 /// A value read from TOML, already reduced to the kinds our keys use.
@@ -256,6 +257,8 @@ let configKeys: [ConfigKey] = [
             guard (50...60_000).contains(n) else { throw ConfigError(key: "cluster.command-timeout-ms", problem: "must be 50…60000 ms, got \(n)") }
             c.clusterCommandTimeoutMs = n
         } },
+    ConfigKey(name: "cluster.ship-log", kind: .boolean, help: "ship each journal batch to Redis and take over the pending work of a node whose machine is lost (docs/cluster-takeover.md); durable mode only", get: { c in .bool(c.clusterShipLog) }) { c, v in
+        if case .bool(let b) = v { c.clusterShipLog = b } },
 ]
 
 /// Keys of one `[[account]]` table. ConfigFile.account reads them; `get` reads one back out of

@@ -85,6 +85,8 @@ enum Daemon {
         }
         if let redis = config.clusterRedis {
             server.enableCluster(try clusterSettings(config, redis: redis))
+        } else if config.clusterShipLog {
+            throw ConfigError(key: "cluster.ship-log", problem: "needs cluster.redis (the log is shipped to the cluster's Redis)")
         }
         if config.memory {
             logger.notice("memory-mode", metadata: [
@@ -156,6 +158,11 @@ enum Daemon {
         s.leaseMs = Int64(config.clusterLeaseMs)
         s.creditBlock = config.clusterCreditBlock
         s.commandTimeoutMs = Int64(config.clusterCommandTimeoutMs)
+        s.shipLog = config.clusterShipLog
+        if s.shipLog && config.memory {
+            throw ConfigError(key: "cluster.ship-log",
+                              problem: "needs the durable store (it ships the journal's batches); --memory / server.memory keeps no journal")
+        }
         return s
     }
 
