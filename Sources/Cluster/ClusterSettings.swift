@@ -17,6 +17,9 @@ public struct ClusterSettings: Sendable, Equatable {
     /// Ship the journal's batches to Redis and take over the work of nodes that are lost
     /// (`cluster.ship-log`, durable mode only; docs/cluster-takeover.md).
     public var shipLog = false
+    /// With shipLog: replicas that must have a shipped batch (WAIT) before it counts as in
+    /// Redis (0: the primary's answer is enough).
+    public var shipWaitReplicas = 0
     /// Credits a node takes from an account's shared pool at a time. A node that dies holds at
     /// most one block (plus what it had not used of the previous one).
     public var creditBlock = 500

@@ -17,6 +17,10 @@
 //    another node took the log over, a batch was lost), the shipper is *behind*: it ships
 //    nothing until the node's next compaction pass starts, then ships from that pass on and
 //    moves the base there once the pass is complete in Redis (`onBehind` asks for that pass);
+//  - with `shipWaitReplicas` > 0, a WAIT follows each pipelined run, and its batches count as
+//    in Redis only once that many replicas have them (a failover then keeps them); a WAIT
+//    that times out short is reported (`onUnreplicated`) and the batches count anyway, so a
+//    lost replica degrades the promise instead of stopping the node;
 //  - `confirmedThrough` is the last batch Redis holds. While `gatesAcknowledgements` is true
 //    (connected, not behind) a response waits for its batch to be confirmed as well as
 //    durable on the local disk: what a client was told is accepted is on two machines.
@@ -57,6 +61,8 @@ public final class LogShipper {
     public var onBehind: ((String) -> Void)?
     /// The stream is a complete copy again, from `base` (a pass shipped whole).
     public var onCaughtUp: ((UInt64) -> Void)?
+    /// A WAIT came back with fewer replicas than shipWaitReplicas (how many had the batches).
+    public var onUnreplicated: ((Int) -> Void)?
 
     private var backlog: [(sequence: UInt64, bytes: [UInt8])] = []
     private var head = 0
@@ -65,6 +71,8 @@ public final class LogShipper {
     public private(set) var backlogBytes = 0
     /// The last batch the stream is known to hold, contiguous from its base (0: none).
     public private(set) var confirmedThrough: UInt64 = 0
+    /// The last batch the primary took (ahead of confirmedThrough while a WAIT is pending).
+    private var addedThrough: UInt64 = 0
     /// The last batch handed to add() (or recovered at start).
     private var lastAdded: UInt64 = 0
     /// The first batch of the run of batches this shipper put in the stream since its base
@@ -205,12 +213,15 @@ public final class LogShipper {
     /// Sends the next batches of the backlog, up to the in-flight bounds.
     private func pump() {
         guard ready, !isBehind, client.state == .connected else { return }
+        var lastSent: UInt64 = 0
+        defer { if lastSent != 0 && settings.shipWaitReplicas > 0 { waitForReplicas(through: lastSent) } }
         while head + inFlight < backlog.count, inFlight < Self.maximumInFlight, inFlightBytes < Self.maximumInFlightBytes {
             let item = backlog[head + inFlight]
             let rebase = item.sequence == rebaseAt
             inFlight += 1
             inFlightBytes += item.bytes.count
             let g = generation
+            lastSent = item.sequence
             client.eval(LogScripts.ship, keys: [logKey, baseKey],
                         arguments: [RedisArgument(item.sequence), RedisArgument(item.bytes), RedisArgument(rebase ? 1 : 0)]) { [weak self] result in
                 guard let self, g == self.generation else { return }
@@ -234,9 +245,8 @@ public final class LogShipper {
                 runStart = sequence
                 rebaseAt = 0
             }
-            confirmedThrough = sequence
-            trimIfDue()
-            onProgress?()
+            addedThrough = sequence
+            if settings.shipWaitReplicas == 0 { confirm(through: sequence) }
             pump()
         case .success(.integer):
             fallBehind("the stream does not end at batch \(sequence - 1) (Redis lost entries, or another node took the log over)")
@@ -248,6 +258,26 @@ public final class LogShipper {
             retrySoon("XADD of batch \(sequence): \(reply)")
         case .failure:
             break   // the connection is gone; onStateChange resets and the reconnect checks again
+        }
+    }
+
+    private func confirm(through sequence: UInt64) {
+        guard sequence > confirmedThrough else { return }
+        confirmedThrough = sequence
+        trimIfDue()
+        onProgress?()
+    }
+
+    /// WAIT after a pipelined run: its batches count once enough replicas have them.
+    private func waitForReplicas(through sequence: UInt64) {
+        let g = generation
+        let want = settings.shipWaitReplicas
+        let timeoutMs = max(settings.commandTimeoutMs / 2, 100)
+        client.send(["WAIT", RedisArgument(want), RedisArgument(Int(timeoutMs))],
+                    timeout: .milliseconds(timeoutMs + max(settings.commandTimeoutMs, 5_000))) { [weak self] result in
+            guard let self, g == self.generation, case .success(.integer(let n)) = result else { return }
+            if n < want { self.onUnreplicated?(Int(n)) }
+            self.confirm(through: min(sequence, self.addedThrough))
         }
     }
 
@@ -307,6 +337,7 @@ public final class LogShipper {
                 backlog[head].bytes = []
                 head += 1
             }
+            addedThrough = max(addedThrough, top)
             confirmedThrough = max(confirmedThrough, top)
             if runStart == 0 { runStart = base }
             return

@@ -159,6 +159,7 @@ enum Daemon {
         s.creditBlock = config.clusterCreditBlock
         s.commandTimeoutMs = Int64(config.clusterCommandTimeoutMs)
         s.shipLog = config.clusterShipLog
+        s.shipWaitReplicas = config.clusterShipWaitReplicas
         if s.shipLog && config.memory {
             throw ConfigError(key: "cluster.ship-log",
                               problem: "needs the durable store (it ships the journal's batches); --memory / server.memory keeps no journal")

@@ -77,6 +77,13 @@ extension MessageService {
             ])
             self.durable?.compactionWanted = true
         }
+        var unreplicatedLog = RateLimitedLog(intervalMs: 10_000)
+        shipper.onUnreplicated = { [unowned self, logger] replicas in
+            guard unreplicatedLog.admit(nowMs: self.loop.nowMilliseconds) != nil else { return }
+            logger.warning("cluster-log-unreplicated", metadata: [
+                "replicas": "\(replicas)", "wanted": "\(shipper.settings.shipWaitReplicas)",
+                "effect": "shipped batches count as in Redis on the primary's word alone; a failover now may lose the newest"])
+        }
         shipper.onCaughtUp = { [logger] base in
             logger.info("cluster-log-based", metadata: ["node": "\(shipper.settings.node)", "base": "\(base)"])
         }
