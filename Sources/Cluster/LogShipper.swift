@@ -233,7 +233,11 @@ public final class LogShipper {
     private func shipped(_ sequence: UInt64, _ result: Result<RedisReply, RedisFailure>) {
         switch result {
         case .success(.integer(let n)) where n >= 0:
-            precondition(backlog[head].sequence == sequence, "log shipping: replies out of order")
+            guard head < backlog.count, backlog[head].sequence == sequence else {
+                // Cannot happen (replies come in order; every reset bumps the generation), but
+                // a wrong guess here must cost a rebase, not the process.
+                return fallBehind("a reply for batch \(sequence) where batch \(head < backlog.count ? backlog[head].sequence : 0) was expected")
+            }
             let size = backlog[head].bytes.count
             backlog[head].bytes = []
             head += 1

@@ -35,6 +35,8 @@ final class LogTakeover {
     static let chunk = 16
     /// Adoption steps per loop turn.
     static let adoptPerTurn = 1_024
+    /// Failed reads in a row (one per tick) before the replay ends where it is.
+    static let maximumReadFailures = 5
     private(set) var completed = 0
 
     private final class Job {
@@ -148,9 +150,16 @@ final class LogTakeover {
             guard let self, self.job === job else { return }
             job.readInFlight = false
             guard let entries else {
-                job.readFailures += 1   // the next tick reads again
+                // Redis failed, or answered something that is not a log: the next tick reads
+                // again, a few times, then the replay ends where it is.
+                job.readFailures += 1
+                if job.readFailures >= Self.maximumReadFailures {
+                    job.stoppedAt = "the log could not be read after batch \(job.last) (\(job.readFailures) tries)"
+                    self.readingDone(job)
+                }
                 return
             }
+            job.readFailures = 0
             if job.last == 0 {
                 guard let base else { return self.abandon(job, "no base") }
                 job.expected = base
