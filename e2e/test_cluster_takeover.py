@@ -133,6 +133,7 @@ def test_a_lost_nodes_receipts_are_delivered_by_a_survivor_and_not_twice_after_i
         took_at = datetime.datetime.fromisoformat(took["ts"].replace("Z", "+00:00")).timestamp()
         print(f"takeover {took_at - killed_wall:.2f}s after the kill: {took}; "
               f"all {len(wanted)} receipts {got_all_at:.2f}s after the kill (limit {limit:.1f}s)")
+        assert msgkit.metric(msgkit.metrics(b), "smppd_cluster_takeovers_total", node="2") == 1
         assert redis.command("EXISTS", "smppd:{n:1}:log") == 0
         assert redis.command("GET", "smppd:{n:1}:taken-over").split()[1] == "2"
 
@@ -215,6 +216,8 @@ def test_the_shipped_log_stays_about_as_large_as_the_journal(smppd, redis):
         print(f"sent={sent} batches={batches} xlen={xlen} base={base} first={first} "
               f"stream_bytes={usage} journal_bytes={journal}")
         assert first == f"{base}-0", (first, base)
+        assert msgkit.metric(m, "smppd_cluster_log_behind", node="1") == 0
+        assert msgkit.metric(m, "smppd_cluster_log_shipped_batches_total", node="1") >= xlen
         assert xlen < batches, (xlen, batches)
         assert usage <= journal + (1 << 20), f"stream {usage} bytes against a journal of {journal}"
 

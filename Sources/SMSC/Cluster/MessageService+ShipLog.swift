@@ -10,6 +10,7 @@
 // Loop thread only. Where each piece survives a kill -9: the batches in the journal (and in
 // the stream, up to what Redis confirmed); the held work in the journal (it is recovered
 // again); the taken-over marker in Redis until the node dropped what it covered, durably.
+import Admin
 import Cluster
 import Journal
 import Logging
@@ -165,5 +166,25 @@ extension MessageService {
         ship.arrivalTimer?.cancel()
         ship.takeover?.stop()
         ship.shipper.stop()
+    }
+}
+
+extension MessageService {
+    /// /metrics in ship-log mode (nothing without it).
+    func shipLogMetrics(_ p: inout PrometheusText, labels: [(String, String)]) {
+        guard let ship = durable?.shipLog else { return }
+        let s = ship.shipper
+        p.counter("smppd_cluster_log_shipped_batches_total", help: "Journal batches added to this node's log stream in Redis.",
+                  samples: [(labels, Double(s.shippedBatches))])
+        p.counter("smppd_cluster_log_shipped_bytes_total", help: "Bytes of those batches.",
+                  samples: [(labels, Double(s.shippedBytes))])
+        p.gauge("smppd_cluster_log_confirmed_batch", help: "The last journal batch Redis holds (responses wait for it while shipping is healthy).",
+                samples: [(labels, Double(s.confirmedThrough))])
+        p.gauge("smppd_cluster_log_backlog_bytes", help: "Bytes of durable batches not yet confirmed by Redis.",
+                samples: [(labels, Double(s.backlogBytes))])
+        p.gauge("smppd_cluster_log_behind", help: "1 while the log stream is not a complete copy (waiting for a compaction pass).",
+                samples: [(labels, s.isBehind ? 1 : 0)])
+        p.counter("smppd_cluster_takeovers_total", help: "Lost nodes whose work this node took over.",
+                  samples: [(labels, Double(ship.takeover?.completed ?? 0))])
     }
 }
