@@ -55,17 +55,8 @@ public final class ClusterCoordinator {
         self.loop = loop
         self.settings = settings
         keys = ClusterKeys(prefix: settings.keyPrefix)
-        var options = RedisOptions(commandTimeout: .milliseconds(settings.commandTimeoutMs))
-        let endpoint: RedisEndpoint
-        if settings.sentinels.isEmpty {
-            endpoint = .address(host: settings.redisHost, port: settings.redisPort)
-        } else {
-            endpoint = .sentinel(sentinels: settings.sentinels.map { RedisAddress(host: $0.host, port: $0.port) },
-                                 master: settings.masterName)
-            // While a failover runs the sentinels name the dead primary: ask again at least
-            // every second, so the promoted one is found soon after its promotion.
-            options.reconnectMax = .seconds(1)
-        }
+        let endpoint = settings.redisEndpoint
+        let options = settings.redisOptions(commandTimeoutMs: settings.commandTimeoutMs)
         commands = RedisClient(loop: loop, endpoint: endpoint, options: options)
         reader = RedisClient(loop: loop, endpoint: endpoint, options: options)
     }

@@ -1,5 +1,6 @@
 // What a node needs to know to take part in a cluster (issue 15), from the `[cluster]` config
 // table. A plain value, any thread.
+import Redis
 
 /// One node's cluster settings. Without them (`ClusterSettings?` nil) smppd runs alone.
 public struct ClusterSettings: Sendable, Equatable {
@@ -23,6 +24,12 @@ public struct ClusterSettings: Sendable, Equatable {
     /// How long a node's presence and its session counts outlive it: a node that stops
     /// refreshing them (killed, cut off) stops counting after this long.
     public var leaseMs: Int64 = 5_000
+    /// Ship the journal's batches to Redis and take over the work of nodes that are lost
+    /// (`cluster.ship-log`, durable mode only; docs/cluster-takeover.md).
+    public var shipLog = false
+    /// With shipLog: replicas that must have a shipped batch (WAIT) before it counts as in
+    /// Redis (0: the primary's answer is enough).
+    public var shipWaitReplicas = 0
     /// Credits a node takes from an account's shared pool at a time. A node that dies holds at
     /// most one block (plus what it had not used of the previous one).
     public var creditBlock = 500
@@ -64,4 +71,23 @@ public struct ClusterSettings: Sendable, Equatable {
 
     /// The highest node number (the message id's instance field has four bits).
     public static let maxNode = 15
+}
+
+extension ClusterSettings {
+    /// Where every connection of the node to the cluster's Redis goes: the one server, or the
+    /// primary the sentinels name.
+    public var redisEndpoint: RedisEndpoint {
+        sentinels.isEmpty
+            ? .address(host: redisHost, port: redisPort)
+            : .sentinel(sentinels: sentinels.map { RedisAddress(host: $0.host, port: $0.port) }, master: masterName)
+    }
+
+    /// The options of such a connection with the given command timeout.
+    public func redisOptions(commandTimeoutMs: Int64) -> RedisOptions {
+        var options = RedisOptions(commandTimeout: .milliseconds(commandTimeoutMs))
+        // While a failover runs the sentinels name the dead primary: ask again at least every
+        // second, so the promoted one is found soon after its promotion.
+        if !sentinels.isEmpty { options.reconnectMax = .seconds(1) }
+        return options
+    }
 }

@@ -12,6 +12,11 @@ public struct JournalCorruption: Error, CustomStringConvertible, Sendable {
     public let offset: Int
     public let reason: String
     public var description: String { "\(path) at offset \(offset): \(reason)" }
+    public init(path: String, offset: Int, reason: String) {
+        self.path = path
+        self.offset = offset
+        self.reason = reason
+    }
 }
 
 /// What recovery found in the journal.
@@ -84,6 +89,24 @@ public enum JournalReader {
             }
         }
         return scan
+    }
+
+    /// One batch held in memory, as JournalBatch wrote it (header included, nothing after
+    /// it): a copy shipped off the node (issue 15). Checks the length and the CRC32C the way
+    /// replay does; returns the batch's sequence number and the range of its entries. `source`
+    /// names where the bytes came from in the error.
+    public static func check(batch bytes: [UInt8], source: String) throws(JournalCorruption) -> (sequence: UInt64, entries: Range<Int>) {
+        guard bytes.count >= JournalFrame.headerBytes else {
+            throw JournalCorruption(path: source, offset: 0, reason: "\(bytes.count) bytes: too short to be a batch")
+        }
+        let length = Int(JournalFrame.loadUInt32(bytes, at: 0))
+        guard length >= 8, length <= JournalFrame.maximumBodyBytes, JournalFrame.prefixBytes + length == bytes.count else {
+            throw JournalCorruption(path: source, offset: 0, reason: "batch length \(length) in \(bytes.count) bytes")
+        }
+        guard JournalFrame.checksum(bytes, offset: JournalFrame.prefixBytes, count: length) == JournalFrame.loadUInt32(bytes, at: 4) else {
+            throw JournalCorruption(path: source, offset: 0, reason: "CRC32C mismatch")
+        }
+        return (JournalFrame.loadUInt64(bytes, at: JournalFrame.prefixBytes), JournalFrame.headerBytes..<bytes.count)
     }
 
     /// True when an intact batch (a plausible length, its CRC matching) starts anywhere after

@@ -62,6 +62,10 @@ public final class JournalWriter: @unchecked Sendable {
     public let configuration: JournalConfiguration
     private let incoming = BoundedQueue<Item>(capacity: 4096)
     private let recycled = BoundedQueue<JournalBatch>(capacity: 256)
+    /// Durable batches, in order, for the loop to copy before it recycles them (only with
+    /// `handsBackDurableBatches`: a node that ships its log, issue 15).
+    private let durableOut = BoundedQueue<JournalBatch>(capacity: 256)
+    private let durableOutOverflowed = Atomic<Bool>(false)
     /// A pooled batch's first size; one that needed more keeps its larger size.
     public static let pooledBatchBytes = 256 * 1024
     private let durable = Atomic<UInt64>(0)
@@ -70,6 +74,7 @@ public final class JournalWriter: @unchecked Sendable {
     private let diskBytes = Atomic<Int>(0)
     private let segmentCount = Atomic<Int>(0)
     private let syncs = Atomic<Int>(0)
+    private let removedBefore = Atomic<UInt64>(0)
     private let stopping = Atomic<Bool>(false)
     private let lastError = Mutex<JournalIOError?>(nil)
     private let wakeup = Semaphore()
@@ -106,8 +111,15 @@ public final class JournalWriter: @unchecked Sendable {
 
     /// `notify` is called on the writer thread after each advance of `durableSequence` and
     /// after each change of `failureErrno`.
-    public init(configuration: JournalConfiguration, notify: @escaping @Sendable () -> Void) {
+    /// When true, each batch that becomes durable is handed to the loop (takeDurable) instead
+    /// of going straight back to the pool: the loop copies its sealed bytes (one copy per
+    /// batch) and gives it back with recycle(_:). Set before start().
+    public let handsBackDurableBatches: Bool
+
+    public init(configuration: JournalConfiguration, handsBackDurableBatches: Bool = false,
+                notify: @escaping @Sendable () -> Void) {
         self.configuration = configuration
+        self.handsBackDurableBatches = handsBackDurableBatches
         self.notify = notify
     }
 
@@ -190,6 +202,20 @@ public final class JournalWriter: @unchecked Sendable {
     /// A used batch to fill next, if the writer has one back.
     public func takeBuffer() -> JournalBatch? { recycled.tryPop() }
 
+    /// With handsBackDurableBatches: the next batch that became durable, in log order (its
+    /// bytes sealed: length and CRC in place). Give it back with recycle(_:) once copied.
+    public func takeDurable() -> JournalBatch? { durableOut.tryPop() }
+
+    /// True (once, then reset) when durable batches could not be handed over because the loop
+    /// had not taken the previous 256: the sequence the loop sees has a gap.
+    public func takeDurableOverflow() -> Bool { durableOutOverflowed.exchange(false, ordering: .acquiringAndReleasing) }
+
+    /// A batch taken with takeDurable, back to the pool.
+    public func recycle(_ batch: JournalBatch) {
+        batch.shrink(ifLargerThan: Self.pooledBatchBytes * 4, to: Self.pooledBatchBytes)
+        _ = recycled.tryPush(batch)
+    }
+
     /// Every batch up to this one is durable (per the policy).
     public var durableSequence: UInt64 { durable.load(ordering: .acquiring) }
     /// errno of the write or sync that is failing now; 0 when writes go through.
@@ -201,6 +227,9 @@ public final class JournalWriter: @unchecked Sendable {
     /// Bytes the segments take on disk (pre-allocated sizes).
     public var bytesOnDisk: Int { diskBytes.load(ordering: .relaxed) }
     public var segments: Int { segmentCount.load(ordering: .relaxed) }
+    /// The largest `removeSegmentsBefore` carried out so far (0: none): a compaction pass
+    /// whose first batch this is has had the segments it replaced taken out of the log.
+    public var segmentsRemovedBefore: UInt64 { removedBefore.load(ordering: .acquiring) }
     /// fdatasync calls made.
     public var syncCount: Int { syncs.load(ordering: .relaxed) }
     /// Batches handed over and not yet taken by the writer.
@@ -249,6 +278,14 @@ public final class JournalWriter: @unchecked Sendable {
                     }
                 }
                 durable.store(writtenThrough, ordering: .releasing)
+                if handsBackDurableBatches {
+                    // In order; a full hand-over queue drops the batch into the pool and says so.
+                    for b in written where durableOut.tryPush(b) != nil {
+                        durableOutOverflowed.store(true, ordering: .releasing)
+                        recycle(b)
+                    }
+                    written.removeAll(keepingCapacity: true)
+                }
                 while let b = written.popLast() {
                     b.shrink(ifLargerThan: Self.pooledBatchBytes * 4, to: Self.pooledBatchBytes)
                     _ = recycled.tryPush(b)
@@ -260,7 +297,10 @@ public final class JournalWriter: @unchecked Sendable {
                     // whatever the policy (everysec and never report before a sync).
                     do {
                         if writerUnsynced { try syncNow() }
-                        for before in pendingRemovals { removeSegments(before: before) }
+                        for before in pendingRemovals {
+                            removeSegments(before: before)
+                            removedBefore.store(before, ordering: .releasing)
+                        }
                         pendingRemovals.removeAll()
                     } catch { fail(error) }
                 }

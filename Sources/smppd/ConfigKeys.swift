@@ -35,6 +35,8 @@ struct DaemonConfig {
     var clusterLeaseMs = 5_000
     var clusterCreditBlock = 500
     var clusterCommandTimeoutMs = 2_000
+    var clusterShipLog = false
+    var clusterShipWaitReplicas = 0
 }
 
 /// A value read from TOML, already reduced to the kinds our keys use.
@@ -280,6 +282,13 @@ let configKeys: [ConfigKey] = [
         if case .int(let n) = v {
             guard (50...60_000).contains(n) else { throw ConfigError(key: "cluster.command-timeout-ms", problem: "must be 50…60000 ms, got \(n)") }
             c.clusterCommandTimeoutMs = n
+        } },
+    ConfigKey(name: "cluster.ship-log", kind: .boolean, help: "ship each journal batch to Redis and take over the pending work of a node whose machine is lost (docs/cluster-takeover.md); durable mode only", get: { c in .bool(c.clusterShipLog) }) { c, v in
+        if case .bool(let b) = v { c.clusterShipLog = b } },
+    ConfigKey(name: "cluster.ship-wait-replicas", kind: .integer, help: "with ship-log: Redis replicas that must hold a shipped batch (WAIT) before a response counts on it; 0: the primary's answer", get: { c in .int(c.clusterShipWaitReplicas) }) { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard (0...5).contains(n) else { throw ConfigError(key: "cluster.ship-wait-replicas", problem: "must be 0…5, got \(n)") }
+            c.clusterShipWaitReplicas = n
         } },
 ]
 

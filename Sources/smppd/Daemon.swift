@@ -85,6 +85,8 @@ enum Daemon {
         }
         if let settings = try clusterSettings(config) {
             server.enableCluster(settings)
+        } else if config.clusterShipLog {
+            throw ConfigError(key: "cluster.ship-log", problem: "needs cluster.redis or cluster.sentinels (the log is shipped to the cluster's Redis)")
         }
         if config.memory {
             logger.notice("memory-mode", metadata: [
@@ -172,6 +174,12 @@ enum Daemon {
         s.leaseMs = Int64(config.clusterLeaseMs)
         s.creditBlock = config.clusterCreditBlock
         s.commandTimeoutMs = Int64(config.clusterCommandTimeoutMs)
+        s.shipLog = config.clusterShipLog
+        s.shipWaitReplicas = config.clusterShipWaitReplicas
+        if s.shipLog && config.memory {
+            throw ConfigError(key: "cluster.ship-log",
+                              problem: "needs the durable store (it ships the journal's batches); --memory / server.memory keeps no journal")
+        }
         return s
     }
 

@@ -40,5 +40,6 @@ extension SMSCServer {
                   samples: [(node, Double(cluster.queries.asked))])
         p.counter("smppd_cluster_remote_replies_total", help: "Replies to them received in time.",
                   samples: [(node, Double(cluster.queries.answered))])
+        messages.shipLogMetrics(&p, labels: node)
     }
 }

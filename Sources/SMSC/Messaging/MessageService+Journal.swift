@@ -39,9 +39,18 @@ final class DurableState {
     var recordsCopied = false
     var upstreamCopy: UpstreamCompactionCopy?
     var compactions = 0
+    /// The first batch of the last pass that ended (0: none): no pass starts before the
+    /// writer took the segments it replaced out of the log, or the segment count the trigger
+    /// reads would still include them and every turn would start a pass (each a new segment).
+    var lastPassStart: UInt64 = 0
     /// The writer's errno last seen by the loop (0: healthy): to log a failure once and its end.
     var failureSeen: Int32 = 0
     let segmentBytes: Int
+    /// A compaction pass is wanted now, whatever the disk holds (the log shipper fell behind
+    /// and needs a new base, issue 15).
+    var compactionWanted = false
+    /// Cluster log shipping and takeover (`cluster.ship-log`); nil without.
+    var shipLog: ShipLogState?
 
     init(journal: StoreJournal, gate: OutputGate, segmentBytes: Int, doorbell: Doorbell) {
         self.journal = journal
@@ -71,7 +80,10 @@ extension MessageService {
     func openJournal(_ configuration: JournalConfiguration) throws -> JournalRecoverySummary {
         precondition(durable == nil, "the journal is open already")
         let started = monotonicMillis()
-        let recovered = try StoreRecovery.recover(directory: configuration.directory, into: memoryStore)
+        let shipping = cluster?.coordinator.settings.shipLog == true
+        let tail = RecoveredTail()
+        let recovered = try StoreRecovery.recover(directory: configuration.directory, into: memoryStore, tracksBatches: shipping,
+                                                  batch: shipping ? { tail.add($0, $1) } : nil)
         // Id floors: never reissue an id, even with the clock stepped back.
         if recovered.lastMessageID > 0 {
             ids = MessageIDGenerator(startUnixMillis: realtimeMillis(), instance: idInstance,
@@ -82,7 +94,8 @@ extension MessageService {
 
         let gate = OutputGate()
         let doorbell = Doorbell(loop: loop) { [weak self] in self?.journalAdvanced() }
-        let writer = JournalWriter(configuration: configuration, notify: { [doorbell] in doorbell.ring() })
+        let writer = JournalWriter(configuration: configuration, handsBackDurableBatches: shipping,
+                                   notify: { [doorbell] in doorbell.ring() })
         let state = DurableState(journal: StoreJournal(writer: writer, nextSequence: recovered.scan.lastSequence + 1),
                                  gate: gate, segmentBytes: configuration.segmentBytes, doorbell: doorbell)
         try writer.start(firstSequence: recovered.scan.lastSequence + 1)
@@ -96,28 +109,19 @@ extension MessageService {
         // that carried them is compacted away.
         state.journal.counters(lastMessageID: recovered.lastMessageID, lastMOID: nextMOID - 1)
 
-        var receiptsWithoutRecord = 0
-        for (id, receiptState) in recovered.pendingReceipts {
-            guard var record = store.record(id) else {
-                // Purged or evicted before its receipt was acknowledged: nothing to say it with.
-                receiptsWithoutRecord += 1
-                state.journal.receiptDone(id, state: receiptState)
-                continue
-            }
-            record.state = receiptState
-            // Into the memory queue: the journal has them already.
-            _ = memoryDeliveries.enqueue(.receipt(record), for: record.systemID, now: now, commit: 0)
-        }
-        for (account, message) in recovered.pendingMO {
-            _ = memoryDeliveries.enqueue(.mobileOriginated(message), for: account, now: now, commit: 0)
-        }
+        let receiptsWithoutRecord = recovered.pendingReceipts.reduce(0) { $0 + (store.record($1.id) == nil ? 1 : 0) }
         // Messages routed upstream go back to their carriers; the rest to the simulator.
         let upstream = resumeUpstream(recovered)
         var live = 0
         _ = store.forEachRecord(from: 0, limit: .max) { record in
-            guard !record.state.isFinal else { return }
-            live += 1
-            if !upstream.contains(record.id.rawValue) { state.carrierBacklog.append(record.id) }
+            if !record.state.isFinal { live += 1 }
+        }
+        if shipping {
+            // Until Redis says whether another node took this node's work over while it was
+            // down, its pending deliveries and the carrier's hand-backs wait (issue 15).
+            startShipLog(state, recovered: recovered, tail: tail, upstream: upstream)
+        } else {
+            resumePending(recovered, state, upstream: upstream, takenOverThrough: 0)
         }
         return JournalRecoverySummary(
             records: store.count, liveRecords: live, pendingReceipts: recovered.pendingReceipts.count - receiptsWithoutRecord,
@@ -126,9 +130,66 @@ extension MessageService {
             truncatedTail: recovered.scan.truncatedTail.map { "\($0.path) at \($0.offset) (\($0.bytes) bytes)" })
     }
 
+    /// Recovered deliveries queued again and messages not final handed back to the carrier.
+    /// `takenOverThrough` > 0: another node took this node's work over through that batch
+    /// while it was down (issue 15): what came from batches up to it is dropped here, durably
+    /// (its receipts and MO are done; its messages not final are marked UNKNOWN, without a
+    /// receipt: their outcome is the other node's). Returns what was dropped.
+    @discardableResult
+    func resumePending(_ recovered: RecoveredStore, _ state: DurableState, upstream: Set<UInt64>,
+                       takenOverThrough: UInt64) -> (receipts: Int, mo: Int, nonFinal: Int) {
+        let held = takenOverThrough > 0
+        var dropped = (receipts: 0, mo: 0, nonFinal: 0)
+        for (i, (id, receiptState)) in recovered.pendingReceipts.enumerated() {
+            guard var record = store.record(id) else {
+                // Purged or evicted before its receipt was acknowledged: nothing to say it with.
+                state.journal.receiptDone(id, state: receiptState)
+                continue
+            }
+            if held && recovered.pendingReceiptBatches[i] <= takenOverThrough {
+                state.journal.receiptDone(id, state: receiptState)
+                dropped.receipts += 1
+                continue
+            }
+            record.state = receiptState
+            if state.shipLog != nil {
+                router.enqueue(.receipt(record), forAccount: record.systemID)   // the loop runs: pump too
+            } else {
+                // Into the memory queue: the journal has them already.
+                _ = memoryDeliveries.enqueue(.receipt(record), for: record.systemID, now: now, commit: 0)
+            }
+        }
+        for (i, (account, message)) in recovered.pendingMO.enumerated() {
+            if held && recovered.pendingMOBatches[i] <= takenOverThrough {
+                state.journal.moDone(message.id)
+                dropped.mo += 1
+            } else if state.shipLog != nil {
+                router.enqueue(.mobileOriginated(message), forAccount: account)
+            } else {
+                _ = memoryDeliveries.enqueue(.mobileOriginated(message), for: account, now: now, commit: 0)
+            }
+        }
+        var adoptedElsewhere: [MessageRecord] = []
+        _ = store.forEachRecord(from: 0, limit: .max) { record in
+            guard !record.state.isFinal, !upstream.contains(record.id.rawValue) else { return }
+            if held, let batch = recovered.liveRecordBatches[record.id.rawValue], batch <= takenOverThrough {
+                adoptedElsewhere.append(record)
+            } else {
+                state.carrierBacklog.append(record.id)
+            }
+        }
+        for r in adoptedElsewhere {
+            memoryStore.restoreStatus(r.id, state: .unknown, isForwarded: r.isForwarded, finalTime: now, errorCode: 0)
+            state.journal.status(r.id, state: .unknown, isForwarded: r.isForwarded, finalTime: now, errorCode: 0, receiptQueued: false)
+        }
+        dropped.nonFinal = adoptedElsewhere.count
+        return dropped
+    }
+
     /// Shutdown: what is staged is sealed, written and synced before the writer stops.
     func closeJournal() {
         guard let durable else { return }
+        stopShipLog()
         journalCharges(durable)
         durable.journal.seal(force: true)
         durable.journal.writer.stop()
@@ -173,6 +234,7 @@ extension MessageService {
     /// and run a step of compaction.
     func journalTurnWork() {
         guard let durable else { return }
+        durable.shipLog?.takeover?.turn()
         feedCarrierBacklog(durable)
         compactionStep(durable)
     }
@@ -195,7 +257,8 @@ extension MessageService {
     /// failure starting or ending.
     private func journalAdvanced() {
         guard let durable else { return }
-        durable.gate.release(through: durable.journal.durableSequence)
+        if let ship = durable.shipLog { shipDurableBatches(durable, ship) }
+        releaseGate(durable)
         forwarding?.committed(through: durable.journal.durableSequence)
         cluster?.queries.committed(through: durable.journal.durableSequence)
         let errno = durable.journal.failureErrno
@@ -256,13 +319,17 @@ extension MessageService {
     private func compactionStep(_ durable: DurableState) {
         let journal = durable.journal
         if durable.compactionCursor == nil {
+            guard durable.lastPassStart == 0 || journal.writer.segmentsRemovedBefore >= durable.lastPassStart else { return }
             // ~200 bytes a record, ~100 a pending delivery, ~300 a forwarded body no carrier took
             // yet; a pass starts past twice that and three segments, so small stores keep a few
             // segments and large ones about 2-3x.
             let live = store.count * 200 + deliveries.count * 100 + (forwarding?.unanswered.count ?? 0) * 300
             let onDisk = journal.writer.bytesOnDisk
-            guard onDisk > max(2 * live, 0) + 2 * durable.segmentBytes, journal.writer.segments >= 3 else { return }
+            let wanted = durable.compactionWanted && durable.shipLog?.shipper.isConnected == true
+            guard wanted || (onDisk > max(2 * live, 0) + 2 * durable.segmentBytes && journal.writer.segments >= 3) else { return }
+            durable.compactionWanted = false
             journal.beginCompaction()
+            durable.shipLog?.shipper.passStarted(at: journal.compactionStart)
             durable.compactionCursor = 0
         }
         guard let cursor = durable.compactionCursor else { return }
@@ -293,7 +360,10 @@ extension MessageService {
             journal.credits(account: rt.systemIDBytes, configured: rt.ledger.configuredCredits, left: rt.ledger.creditsLeft)
         }
         journal.counters(lastMessageID: max(ids.lastIssued?.rawValue ?? 0, durable.idFloor), lastMOID: nextMOID - 1)
+        let passStart = journal.compactionStart
+        durable.lastPassStart = passStart
         journal.endCompaction()
+        durable.shipLog?.shipper.passEnded(first: passStart, last: journal.openSequence)
         durable.compactionCursor = nil
         durable.recordsCopied = false
         durable.compactions += 1
