@@ -5,7 +5,9 @@
 #include <sys/mman.h>
 #include "CShims.h"
 
-int shim_accept4(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+int shim_accept4(int fd, struct sockaddr *addr, unsigned int *len) {
+    return accept4(fd, addr, (socklen_t *)len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
 
 int shim_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 

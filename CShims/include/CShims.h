@@ -61,8 +61,11 @@ static inline int shim_ERR_GET_LIB(unsigned long e) { return ERR_GET_LIB(e); }
 static inline int shim_ERR_GET_REASON(unsigned long e) { return ERR_GET_REASON(e); }
 
 /* ---- Glibc: GNU extensions that need _GNU_SOURCE (defined in shims.c) ------------------ */
-/* accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): the fd, or -1 with errno. */
-int shim_accept4(int fd);
+struct sockaddr;
+/* accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC): the fd, or -1 with errno. The peer's
+ * address comes with the socket (getpeername fails later on a connection already reset, such
+ * as a balancer's health check). */
+int shim_accept4(int fd, struct sockaddr *addr, unsigned int *len);
 /* memfd_create(name, MFD_CLOEXEC): the fd, or -1 with errno. */
 int shim_memfd_create(const char *name);
 

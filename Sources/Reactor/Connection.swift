@@ -84,19 +84,20 @@ public final class Connection {
     private var held = HeldOutput()
 
     /// Accepted: `expectsProxyHeader` when the peer is a listed balancer (the Listener decides).
-    convenience init?(loop: EventLoop, fd: Int32, tls: TLSServerContext?, options: ConnectionOptions,
+    convenience init?(loop: EventLoop, fd: Int32, tls: TLSServerContext?, options: ConnectionOptions, peer: Endpoint? = nil,
                       expectsProxyHeader: Bool = false) {
         guard let stream = TLSStream(fd: fd, context: tls) else { return nil }
-        self.init(loop: loop, stream: stream, options: options, expectsProxyHeader: expectsProxyHeader)
+        self.init(loop: loop, stream: stream, options: options, peer: peer, expectsProxyHeader: expectsProxyHeader)
     }
 
     /// Accepted (Listener) or connected (Connector): the stream decides the TLS role.
-    init(loop: EventLoop, stream: TLSStream, options: ConnectionOptions, expectsProxyHeader: Bool = false) {
+    /// `peer`: the address accept gave (nil: asked of the socket).
+    init(loop: EventLoop, stream: TLSStream, options: ConnectionOptions, peer: Endpoint? = nil, expectsProxyHeader: Bool = false) {
         let fd = stream.fd
         self.loop = loop
         self.options = options
         self.stream = stream
-        self.peer = Sys.peerEndpoint(fd)?.description ?? "unknown"
+        self.peer = (peer ?? Sys.peerEndpoint(fd))?.description ?? "unknown"
         input = RingBuffer(capacity: options.inputCapacityBytes)
         output = RingBuffer(capacity: options.outputCapacityBytes)
         state = expectsProxyHeader ? .proxyHeader : stream.isTLS ? .handshaking : .open

@@ -72,14 +72,14 @@ public final class Listener {
     private func acceptReady() {
         while fd >= 0 {
             switch Sys.accept(fd) {
-            case let .accepted(connectionFD):
+            case let .accepted(connectionFD, peer):
                 if isExhausted {
                     isExhausted = false
                     onRecovered?()
                 }
                 Sys.setNoDelay(connectionFD)
-                let fromBalancer = !proxyFrom.isEmpty && proxyFrom.contains(host: Sys.peerEndpoint(connectionFD)?.host ?? "")
-                guard let connection = Connection(loop: loop, fd: connectionFD, tls: tls, options: options,
+                let fromBalancer = !proxyFrom.isEmpty && proxyFrom.contains(host: peer?.host ?? "")
+                guard let connection = Connection(loop: loop, fd: connectionFD, tls: tls, options: options, peer: peer,
                                                   expectsProxyHeader: fromBalancer) else {
                     Sys.close(connectionFD)  // SSL_new failed: out of memory
                     continue

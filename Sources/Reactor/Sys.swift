@@ -92,7 +92,8 @@ public enum Sys {
     }
 
     enum AcceptResult {
-        case accepted(Int32)
+        /// The socket, and its peer's address as accept gave it.
+        case accepted(Int32, peer: Endpoint?)
         case wouldBlock
         /// Out of fds or memory: stop accepting for a moment (the socket stays readable).
         case exhausted(errno: Int32)
@@ -102,8 +103,12 @@ public enum Sys {
 
     static func accept(_ listenFD: Int32) -> AcceptResult {
         while true {
-            let fd = shim_accept4(listenFD)
-            if fd >= 0 { return .accepted(fd) }
+            var storage = sockaddr_storage()
+            var len = UInt32(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { shim_accept4(listenFD, $0, &len) }
+            }
+            if fd >= 0 { return .accepted(fd, peer: endpoint(from: &storage)) }
             let e = errno
             switch e {
             case EINTR: continue
