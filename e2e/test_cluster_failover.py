@@ -106,8 +106,17 @@ def _bind_works(node, deadline: float) -> float | None:
     return None
 
 
-def test_primary_killed_mid_load_service_resumes_within_5s_and_nothing_acknowledged_is_lost(smppd, topology):
-    keys = {"wait-replicas": 1}
+def _last_log_batch(server) -> int:
+    """The batch number of the last entry of node 1's shipped log on `server` (0: none)."""
+    last = server.command("XREVRANGE", "smppd:{n:1}:log", "+", "-", "COUNT", "1") or []
+    return int(last[0][0].split("-")[0]) if last else 0
+
+
+@pytest.mark.parametrize("ship_log", [False, True], ids=["node-local", "ship-log"])
+def test_primary_killed_mid_load_service_resumes_within_5s_and_nothing_acknowledged_is_lost(smppd, topology, ship_log):
+    # With ship-log the shipper's own connection must follow the failover too (every response
+    # also waits for its batch to be in Redis while the shipper is connected).
+    keys = {"wait-replicas": 1, **({"ship-log": True, "ship-wait-replicas": 1} if ship_log else {})}
     a = cluster.node(smppd, topology, 1, [ACME], cluster=keys)
     b = cluster.node(smppd, topology, 2, [ACME], cluster=keys)
     with a.connect() as tx, b.connect() as rx:
@@ -127,6 +136,7 @@ def test_primary_killed_mid_load_service_resumes_within_5s_and_nothing_acknowled
             killed_at = time.monotonic()
             new = topology.wait_failover(old)
             failover_at = time.monotonic()
+            log_at_failover = _last_log_batch(new)
             # Both nodes find the promoted replica through the sentinels by themselves.
             for node, mark in zip((a, b), marks):
                 node.wait_for_event("cluster-connected", timeout=RESUME_LIMIT + 1, since=mark, redis=f"127.0.0.1:{new.port}")
@@ -160,13 +170,17 @@ def test_primary_killed_mid_load_service_resumes_within_5s_and_nothing_acknowled
         "failover_to_receipts_flowing_s": round(flow - failover_at, 2),
         "acknowledged": len(acked),
     }
-    print(f"\nredis primary failover: {timings}")
+    print(f"\nredis primary failover ({'ship-log' if ship_log else 'node-local'}): {timings}")
     assert bind_a and bind_a - failover_at <= RESUME_LIMIT, timings
     assert bind_b and bind_b - failover_at <= RESUME_LIMIT, timings
     assert flow - failover_at <= RESUME_LIMIT, timings
     # Nothing shipped was dropped by the nodes without a replica having it first: the stream
     # on the new primary empties (every entry delivered and acknowledged).
     msgkit.wait_until(lambda: new.command("XLEN", "smppd:{a:acme}:dlv") == 0, 10, "the stream emptied")
+    if ship_log:
+        # The shipper found the promoted replica too: node 1's log goes on growing there.
+        msgkit.wait_until(lambda: _last_log_batch(new) > log_at_failover, 10,
+                          f"node 1's log on the new primary past batch {log_at_failover}")
 
 
 def test_sentinel_config_mistakes_name_the_key(smppd_bin, tmp_path):
