@@ -45,8 +45,9 @@ from haproxy import Haproxy  # noqa: E402  (e2e's helper: TCP mode, leastconn, s
 NAMES = ["cluster2_batch16_receipts_local", "cluster2_batch16_receipts_local_leases",
          "cluster2_batch16_receipts_crossing_paced", "cluster2_batch16_receipts_crossing",
          "cluster2_haproxy_batch16_receipts"]
-# Far above what two cores reach, so that they are leased but never refuse: the cost of the
-# leases, not their effect.
+# Credits and a rate far above what two cores reach, so that they are leased but never run
+# out: the cost of the leases, not their effect. (They are still refused while a node's
+# refill is in flight when its credit block is small: the errors column.)
 LEASED_ACCOUNT = ('\n[[account]]\nsystem-id = "leased"\npassword = "leased"\nmax-sessions = 64\n'
                   'credits = 1000000000000\nsubmit-rate = 10000000\n')
 # The paced crossing run submits at this share of the local scenario's median rate: slow enough
@@ -108,14 +109,15 @@ def redis_cpu_seconds(port: int) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def start_node(work: str, name: str, redis_port: int, node: int, proxy: bool):
+def start_node(work: str, name: str, redis_port: int, node: int, proxy: bool, cluster_keys: str = ""):
     """One memory-mode smppd node on perf/smppd-bench.toml plus the leased account and a
-    [cluster] table; returns (proc, TLS port) once it listens and has reached Redis."""
+    [cluster] table (plus `cluster_keys`, lines of it); returns (proc, TLS port) once it
+    listens and has reached Redis."""
     d = os.path.join(work, name)
     os.makedirs(d)
     cfg = os.path.join(d, "smppd.toml")
     text = open(b.SMPPD_CONFIG).read() + LEASED_ACCOUNT
-    text += f'\n[cluster]\nredis = "127.0.0.1:{redis_port}"\nnode = {node}\n'
+    text += f'\n[cluster]\nredis = "127.0.0.1:{redis_port}"\nnode = {node}\n{cluster_keys}\n'
     if proxy:
         text = '[server]\nproxy-protocol-from = ["127.0.0.1"]\n' + text
     with open(cfg, "w") as f:

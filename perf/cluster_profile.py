@@ -8,6 +8,9 @@ process's CPU per message and Redis's commands per message. Read a profile with
 `perf report -i FILE.node1 --no-children --sort symbol`.
 
 Usage: perf/cluster_profile.py [--mode local|crossing] [--count N] [--rate N] [--warmup N] [--out FILE]
+       [--account bench|leased] [--credit-block N] [--runs N] [--no-perf]
+(--account leased: credits and a submit rate, leased in blocks of --credit-block; --runs: that
+many measured runs, the figures of each printed; --no-perf: the figures only)
 (builds nothing: run perf/bench.sh or `swift build -c release` first)."""
 
 import argparse
@@ -29,15 +32,20 @@ def main():
     ap.add_argument("--rate", type=int, default=0, help="smppbench --rate (0: as fast as it goes)")
     ap.add_argument("--warmup", type=int, default=2_000_000)
     ap.add_argument("--out", default="cluster.perf.data")
+    ap.add_argument("--account", choices=["bench", "leased"], default="bench")
+    ap.add_argument("--credit-block", type=int, default=0, help="[cluster] credit-block (0: the default)")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--no-perf", action="store_true")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="smppd-cluster-profile-")
     started, perfs = [], []
     try:
         redis, rport = cl.start_redis(work)
         started.append(redis)
-        n1, p1 = cl.start_node(work, "node1", rport, 1, proxy=False)
+        extra = f"credit-block = {a.credit_block}" if a.credit_block else ""
+        n1, p1 = cl.start_node(work, "node1", rport, 1, proxy=False, cluster_keys=extra)
         started.append(n1)
-        n2, p2 = cl.start_node(work, "node2", rport, 2, proxy=False)
+        n2, p2 = cl.start_node(work, "node2", rport, 2, proxy=False, cluster_keys=extra)
         started.append(n2)
         pids = {"node 1": n1.pid, "node 2": n2.pid}
         if a.warmup:
@@ -47,24 +55,29 @@ def main():
             args += ["--also-port", str(p2)]
         else:
             args += ["--bind", "transmitter", "--receiver-port", str(p2), "--receivers", str(cl.RECEIVERS), "--drain", "10"]
-        for name, pid in [("node1", n1.pid), ("node2", n2.pid), ("redis", redis.pid)]:
-            perfs.append(subprocess.Popen(["perf", "record", "-g", "-e", "cpu-clock", "-F", "999", "-p", str(pid),
-                                           "-o", f"{a.out}.{name}"], stderr=subprocess.DEVNULL))
-        time.sleep(0.5)
+        if not a.no_perf:
+            for name, pid in [("node1", n1.pid), ("node2", n2.pid), ("redis", redis.pid)]:
+                perfs.append(subprocess.Popen(["perf", "record", "-g", "-e", "cpu-clock", "-F", "999", "-p", str(pid),
+                                               "-o", f"{a.out}.{name}"], stderr=subprocess.DEVNULL))
+            time.sleep(0.5)
         cl.redis_command(rport, "CONFIG", "RESETSTAT")
-        run, _ = cl.one_cluster_run(p1, args, pids, rport)
+        total = 0
+        for _ in range(a.runs):
+            run, _ = cl.one_cluster_run(p1, args, pids, rport, a.account)
+            total += run["_pdus_total"]
+            print({k: round(v, 3) if isinstance(v, float) else v for k, v in run.items() if not k.startswith("_")})
         stats = cl.command_stats(rport)
         for p in perfs:
             p.send_signal(2)
             p.wait()
         perfs.clear()
-        print({k: round(v, 3) if isinstance(v, float) else v for k, v in run.items() if not k.startswith("_")})
-        total = run["_pdus_total"] or 1
+        total = total or 1
         print("Redis commands per 1,000 messages (µs per call): " + ", ".join(
             f"{c} {1000 * calls / total:.2f} ({usec / calls:.1f})" for c, (calls, usec) in
             sorted(stats.items(), key=lambda kv: -kv[1][1]) if calls and c not in ("info", "config|resetstat")))
         print(f"deliveries dropped (event=deliver-dropped): {cl.dropped_deliveries()}")
-        print(f"profiles: {a.out}.node1 {a.out}.node2 {a.out}.redis")
+        if not a.no_perf:
+            print(f"profiles: {a.out}.node1 {a.out}.node2 {a.out}.redis")
     finally:
         for p in perfs:
             p.send_signal(2)
