@@ -16,7 +16,12 @@ scenario --runs times (default 3), and prints Markdown tables of medians:
   * durable mode (issue 11): the batch-16 peak on smppd with its journal, fsync always and
     fsync never, and with a receipt for every message (always), as ratios to the memory-mode
     rows of the same run; latency at half the durable peak (always), next to this disk's own
-    fdatasync latency measured in the same run (4 KiB writes into a pre-allocated file).
+    fdatasync latency measured in the same run (4 KiB writes into a pre-allocated file);
+  * cluster (issue 15, perf/bench_cluster.py): two smppd nodes + redis-server (+ HAProxy) with a
+    receipt for every message, receipts kept on their node or all crossing through Redis: the
+    CPU per message of each process, Redis's commands per message, and the ratio to the single
+    smppd's batch-16-with-receipts row of the same run (run them together:
+    --only batch16_w256_c4_receipts,cluster2_batch16_receipts_local,...).
 
 Before the scenarios, one unrecorded batch-16 run per server fills smppd's store to capacity, so
 the measured runs see a steady state (the rates of these warm-ups are printed too).
@@ -259,6 +264,8 @@ def main():
         if any(want(x) for x in ["durable_batch16_w256_c4", "durable_batch16_w256_c4_receipts", "durable_half_peak_batch16"]):
             durable_scenarios(work, servers, scenario, n, a, peaks, rows, want)
         upstream_cpu = forward_scenarios(work, servers, scenario, n, a.runs, want)
+        import bench_cluster   # here, not at the top: it imports this file as the module `bench`
+        cluster_stats = bench_cluster.cluster_scenarios(work, n, a, want, rows, a.json)
         if want("mo_auto_reply"):
             (mo_smppd, mo_port), _ = start_smppd(work, "smppd-mo", "mo-auto-reply = true")
             servers["smppd (mo-auto-reply)"] = (mo_port, mo_smppd.pid)
@@ -313,14 +320,15 @@ def main():
                   f"{base['scenario']}; A CPU {r['cpu_s_per_million']:.2f} µs/msg, above the single node by "
                   f"{r['cpu_s_per_million'] - base['cpu_s_per_million']:+.2f} µs; upstream CPU "
                   f"{upstream_cpu.get(name, 0):.2f} µs/msg")
+    bench_cluster.report(rows, cluster_stats)
     if "fdatasync" in peaks:
         f = peaks["fdatasync"]
         print(f"\nThis disk's fdatasync (4 KiB, pre-allocated, {f['count']} samples): p50 {f['p50_us']:,.0f} µs, "
               f"p99 {f['p99_us']:,.0f} µs; goal for durable_half_peak_batch16's p99: <= {f['p99_us'] + 1000:,.0f} µs")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"rows": rows, "half_peak_rates": peaks, "rss_mib": rss_mib, "warmup": warmups}, f, indent=1,
-                      default=str)
+            json.dump({"rows": rows, "half_peak_rates": peaks, "rss_mib": rss_mib, "warmup": warmups,
+                       "redis_commands_per_message": cluster_stats}, f, indent=1, default=str)
 
 
 

@@ -80,20 +80,36 @@ final class Bench {
         note("smppbench: \(settings.connections) x \(settings.bindName) to \(settings.endpoint) (\(settings.tlsLabel)), window \(settings.window), batch \(settings.batch), "
              + (settings.rate > 0 ? "rate \(Int(settings.rate))/s, " : "")
              + (settings.count.map { "count \($0)" } ?? "duration \(settings.duration!) s") + ", mix \(settings.mix)"
-             + (settings.receipts ? ", receipts" : ""))
+             + (settings.receipts ? ", receipts" : "") + placementNote)
         lastRefill = MonotonicClock.nanoseconds()
         tokens = min(settings.rate, Double(settings.batch))
-        for i in 0..<settings.connections {
-            let s = BenchSession(bench: self, index: i)
+        for (i, plan) in SessionPlan.plans(for: settings).enumerated() {
+            let s = BenchSession(bench: self, index: i, plan: plan)
             sessions.append(s)
-            s.connect()
+            if plan.isReceiptReceiver { receiversExpected += 1 }
         }
+        // Receivers first: a receipt must find its receiver bound when it is made.
+        for s in sessions where s.plan.isReceiptReceiver || receiversExpected == 0 { s.connect() }
         let p = LoopTimer(loop: loop) { [unowned self] in self.progress() }
         progressTimer = p
         p.schedule(after: .seconds(1))
         loop.run()
         report()
         return exitOK
+    }
+
+    /// Receiver sessions (--receiver-port) still to bind before the submitting sessions connect.
+    private var receiversExpected = 0
+    private var submittersStarted = false
+
+    /// The --also-port / --receiver-port placement, for the first line; empty without them.
+    private var placementNote: String {
+        var text = ""
+        if !settings.alsoEndpoints.isEmpty {
+            text += ", spread over \(([settings.endpoint] + settings.alsoEndpoints).map(\.description).joined(separator: " "))"
+        }
+        if let rx = settings.receiverEndpoint { text += ", receipts on \(settings.receiverSessions) x receiver to \(rx)" }
+        return text
     }
 
     func note(_ text: String) {
@@ -178,6 +194,13 @@ final class Bench {
     func sessionBound(_ session: BenchSession) {
         boundNow += 1
         everBound += 1
+        if session.plan.isReceiptReceiver && !submittersStarted {
+            receiversExpected -= 1
+            if receiversExpected == 0 {
+                submittersStarted = true
+                for s in sessions where !s.plan.isReceiptReceiver { s.connect() }
+            }
+        }
     }
 
     func sessionDropped(_ session: BenchSession) {
@@ -188,6 +211,10 @@ final class Bench {
     func sessionEnded(_ session: BenchSession) {
         endedSessions += 1
         if session.isBound { boundNow = max(0, boundNow - 1) }
+        if session.plan.isReceiptReceiver && !submittersStarted && !isFinishing {
+            // Its bind was refused: the submitters, which wait for it, will never connect.
+            finish(reason: "receiver session \(session.index) ended before it bound")
+        }
         if endedSessions >= sessions.count {
             if !isFinishing { finish(reason: "every session ended") }
             shutDown()
@@ -287,7 +314,7 @@ final class Bench {
         var line = "[\(fmt(elapsed, 0))s] submit_resp/s \(Int(rate)) p50 \(Report.ms(intervalLatency.valueAtPercentile(50))) p99 \(Report.ms(intervalLatency.valueAtPercentile(99)))"
         line += " | sent \(submitted) answered \(answered) in-flight \(outstanding) errors \(errorTotal)"
         if settings.receipts { line += " | receipts/s \(Int(receiptRate)) pending \(pendingReceipts.count)" }
-        line += " | bound \(boundNow)/\(settings.connections)"
+        line += " | bound \(boundNow)/\(sessions.count)"
         if reconnects > 0 { line += " reconnects \(reconnects)" }
         note(line)
         intervalLatency.reset()
@@ -310,7 +337,8 @@ final class Bench {
 
         var out = "smppbench report\n"
         out += "  target         \(settings.endpoint) \(settings.tlsLabel), \(settings.connections) x \(settings.bindName), window \(settings.window), batch \(settings.batch)"
-        out += settings.rate > 0 ? ", rate \(Int(settings.rate))/s\n" : "\n"
+        out += settings.rate > 0 ? ", rate \(Int(settings.rate))/s" : ""
+        out += placementNote + "\n"
         out += "  submit_sm      sent \(submitted), answered \(answered) (\(answeredOK) ESME_ROK) in \(fmt(seconds, 3)) s = \(Int(submitRate.rounded())) /s\n"
         out += "  submit->resp   \(Report.percentilesText(h))\n"
         if settings.receipts {

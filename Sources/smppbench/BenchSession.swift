@@ -10,6 +10,8 @@ import SMPP
 final class BenchSession: ConnectionDelegate {
     unowned let bench: Bench
     let index: Int
+    /// Where this session connects and how it binds.
+    let plan: SessionPlan
     private(set) var connection: Connection?
     private(set) var isBound = false
     private var nextSequence: UInt32 = 1
@@ -29,9 +31,10 @@ final class BenchSession: ConnectionDelegate {
 
     var inFlightCount: Int { inFlight.count }
 
-    init(bench: Bench, index: Int) {
+    init(bench: Bench, index: Int, plan: SessionPlan) {
         self.bench = bench
         self.index = index
+        self.plan = plan
         mixCursor = (index * 37) % 100
         inFlight = InFlightWindow(window: bench.settings.window)
     }
@@ -39,7 +42,7 @@ final class BenchSession: ConnectionDelegate {
     // MARK: connecting
 
     func connect() {
-        Connector.connect(loop: bench.loop, to: bench.settings.endpoint, tls: bench.tls, options: bench.connectionOptions) {
+        Connector.connect(loop: bench.loop, to: plan.endpoint, tls: bench.tls, options: bench.connectionOptions) {
             [weak self] result in
             guard let self else { return }
             switch result {
@@ -95,7 +98,7 @@ final class BenchSession: ConnectionDelegate {
         let result: Bool = sid.withUnsafeBytes { sidBytes in
             pw.withUnsafeBytes { pwBytes in
                 connection.write(reservingAtLeast: 64 + sid.count + pw.count) { buffer in
-                    Bind(kind: s.bindKind, sequenceNumber: bindSequence,
+                    Bind(kind: plan.bindKind, sequenceNumber: bindSequence,
                          systemID: BytesView(unsafeBorrowing: sidBytes), password: BytesView(unsafeBorrowing: pwBytes),
                          systemType: BytesView("bench")).encode(into: buffer).written
                 }
@@ -255,7 +258,7 @@ final class BenchSession: ConnectionDelegate {
         // releases (an atomic swift_unownedRetainStrong per access).
         let bench = self.bench
         if !owedAnswers.isEmpty, let connection, connection.isOpen { payOwedAnswers(on: connection) }
-        guard isBound, !isClosing, let connection, connection.isOpen, bench.settings.bindKind != .receiver else { return }
+        guard isBound, !isClosing, let connection, connection.isOpen, plan.bindKind != .receiver else { return }
         let window = bench.settings.window
         let batch = bench.settings.batch
         let templates = bench.templates

@@ -42,6 +42,9 @@ struct SmppBench: ParsableCommand {
     @Option(help: "Seconds to wait for outstanding responses and receipts after the last submit (other modes: for the cycles in progress, or for unbind_resp).") var drain: Double = 30
     @Option(name: .customLong("connect-batch"), help: "idle: at most this many sessions connecting, handshaking or binding at once.") var connectBatch = 200
     @Option(name: .customLong("enquire-link"), help: "idle: each session sends enquire_link every this many seconds; 0 = never (it still answers the server's).") var enquireLink: Double = 0
+    @Option(name: .customLong("also-port"), help: "submit: spread the --connections sessions round-robin over --port and this port (same --host; repeatable), e.g. the nodes of a cluster.") var alsoPort: [UInt16] = []
+    @Option(name: .customLong("receiver-port"), help: "submit, with --receipts and --bind transmitter: bind --receivers receiver sessions to this port (same --host) before submitting, and match the receipts that arrive on them (a receiver on another node of a cluster).") var receiverPort: UInt16?
+    @Option(help: "Receiver sessions for --receiver-port.") var receivers = 1
     @Option(name: .customLong("ramp-timeout"), help: "idle: start holding after this many seconds even if not every session is bound yet.") var rampTimeout: Double = 300
 
     func validate() throws {
@@ -68,6 +71,13 @@ struct SmppBench: ParsableCommand {
         guard connectBatch >= 1 else { throw ValidationError("--connect-batch must be at least 1") }
         guard enquireLink >= 0 else { throw ValidationError("--enquire-link must not be negative") }
         guard rampTimeout > 0 else { throw ValidationError("--ramp-timeout must be positive") }
+        guard receivers >= 1 else { throw ValidationError("--receivers must be at least 1") }
+        if mode != .submit && (!alsoPort.isEmpty || receiverPort != nil) {
+            throw ValidationError("--also-port and --receiver-port apply to --measure submit only")
+        }
+        if receiverPort != nil && !(receipts && BenchSettings.bindKind(bind) == .transmitter) {
+            throw ValidationError("--receiver-port needs --receipts and --bind transmitter (the receipts must arrive on the receivers only)")
+        }
         if mode != .submit && receipts { throw ValidationError("--receipts applies to --measure submit only") }
         if mode == .handshakes && plaintext { throw ValidationError("--measure handshakes needs TLS (--insecure or --cafile)") }
         if mode == .idle && count != nil { throw ValidationError("--count does not apply to --measure idle (use --connections and --duration)") }
@@ -83,15 +93,7 @@ struct SmppBench: ParsableCommand {
         } else {
             tls = try TLSClientContext(verification: .none)
         }
-        let settings = BenchSettings(
-            endpoint: Endpoint(host: host, port: port), systemID: systemID, password: password,
-            tlsLabel: plaintext ? "plaintext" : (cafile != nil ? "tls (verified)" : "tls (insecure)"),
-            connections: connections, window: window, rate: rate,
-            duration: duration, count: mode == .idle ? nil : (duration == nil ? (count ?? (mode == .submit ? 10_000 : 1000)) : count),
-            bindKind: BenchSettings.bindKind(bind)!, bindName: bind, receipts: receipts, awaitMO: awaitMO,
-            mix: try Mix(parsing: mix), batch: min(batch, window), jsonPath: json, hgrmPath: hgrm,
-            destination: destination, drainSeconds: drain,
-            measure: mode, connectBatch: connectBatch, enquireLinkSeconds: enquireLink, rampTimeoutSeconds: rampTimeout)
+        let settings = try settings()
         let ok: Bool
         switch mode {
         case .submit: ok = try Bench(settings: settings, tls: tls).run()
@@ -100,6 +102,22 @@ struct SmppBench: ParsableCommand {
         case .idle: ok = try IdleBench(settings: settings, tls: tls).run()
         }
         if !ok { throw ExitCode(1) }
+    }
+
+    /// The validated options as the settings every mode runs with.
+    func settings() throws -> BenchSettings {
+        let mode = Measure(rawValue: measure)!  // validate() checked it
+        return BenchSettings(
+            endpoint: Endpoint(host: host, port: port), systemID: systemID, password: password,
+            tlsLabel: plaintext ? "plaintext" : (cafile != nil ? "tls (verified)" : "tls (insecure)"),
+            connections: connections, window: window, rate: rate,
+            duration: duration, count: mode == .idle ? nil : (duration == nil ? (count ?? (mode == .submit ? 10_000 : 1000)) : count),
+            bindKind: BenchSettings.bindKind(bind)!, bindName: bind, receipts: receipts, awaitMO: awaitMO,
+            mix: try Mix(parsing: mix), batch: min(batch, window), jsonPath: json, hgrmPath: hgrm,
+            destination: destination, drainSeconds: drain,
+            measure: mode, connectBatch: connectBatch, enquireLinkSeconds: enquireLink, rampTimeoutSeconds: rampTimeout,
+            alsoEndpoints: alsoPort.map { Endpoint(host: host, port: $0) },
+            receiverEndpoint: receiverPort.map { Endpoint(host: host, port: $0) }, receiverSessions: receivers)
     }
 }
 
@@ -130,6 +148,11 @@ struct BenchSettings {
     /// idle: enquire_link interval per session; 0 = none.
     var enquireLinkSeconds: Double = 0
     var rampTimeoutSeconds: Double = 300
+    /// --also-port: more servers the submitting sessions are spread over.
+    var alsoEndpoints: [Endpoint] = []
+    /// --receiver-port: where the receiver sessions that count the receipts bind.
+    var receiverEndpoint: Endpoint? = nil
+    var receiverSessions = 1
 
     static func bindKind(_ text: String) -> BindKind? {
         switch text {

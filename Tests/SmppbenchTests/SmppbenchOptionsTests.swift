@@ -78,3 +78,41 @@ import Testing
         #expect(Report.errorsText([:]) == "0")
     }
 }
+
+/// Where the sessions of a submit run go (--also-port, --receiver-port): the cluster benchmarks.
+@Suite struct SessionPlanTests {
+    private let base = ["--system-id", "a", "--password", "b", "--insecure", "--port", "7001"]
+
+    private func plans(_ args: [String]) throws -> [SessionPlan] {
+        SessionPlan.plans(for: try SmppBench.parse(base + args).settings())
+    }
+
+    @Test func withoutTheOptionsEverySessionGoesToPortWithItsBind() throws {
+        let p = try plans(["--connections", "3", "--bind", "transmitter"])
+        #expect(p.map(\.endpoint.port) == [7001, 7001, 7001])
+        #expect(p.allSatisfy { $0.bindKind == .transmitter && !$0.isReceiptReceiver })
+    }
+
+    @Test func alsoPortSpreadsTheSessionsRoundRobin() throws {
+        let p = try plans(["--connections", "5", "--also-port", "7002", "--also-port", "7003"])
+        #expect(p.map(\.endpoint.port) == [7001, 7002, 7003, 7001, 7002])
+        #expect(p.allSatisfy { $0.bindKind == .transceiver && $0.endpoint.host == "127.0.0.1" })
+    }
+
+    @Test func receiverPortAddsReceiversThatComeFirst() throws {
+        let p = try plans(["--connections", "2", "--bind", "transmitter", "--receipts", "--receiver-port", "7009",
+                           "--receivers", "2"])
+        #expect(p.map(\.endpoint.port) == [7009, 7009, 7001, 7001])
+        #expect(p.map(\.bindKind) == [.receiver, .receiver, .transmitter, .transmitter])
+        #expect(p.map(\.isReceiptReceiver) == [true, true, false, false])
+    }
+
+    @Test func receiverPortNeedsReceiptsAndTransmitters() {
+        let accepts = { (args: [String]) in (try? SmppBench.parse(self.base + args)) != nil }
+        #expect(!accepts(["--receiver-port", "7009", "--receipts"]))                      // transceivers get their own receipts
+        #expect(!accepts(["--receiver-port", "7009", "--bind", "transmitter"]))           // nothing to count
+        #expect(!accepts(["--receiver-port", "7009", "--bind", "transmitter", "--receipts", "--receivers", "0"]))
+        #expect(!accepts(["--measure", "binds", "--also-port", "7002"]))
+        #expect(accepts(["--receiver-port", "7009", "--bind", "transmitter", "--receipts"]))
+    }
+}
