@@ -244,12 +244,14 @@ def test_with_wait_replicas_nothing_counts_as_shipped_until_a_replica_has_it(smp
                               "the primary to see its replica gone")
             ids, early = upstream.submit_burst(tx, [ORDINARY] * 50, lambda i: f"w{i}".encode())
             seen: dict[str, str] = dict(early)
-            # The first shipment is written and not replicated (so kept and shipped again:
-            # node 2 may see those receipts twice); after it, no copies while no replica is there.
+            # The shipments already on their way when the first WAIT came back short are written
+            # and not replicated (so kept and shipped again: node 2 may see those receipts
+            # twice): at most RemoteDeliveries.shipmentsInFlight (4) of them, plus the one that
+            # finds out; after that, no copies while no replica is there.
             _collect_receipts(rx, set(ids), seen, 3.0)
             assert shipped() == 0, "receipts counted as shipped with no replica to have them"
             written = xadds()
-            assert written <= 2, f"{written} copies written with no replica connected"
+            assert written <= 5, f"{written} copies written with no replica connected"
             with a.connect() as c:
                 assert c.bind("transceiver", "acme", "secret").status == smpp.ESME_RSYSERR
             replica.start()

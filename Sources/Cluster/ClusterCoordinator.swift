@@ -77,10 +77,26 @@ public final class ClusterCoordinator {
     private func evalReplicated(_ script: RedisScript, keys: [RedisArgument], arguments: [RedisArgument],
                                 wrote: @escaping (RedisReply) -> Bool, shortfall: ((RedisReply) -> Void)? = nil,
                                 completion: @escaping (Result<RedisReply, RedisFailure>) -> Void) {
+        replicated({ [unowned self] done in self.commands.eval(script, keys: keys, arguments: arguments, completion: done) },
+                   wrote: wrote, shortfall: shortfall, completion: completion)
+    }
+
+    /// The same for a plain command.
+    private func sendReplicated(_ arguments: [RedisArgument], wrote: @escaping (RedisReply) -> Bool,
+                                completion: @escaping (Result<RedisReply, RedisFailure>) -> Void) {
+        replicated({ [unowned self] done in self.commands.send(arguments, completion: done) }, wrote: wrote, shortfall: nil,
+                   completion: completion)
+    }
+
+    /// `issue` sends one write on the commands connection and hands its reply to the callback
+    /// it is given; see evalReplicated for the rest.
+    private func replicated(_ issue: @escaping (@escaping (Result<RedisReply, RedisFailure>) -> Void) -> Void,
+                            wrote: @escaping (RedisReply) -> Bool, shortfall: ((RedisReply) -> Void)?,
+                            completion: @escaping (Result<RedisReply, RedisFailure>) -> Void) {
         let replicas = settings.waitReplicas
-        guard replicas > 0 else { return commands.eval(script, keys: keys, arguments: arguments, completion: completion) }
+        guard replicas > 0 else { return issue(completion) }
         let run = { [unowned self] in
-            self.commands.eval(script, keys: keys, arguments: arguments) { [weak self] result in
+            issue { [weak self] result in
                 guard let self, case .success(let reply) = result, wrote(reply) else { return completion(result) }
                 self.commands.send(["WAIT", RedisArgument(replicas), RedisArgument(Int(self.settings.waitTimeoutMs))]) { [weak self] waited in
                     if case .success(.integer(let n)) = waited, n >= replicas {
@@ -119,6 +135,7 @@ public final class ClusterCoordinator {
         commands.onStateChange = { [unowned self] state in
             switch state {
             case .connected:
+                self.shipGroups.removeAll()
                 self.beat()
                 self.onAvailabilityChange?(true, "connected")
             case .disconnected(let why):
@@ -276,28 +293,47 @@ public final class ClusterCoordinator {
 
     // MARK: Deliveries across nodes
 
-    public enum ShipResult: Sendable, Equatable { case shipped, noRemoteReceiver, unavailable }
+    public enum ShipResult: Sendable, Equatable { case shipped, unavailable }
 
-    /// Adds packed deliveries to the account's stream if another node has a receiver bound.
-    /// `.shipped` only once `waitReplicas` replicas have the entry too.
+    /// Streams this connection has made sure have the consumer group (XADD makes a stream
+    /// without one; XREADGROUP needs it). Cleared on every reconnect: Redis may be new.
+    private var shipGroups: Set<String> = []
+
+    /// Adds packed deliveries to the account's stream, as a plain XADD (the payload never goes
+    /// through Lua, which would hash every byte of it). The caller has asked `remoteReceivers`
+    /// first; if the receiver has gone meanwhile, the entry waits in the stream for the next
+    /// receiver of the account on any node, this one included. `.shipped` only once
+    /// `waitReplicas` replicas have the entry too.
     public func ship(account: String, packed: [UInt8], completion: @escaping (ShipResult) -> Void) {
-        var k = [RedisArgument(keys.deliveries(account))]
-        k.append(contentsOf: keys.allSessions(account).map { RedisArgument($0) })
-        evalReplicated(ClusterScripts.ship, keys: k, arguments: [RedisArgument(settings.node), RedisArgument(packed)],
-                       wrote: { if case .bulk = $0 { true } else { false } }) { result in
+        let stream = keys.deliveries(account)
+        let add = { [unowned self] in
+            self.sendReplicated(["XADD", RedisArgument(stream), "*", "d", RedisArgument(packed)],
+                                wrote: { if case .bulk = $0 { true } else { false } }) { result in
+                if case .success(.bulk) = result { completion(.shipped) } else { completion(.unavailable) }
+            }
+        }
+        guard !shipGroups.contains(stream) else { return add() }
+        commands.send(["XGROUP", "CREATE", RedisArgument(stream), RedisArgument(ClusterKeys.group), "0", "MKSTREAM"]) { [weak self] result in
             switch result {
-            case .success(.bulk): completion(.shipped)
-            case .success(.integer(0)): completion(.noRemoteReceiver)
-            default: completion(.unavailable)
+            case .success(.error(let e)) where !e.hasPrefix("BUSYGROUP"): completion(.unavailable)
+            case .success:
+                self?.shipGroups.insert(stream)
+                add()
+            case .failure: completion(.unavailable)
             }
         }
     }
 
-    /// Whether another node has a receiver bound for the account (nil: Redis unreachable).
-    public func hasRemoteReceiver(account: String, completion: @escaping (Bool?) -> Void) {
-        commands.eval(ClusterScripts.remoteReceivers, keys: keys.allSessions(account).map { RedisArgument($0) },
-                      arguments: [RedisArgument(settings.node)]) { result in
-            if case .success(.integer(let n)) = result { completion(n > 0) } else { completion(nil) }
+    /// How many other nodes have a receiver bound for the account, and how many entries its
+    /// stream holds (nil: Redis unreachable).
+    public func remoteReceivers(account: String, completion: @escaping ((receivers: Int, backlog: Int)?) -> Void) {
+        var k = keys.allSessions(account).map { RedisArgument($0) }
+        k.append(RedisArgument(keys.deliveries(account)))
+        commands.eval(ClusterScripts.remoteReceivers, keys: k, arguments: [RedisArgument(settings.node)]) { result in
+            guard case .success(.array(let a)) = result, a.count == 2, case .integer(let n) = a[0], case .integer(let len) = a[1] else {
+                return completion(nil)
+            }
+            completion((Int(n), Int(len)))
         }
     }
 
@@ -321,9 +357,14 @@ public final class ClusterCoordinator {
     /// Entries read per stream per call.
     private static let readCount = 64
 
-    /// The streams this node reads: its requests and replies, and its receivers' accounts.
+    /// Accounts whose deliveries wait here in such numbers that reading more of their stream
+    /// would only overflow the queue: their entries wait in Redis until it drains.
+    public var isBacklogged: (String) -> Bool = { _ in false }
+
+    /// The streams this node reads: its requests and replies, and its receivers' accounts that
+    /// are not backlogged here.
     private var streamsToRead: [String] {
-        [keys.requests(node: settings.node)] + receiving.sorted().map { keys.deliveries($0) }
+        [keys.requests(node: settings.node)] + receiving.sorted().filter { !isBacklogged($0) }.map { keys.deliveries($0) }
     }
 
     private func readNext() {

@@ -83,36 +83,21 @@ enum ClusterScripts {
         return redis.call('INCRBY', KEYS[1], ARGV[2])
         """)
 
-    /// Deliveries for an account whose receivers are on other nodes. KEYS: the account's
-    /// stream, then every node's session hash (node 0 first). ARGV: this node's number, the
-    /// packed deliveries. Adds them only when another node has a receiver bound; returns the
-    /// entry's id, or 0 when no other node has one (the deliveries stay where they are).
-    static let ship = RedisScript(source: """
-        local me = tonumber(ARGV[1]) + 2
-        local found = false
-        for i = 2, #KEYS do
-          if i ~= me then
-            local rx = redis.call('HGET', KEYS[i], 'rx')
-            if rx and tonumber(rx) > 0 then found = true break end
-          end
-        end
-        if not found then return 0 end
-        pcall(redis.call, 'XGROUP', 'CREATE', KEYS[1], 'nodes', '0', 'MKSTREAM')
-        return redis.call('XADD', KEYS[1], '*', 'd', ARGV[2])
-        """)
-
-    /// Whether another node has a receiver bound for the account. KEYS: every node's session
-    /// hash (node 0 first). ARGV: this node's number. Returns how many other nodes have one.
+    /// Whether another node has a receiver bound for the account, and the account's backlog.
+    /// KEYS: every node's session hash (node 0 first), then the account's stream. ARGV: this
+    /// node's number. Returns {how many other nodes have a receiver, entries in the stream}.
     static let remoteReceivers = RedisScript(source: """
         local me = tonumber(ARGV[1]) + 1
         local n = 0
-        for i = 1, #KEYS do
+        for i = 1, #KEYS - 1 do
           if i ~= me then
             local rx = redis.call('HGET', KEYS[i], 'rx')
             if rx and tonumber(rx) > 0 then n = n + 1 end
           end
         end
-        return n
+        local len = 0
+        if redis.call('EXISTS', KEYS[#KEYS]) == 1 then len = redis.call('XLEN', KEYS[#KEYS]) end
+        return {n, len}
         """)
 
     /// Done with an entry of an account's stream. KEYS: the stream. ARGV: the entry id.

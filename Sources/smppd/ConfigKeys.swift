@@ -276,7 +276,7 @@ let configKeys: [ConfigKey] = [
             guard (500...600_000).contains(n) else { throw ConfigError(key: "cluster.lease-ms", problem: "must be 500…600000 ms, got \(n)") }
             c.clusterLeaseMs = n
         } },
-    ConfigKey(name: "cluster.credit-block", kind: .integer, help: "credits a node takes from an account's shared pool at a time (a node that dies strands at most this many)", get: { c in .int(c.clusterCreditBlock) }) { c, v throws(ConfigError) in
+    ConfigKey(name: "cluster.credit-block", kind: .integer, help: "credits a node first takes from an account's shared pool at a time; it grows (up to 64x) for a busy account, and a node that dies strands at most one block", get: { c in .int(c.clusterCreditBlock) }) { c, v throws(ConfigError) in
         if case .int(let n) = v { c.clusterCreditBlock = try positive("cluster.credit-block", n, max: 1_000_000) } },
     ConfigKey(name: "cluster.command-timeout-ms", kind: .integer, help: "a Redis command unanswered this long drops the connection (it reconnects)", get: { c in .int(c.clusterCommandTimeoutMs) }) { c, v throws(ConfigError) in
         if case .int(let n) = v {

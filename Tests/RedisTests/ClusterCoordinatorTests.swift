@@ -130,37 +130,36 @@ private func answered<T>(_ runner: LoopRunner, _ start: (@escaping (T) -> Void) 
         #expect(refilled >= 25 && refilled <= 45)
     }
 
-    @Test func deliveriesShipOnlyToANodeWithAReceiverAndAreAcknowledged() throws {
+    @Test func onlyAnotherNodesReceiverCountsAndShippedEntriesAreAcknowledged() throws {
         let server = try RedisServer()
         let runner = try LoopRunner()
         let a = try node(runner, server, 1), b = try node(runner, server, 2)
         defer { a.stop(); b.stop() }
-        let packed: [UInt8] = [1, 2, 3, 0, 255]
-        #expect(try answered(runner) { a.ship(account: "acme", packed: packed, completion: $0) } == .noRemoteReceiver)
+        let remote = { (c: ClusterCoordinator) in try answered(runner) { c.remoteReceivers(account: "acme", completion: $0) } }
+        #expect(try remote(a)?.receivers == 0)
         // A receiver on A itself does not count: only another node's.
-        a.sessionCounts = { ["acme": (all: 1, receivers: 1)] }
         #expect(try answered(runner) { a.claimSession(account: "acme", maxSessions: 5, receiver: true, completion: $0) } == .granted)
-        #expect(try answered(runner) { a.ship(account: "acme", packed: packed, completion: $0) } == .noRemoteReceiver)
+        #expect(try remote(a)?.receivers == 0)
+        #expect(try remote(b)?.receivers == 1)
         var got: [(String, String, [UInt8])] = []
         b.onDeliveries = { got.append(($0, $1, $2)) }
         #expect(try answered(runner) { b.claimSession(account: "acme", maxSessions: 5, receiver: true, completion: $0) } == .granted)
         b.setReceiving(["acme"])
+        #expect(try remote(a)?.receivers == 1)
+        // Shipped before any group existed: the entry is made with one, and B reads it.
+        let packed: [UInt8] = [1, 2, 3, 0, 255]
         #expect(try answered(runner) { a.ship(account: "acme", packed: packed, completion: $0) } == .shipped)
-        #expect(runner.run(until: { got.count == 1 }))
-        #expect(got.first?.0 == "acme" && got.first?.2 == packed)
-        // Acknowledged: gone from the stream and from the group's pending list.
-        let inspector = RedisClient(loop: runner.loop, host: "127.0.0.1", port: Int(server.port))
-        inspector.start()
-        defer { inspector.stop() }
-        #expect(runner.run(until: { inspector.state == .connected }))
-        if let entry = got.first?.1 { b.acknowledge(account: "acme", entry: entry) }
-        var length: Int64 = -1
+        #expect(try answered(runner) { a.ship(account: "acme", packed: [9], completion: $0) } == .shipped)
+        #expect(runner.run(until: { got.count == 2 }))
+        #expect(got.map(\.0) == ["acme", "acme"] && got.map(\.2) == [packed, [9]])
+        // Entries wait in the stream (the backlog the shipper checks) until acknowledged …
+        #expect(try remote(a)?.backlog == 2)
+        for entry in got.map(\.1) { b.acknowledge(account: "acme", entry: entry) }
+        // … and acknowledged, they are gone from it and from the group's pending list.
         let deadline = monotonicMs() + 3_000
-        while length != 0 && monotonicMs() < deadline {
-            let reply = try answered(runner) { inspector.send(["XLEN", "t:{a:acme}:dlv"], completion: $0) }
-            if case .success(.integer(let n)) = reply { length = n }
-        }
-        #expect(length == 0)
+        var backlog = -1
+        while backlog != 0 && monotonicMs() < deadline { backlog = try remote(a)?.backlog ?? -1 }
+        #expect(backlog == 0)
     }
 
     @Test func aQuestionReachesTheOwnerAndItsReplyTheAsker() throws {
@@ -192,6 +191,7 @@ private func answered<T>(_ runner: LoopRunner, _ start: (@escaping (T) -> Void) 
         #expect(try answered(runner) { c.checkLockout(ip: "10.0.0.1", completion: $0) } == .unavailable)
         #expect(try answered(runner) { c.lease(account: "x", configuredCredits: 5, credits: 5, rate: 0, tokens: 0, completion: $0) } == nil)
         #expect(try answered(runner) { c.ship(account: "x", packed: [1], completion: $0) } == .unavailable)
+        #expect(try answered(runner) { c.remoteReceivers(account: "x", completion: $0) } == nil)
     }
 }
 

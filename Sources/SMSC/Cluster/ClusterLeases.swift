@@ -3,7 +3,8 @@
 // ledger runs low, one request per account refills it (credits and tokens together). So a
 // client spread over nodes is refused at the account's limits, not at N times them, and
 // Redis sees one call per block, not one per message. Loop thread only. Where it survives a
-// kill -9: the pool in Redis; a dead node's unspent lease is lost (at most one block).
+// kill -9: the pool in Redis; a dead node's unspent lease is lost (at most one block, which
+// grows with the account's rate: creditsPerLease).
 import Cluster
 import SMPP
 
@@ -21,11 +22,31 @@ final class ClusterLeases {
     /// Tokens taken at a time: a tenth of a second's worth.
     private func tokenBlock(_ rt: AccountRuntime) -> Int { max(1, rt.ledger.submitRate / 10) }
 
+    /// Credits taken at a time for `rt`: `creditBlock`, doubled (up to 64 times) while the
+    /// account spends a block in under 250 ms and halved back while it takes over 2 s, so a
+    /// busy account's lease lasts a few turns (at ~350k/s a block of 500 ran out between two
+    /// refills and submits were refused) and a quiet one strands little when its node dies.
+    private func creditsPerLease(_ rt: AccountRuntime) -> Int { max(rt.leaseBlock, creditBlock) }
+    static let maximumGrowth = 64
+
+    private func adapt(_ rt: AccountRuntime, now: Int64) {
+        guard rt.lastLeaseRequestMs > 0, rt.ledger.creditsLeft != nil else { return }
+        let since = now - rt.lastLeaseRequestMs
+        if since < 250 {
+            // Not past an eighth of what the pool had left: near its end the nodes share it in
+            // small blocks, so one node does not sit on credits another one's clients need.
+            let share = rt.lastPoolLeft >= 0 ? rt.lastPoolLeft / 8 : .max
+            rt.leaseBlock = max(min(creditsPerLease(rt) * 2, creditBlock * Self.maximumGrowth, share), creditBlock)
+        } else if since > 2_000 {
+            rt.leaseBlock = max(creditsPerLease(rt) / 2, creditBlock)
+        }
+    }
+
     /// After a submit charged `rt`: whether its lease needs a refill soon.
     @inline(__always)
     func spent(_ rt: AccountRuntime) {
         guard !rt.leaseInFlight else { return }
-        let creditsLow = rt.ledger.creditsLeft.map { $0 < creditBlock / 2 + 1 } ?? false
+        let creditsLow = rt.ledger.creditsLeft.map { $0 < creditsPerLease(rt) / 2 + 1 } ?? false
         let tokensLow = rt.ledger.submitRate > 0 && rt.ledger.leasedTokens < tokenBlock(rt) / 2 + 1
         if creditsLow || tokensLow { markLow(rt) }
     }
@@ -53,8 +74,9 @@ final class ClusterLeases {
         low.removeAll(keepingCapacity: true)
         for rt in batch {
             guard rt.isActive, let account = accounts(rt) else { rt.leaseInFlight = false; continue }
+            adapt(rt, now: now)
             rt.lastLeaseRequestMs = now
-            let credits = rt.ledger.creditsLeft == nil ? 0 : creditBlock
+            let credits = rt.ledger.creditsLeft == nil ? 0 : creditsPerLease(rt)
             let tokens = rt.ledger.submitRate > 0 ? tokenBlock(rt) : 0
             coordinator.lease(account: rt.systemID, configuredCredits: account.credits, credits: credits,
                               rate: rt.ledger.submitRate, tokens: tokens) { grant in
@@ -62,6 +84,7 @@ final class ClusterLeases {
                 guard let grant else { return }
                 rt.ledger.addLease(credits: grant.credits, tokens: grant.tokens)
                 rt.poolExhausted = grant.poolLeft == 0 && grant.credits == 0
+                rt.lastPoolLeft = grant.poolLeft
             }
         }
     }

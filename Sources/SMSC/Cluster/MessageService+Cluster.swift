@@ -48,6 +48,11 @@ extension MessageService {
             remote.receive(account: account, entry: entry, packed: packed)
         }
         coordinator.heldEntries = { [unowned remote] in remote.entriesByAccount }
+        // A receiver node that is behind reads no more of the account's stream until it drains.
+        let highWater = max(settings.queueMax / 2, 1)
+        coordinator.isBacklogged = { [unowned router] account in
+            router.deliveries.count(for: ShortBytes(truncating: account.utf8)) > highWater
+        }
         coordinator.onRequest = { [unowned self] request in self.answerRemote(request) }
         coordinator.onReply = { [unowned self] reply in self.cluster?.queries.replied(reply) }
     }

@@ -31,7 +31,8 @@ final class RemoteDeliveries {
         var remote: Bool? = nil
         var knownUntilMs: Int64 = 0
         var askInFlight = false
-        var shipInFlight = false
+        /// Shipments of the account taken and not yet answered by Redis.
+        var shipsInFlight = 0
         /// Listed in `due` already this turn.
         var isDue = false
     }
@@ -48,7 +49,13 @@ final class RemoteDeliveries {
     private var waiting: [Shipment] = []
     /// Holder ids of shipments: above every session id.
     private var nextHolder: UInt64 = 1 << 62
-    static let perShipment = 256
+    /// Deliveries per stream entry, and entries of one account on their way at once: enough
+    /// that shipping keeps up with a node's whole receipt rate (one entry per turn did not).
+    static let perShipment = 1_024
+    static let shipmentsInFlight = 4
+    /// Entries an account's stream may hold before this node stops adding to it (the receiving
+    /// node is behind): the deliveries then wait here, within the queue's own limits.
+    static let backlogCap = 128
 
     /// What a delivery from another node is, to find its stream entry when it is done.
     private struct PayloadKey: Hashable {
@@ -122,7 +129,7 @@ final class RemoteDeliveries {
 
     /// Housekeeping (every 100 ms): accounts whose answer went stale are asked again.
     func sweep(now: Int64) {
-        for (account, s) in stranded where !s.askInFlight && !s.shipInFlight && now >= s.knownUntilMs {
+        for (account, s) in stranded where !s.askInFlight && s.shipsInFlight == 0 && now >= s.knownUntilMs {
             if router.deliveries.count(for: account) == 0 || router.hasReceivers(account) {
                 stranded[account] = nil
             } else if !s.isDue {
@@ -133,28 +140,33 @@ final class RemoteDeliveries {
     }
 
     private func consider(_ account: ShortBytes, now: Int64) {
-        guard let s = stranded[account], !s.askInFlight, !s.shipInFlight, !router.hasReceivers(account) else { return }
+        guard let s = stranded[account], !s.askInFlight, !router.hasReceivers(account) else { return }
         guard let remote = s.remote, now < s.knownUntilMs else {
+            guard s.shipsInFlight == 0 else { return }   // asked again once these are answered
             s.askInFlight = true
-            coordinator.hasRemoteReceiver(account: account.description) { [weak self] answer in
+            coordinator.remoteReceivers(account: account.description) { [weak self] answer in
                 s.askInFlight = false
                 guard let self else { return }
-                s.remote = answer ?? false
-                s.knownUntilMs = self.router.nowMs + (answer == nil ? 500 : max(self.coordinator.settings.leaseMs / 3, 100))
-                if answer == true { self.noteStranded(account, now: self.router.nowMs) }
+                // Another node's receiver, and room in the stream: ship; else wait here.
+                let ship = answer.map { $0.receivers > 0 && $0.backlog < Self.backlogCap }
+                s.remote = ship ?? false
+                s.knownUntilMs = self.router.nowMs + (ship == nil ? 500 : ship == true ? max(self.coordinator.settings.leaseMs / 3, 100) : 250)
+                if ship == true { self.noteStranded(account, now: self.router.nowMs) }
             }
             return
         }
         guard remote else { return }
-        let holder = nextHolder
-        nextHolder += 1
-        var taken: [Delivery<DeliveryPayload>] = []
-        while taken.count < Self.perShipment, let d = router.deliveries.take(for: account, holder: holder, now: now) {
-            taken.append(d)
+        while s.shipsInFlight < Self.shipmentsInFlight {
+            let holder = nextHolder
+            nextHolder += 1
+            var taken: [Delivery<DeliveryPayload>] = []
+            while taken.count < Self.perShipment, let d = router.deliveries.take(for: account, holder: holder, now: now) {
+                taken.append(d)
+            }
+            guard !taken.isEmpty else { return }
+            s.shipsInFlight += 1
+            waiting.append(Shipment(account: account, holder: holder, deliveries: taken))
         }
-        guard !taken.isEmpty else { return }
-        s.shipInFlight = true
-        waiting.append(Shipment(account: account, holder: holder, deliveries: taken))
     }
 
     private func shipDurable() {
@@ -173,7 +185,7 @@ final class RemoteDeliveries {
         coordinator.ship(account: shipment.account.description, packed: packed) { [weak self] result in
             guard let self else { return }
             let s = self.stranded[shipment.account]
-            s?.shipInFlight = false
+            s?.shipsInFlight -= 1
             let now = self.router.nowMs
             switch result {
             case .shipped:
@@ -181,8 +193,8 @@ final class RemoteDeliveries {
                 self.shipped += shipment.deliveries.count
                 // More may be waiting: look again this turn.
                 self.noteStranded(shipment.account, now: now)
-            case .noRemoteReceiver, .unavailable:
-                s?.remote = result == .noRemoteReceiver ? false : nil
+            case .unavailable:
+                s?.remote = nil
                 s?.knownUntilMs = now + 500
                 self.router.returnShipment(holder: shipment.holder)
             }
@@ -205,11 +217,9 @@ final class RemoteDeliveries {
         let ref = EntryRef(account: account, entry: entry, remaining: payloads.count)
         heldEntries[entry] = account
         received += payloads.count
-        let key = ShortBytes(truncating: account.utf8)
-        for p in payloads {
-            held[PayloadKey(p)] = ref
-            if !router.enqueueUnjournaled(p, forAccount: key) { done(p) }
-        }
+        for p in payloads { held[PayloadKey(p)] = ref }
+        // The whole entry queued, then one pump (not one per delivery).
+        router.enqueueUnjournaled(payloads, forAccount: ShortBytes(truncating: account.utf8)) { [unowned self] p in self.done(p) }
         if payloads.isEmpty { finish(ref) }
     }
 

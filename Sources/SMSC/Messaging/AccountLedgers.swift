@@ -21,6 +21,10 @@ final class AccountRuntime {
     var leaseInFlight = false
     var lastLeaseRequestMs: Int64 = 0
     var poolExhausted = false
+    /// Cluster mode: credits asked for per lease (0: the configured block; ClusterLeases).
+    var leaseBlock = 0
+    /// Cluster mode: the pool's credits after the last lease (-1: unlimited or not asked yet).
+    var lastPoolLeft = -1
 
     init(ledger: AccountLedger, index: UInt32, systemIDBytes: ShortBytes) {
         self.ledger = ledger

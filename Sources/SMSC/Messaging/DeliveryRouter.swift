@@ -59,13 +59,14 @@ final class DeliveryRouter {
         return queued
     }
 
-    /// Cluster mode: a delivery from another node, queued in memory only (see `unjournaled`).
-    /// False: not queued (queue full).
-    func enqueueUnjournaled(_ payload: DeliveryPayload, forAccount key: ShortBytes) -> Bool {
-        guard let unjournaled else { return enqueue(payload, forAccount: key) }
-        let queued = accepted(unjournaled.enqueue(payload, for: key, now: now, commit: 0), key)
+    /// Cluster mode: deliveries from another node, queued in memory only (see `unjournaled`),
+    /// then offered once. `notQueued` gets each one a full queue refused.
+    func enqueueUnjournaled(_ payloads: [DeliveryPayload], forAccount key: ShortBytes, notQueued: (DeliveryPayload) -> Void) {
+        for p in payloads {
+            let result = unjournaled.map { $0.enqueue(p, for: key, now: now, commit: 0) } ?? deliveries.enqueue(p, for: key, now: now)
+            if !accepted(result, key) { notQueued(p) }
+        }
         pump(key)
-        return queued
     }
 
     /// Logs what a full queue dropped; whether the new delivery was queued.
@@ -74,11 +75,11 @@ final class DeliveryRouter {
         case .queued:
             return true
         case .queuedDroppingOldest(_, let dropped):
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full-oldest"])
+            logDropped(.warning, ["system_id": "\(key)", "reason": "queue-full-oldest"])
             onDone?(dropped)
             return true
         case .droppedNewest:
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(key)", "reason": "queue-full"])
+            logDropped(.warning, ["system_id": "\(key)", "reason": "queue-full"])
             return false
         }
     }
@@ -117,8 +118,8 @@ final class DeliveryRouter {
             receivers[key] = nil
             onReceiversChanged(receivingAccounts)
         }
-        let returned = deliveries.requeue(holder: s.id, now: now) { [logger, onDone] payload, reason in
-            logger.warning("deliver-dropped", metadata: ["system_id": "\(systemID)", "reason": "\(reason)"])
+        let returned = deliveries.requeue(holder: s.id, now: now) { [onDone] payload, reason in
+            logDropped(.warning, ["system_id": "\(systemID)", "reason": "\(reason)"])
             onDone?(payload)
         }
         if returned > 0 || onStranded != nil { pump(key) }
@@ -164,19 +165,34 @@ final class DeliveryRouter {
             let temporary = status == nil || Self.temporaryStatuses.contains(status!)
             if case .dropped(let payload, let reason) = deliveries.nack(token, temporary ? .temporary : .permanent, now: t) {
                 onDone?(payload)
-                logger.info("deliver-dropped", metadata: ["system_id": "\(account.value.systemID)", "reason": "\(reason)",
-                                                          "status": "\(status?.name ?? "timeout")"])
+                logDropped(.info, ["system_id": "\(account.value.systemID)", "reason": "\(reason)",
+                                   "status": "\(status?.name ?? "timeout")"])
             }
         }
         pump(account.systemIDBytes)
+    }
+
+    /// One deliver-dropped line per reason per second at most, with how many were held back
+    /// (a receiver far behind can drop hundreds of thousands in a burst).
+    private var dropLogs: [String: RateLimitedLog] = [:]
+
+    private func logDropped(_ level: Logger.Level, _ metadata: Logger.Metadata) {
+        let reason = metadata["reason"].map { "\($0)" } ?? ""
+        var limiter = dropLogs[reason] ?? RateLimitedLog(intervalMs: 1_000)
+        let held = limiter.admit(nowMs: now)
+        dropLogs[reason] = limiter
+        guard let held else { return }
+        var m = metadata
+        if held > 0 { m["held_back"] = "\(held)" }
+        logger.log(level: level, "deliver-dropped", metadata: m)
     }
 
     static let temporaryStatuses: Set<CommandStatus> = [.ESME_RMSGQFUL, .ESME_RTHROTTLED, .ESME_RSYSERR, .ESME_RX_T_APPN]
 
     /// Housekeeping: drops deliveries past their age limit and offers retries that fell due.
     func sweep(now t: Int64) {
-        _ = deliveries.expire(now: t) { [logger, onDone] payload, reason in
-            logger.warning("deliver-dropped", metadata: ["reason": "\(reason)"])
+        _ = deliveries.expire(now: t) { [onDone] payload, reason in
+            logDropped(.warning, ["reason": "\(reason)"])
             onDone?(payload)
         }
         for key in receivers.keys where deliveries.hasDue(for: key, now: t) {
