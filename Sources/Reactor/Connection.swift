@@ -24,7 +24,11 @@ public protocol ConnectionDelegate: AnyObject {
 }
 
 public final class Connection {
-    public weak var delegate: ConnectionDelegate?
+    /// Held strongly until connectionDidClose has been delivered, then released (that breaks
+    /// the delegate ↔ connection cycle). Not `weak`: a weak reference gives the delegate (every
+    /// Session) a side table, and every retain and release of it then takes the slow path —
+    /// 13 % of a single smppd's CPU with receipts (perf/RESULTS.md "Cluster", the profiles).
+    public var delegate: ConnectionDelegate?
     /// "127.0.0.1:54321" / "[::1]:54321": the socket's peer, or the client a PROXY header named
     /// (set before connectionDidBecomeReady).
     public private(set) var peer: String
@@ -508,7 +512,9 @@ public final class Connection {
             writeWatcher = nil
             onOutputDrained = nil
             loop.unregister(self)
-            delegate?.connectionDidClose(self, reason: closeReason)
+            let told = delegate
+            delegate = nil
+            told?.connectionDidClose(self, reason: closeReason)
         }
     }
 

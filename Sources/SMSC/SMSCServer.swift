@@ -155,8 +155,10 @@ public final class SMSCServer {
         if limiter.isLockedOut(session.peerIP, nowMs: loop.nowMilliseconds) { return decide(request, for: session, .ESME_RBINDFAIL) }
         // In a cluster the lock-out of an address counts every node's failures (issue 15).
         if let coordinator = messages.cluster?.coordinator {
-            coordinator.checkLockout(ip: session.peerIP) { [weak self, weak session] result in
-                guard let self, let session, self.sessions[session.id] === session else { return }
+            // The session is captured strongly (until Redis answers): a weak reference would give
+            // every Session a side table and slow all its reference counting (Connection.delegate).
+            coordinator.checkLockout(ip: session.peerIP) { [weak self, session] result in
+                guard let self, self.sessions[session.id] === session else { return }
                 switch result {
                 case .clear: self.checkPassword(request, session: session)
                 case .locked: self.decide(request, for: session, .ESME_RBINDFAIL)
@@ -236,9 +238,9 @@ public final class SMSCServer {
     /// one of the account's max-sessions counted over every node too.
     private func claimClusterSlot(_ request: BindRequest, for session: Session, _ account: Account, _ coordinator: ClusterCoordinator) {
         coordinator.claimSession(account: account.systemID, maxSessions: account.maxSessions,
-                                 receiver: request.mode.canReceive) { [weak self, weak session] result in
+                                 receiver: request.mode.canReceive) { [weak self, session] result in
             guard let self else { return }
-            guard let session, self.sessions[session.id] === session else {
+            guard self.sessions[session.id] === session else {
                 // Closed meanwhile: its slot here is gone already; the shared count follows.
                 return self.publishSessionCounts(of: account.systemID)
             }

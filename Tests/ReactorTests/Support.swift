@@ -301,9 +301,14 @@ enum TestCertificates {
         return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }()
 
-    static func serverContext() throws -> TLSServerContext {
+    /// Made once (a static let's initialiser runs once, whichever thread asks first): suites
+    /// run in parallel, and two of them creating the pair at once raced on its temporary files
+    /// (one renamed the other's `tls-key.pem.tmp` away).
+    nonisolated(unsafe) private static let made: Result<TLSServerContext, any Error> = Result {
         try TLSServerContext.loadOrCreateSelfSigned(directory: directory, commonName: "localhost").context
     }
+
+    static func serverContext() throws -> TLSServerContext { try made.get() }
 
     static func makeTempDirectory() -> String {
         var template = Array("/tmp/smppd-reactor-cert-XXXXXX".utf8CString)
@@ -317,7 +322,9 @@ enum TestCertificates {
 final class TestClient {
     enum End: Equatable { case done, eof, error(String), timeout }
 
-    let fd: Int32
+    /// -1 once closed: closing an fd number twice can close another thread's new descriptor
+    /// (an EventLoop's epoll fd: "epoll_wait: Bad file descriptor", and libev aborts).
+    private(set) var fd: Int32
     private(set) var ssl: OpaquePointer?
     private var context: OpaquePointer?
     var received: [UInt8] = []
@@ -361,6 +368,7 @@ final class TestClient {
         if let context { SSL_CTX_free(context) }
         context = nil
         if fd >= 0 { Glibc.close(fd) }
+        fd = -1
     }
 
     /// Closes with SO_LINGER 0: the peer gets an RST.

@@ -16,7 +16,9 @@ final class RemoteQueries {
 
     /// A session waiting for the owner's answer.
     private struct Waiting {
-        weak var session: Session?
+        /// Strong until the answer or the deadline (2 s): a weak reference would give the Session
+        /// a side table (see Connection.delegate). A closed session ignores the answer.
+        var session: Session
         var header: PDUHeader
         var kind: RemoteRequest.Kind
         var messageID: [UInt8]
@@ -60,19 +62,18 @@ final class RemoteQueries {
     func replied(_ reply: RemoteReply) {
         guard let w = waiting.removeValue(forKey: reply.correlation) else { return }   // timed out already
         answered += 1
-        guard let session = w.session else { return }
-        session.answerRemote(w.kind, header: w.header, messageID: w.messageID, reply: reply)
+        w.session.answerRemote(w.kind, header: w.header, messageID: w.messageID, reply: reply)
     }
 
     private func fail(_ correlation: UInt64) {
-        guard let w = waiting.removeValue(forKey: correlation), let session = w.session else { return }
-        session.answerRemote(w.kind, header: w.header, messageID: w.messageID, reply: nil)
+        guard let w = waiting.removeValue(forKey: correlation) else { return }
+        w.session.answerRemote(w.kind, header: w.header, messageID: w.messageID, reply: nil)
     }
 
     /// Housekeeping: requests the owner did not answer in time are answered as failed.
     func sweep(now: Int64) {
         guard !waiting.isEmpty else { return }
-        for (correlation, w) in waiting where w.deadline <= now || w.session == nil { fail(correlation) }
+        for (correlation, w) in waiting where w.deadline <= now { fail(correlation) }
     }
 
     /// The owner's side: answer now, or once `batch` is durable (a cancel in durable mode).
