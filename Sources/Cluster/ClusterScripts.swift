@@ -1,5 +1,5 @@
 // The Lua scripts the nodes run in Redis: each does one decision atomically (a bind slot, a
-// lease, a shipment), so two nodes can never both take the last of something. Each touches
+// lease, whether to ship), so two nodes can never both take the last of something. Each touches
 // the keys of one account or one address only (one hash tag), and is sent by its SHA-1
 // (EVALSHA) once Redis knows it. Any thread.
 import Redis

@@ -1,12 +1,13 @@
 // RemoteDeliveries: receipts and MO for an account whose receivers are bound on another node
 // (issue 15). Both directions:
 //   - shipping: deliveries queued here for an account with no receiver on this node go, once
-//     their change is durable and another node has a receiver, into the account's stream in
-//     Redis, packed per turn (one entry per account per turn); once Redis took them they are
-//     done here (the journal says so);
+//     their change is durable and another node has a receiver (asked every lease/3, with the
+//     stream's backlog), into the account's stream in Redis, packed up to `perShipment` per
+//     entry with `shipmentsInFlight` entries on their way; once Redis took them they are done
+//     here (the journal says so);
 //   - receiving: entries read from the streams of the accounts this node has receivers for
-//     are queued in memory only, and the entry is acknowledged in Redis when every delivery in
-//     it is answered or dropped. Until then it stays in Redis's pending list: a node killed
+//     are queued in memory only (not read while the account's queue is over half full), and
+//     the entry is acknowledged in Redis when every delivery in it is answered or dropped. Until then it stays in Redis's pending list: a node killed
 //     meanwhile leaves it there, and it is delivered again (at least once) by the node after
 //     its restart, or by another after three leases.
 // A delivery that came from another node and finds no receiver here any more is shipped on
