@@ -11,8 +11,8 @@
 // large, cross-thread allocations leave behind, so a durable daemon's RSS would creep up
 // under a steady load. A mapping is returned whole to the kernel.
 //
-// Unsafe code (allow-listed). Invariants: `storage` maps `capacity` bytes (a page multiple),
-// of which the first `count` are initialised; count >= JournalFrame.headerBytes after reset;
+// Unsafe code (allow-listed). Invariants: `storage` maps `allocated` bytes (a page multiple),
+// of which the first `used` are initialised; used >= JournalFrame.headerBytes after reset;
 // only the thread that owns the batch (see above) reads or writes it.
 
 #if canImport(Glibc)
@@ -21,17 +21,22 @@ import Glibc
 
 public final class JournalBatch: @unchecked Sendable {
     // @unchecked Sendable: one owner at a time, handed over through the journal's queues.
-    private var storage: UnsafeMutableRawPointer
-    public private(set) var capacity: Int
-    public private(set) var count = 0
+    // usableFromInline, with the appends below inlinable: the loop appends a few dozen fields
+    // per message, and a call into this module for each one was 3 % of a durable smppd's
+    // instructions (callgrind, perf/RESULTS.md).
+    @usableFromInline var storage: UnsafeMutableRawPointer
+    @usableFromInline var allocated: Int
+    @usableFromInline var used = 0
+    public var capacity: Int { allocated }
+    public var count: Int { used }
 
     public init(capacity: Int = 256 * 1024, sequence: UInt64 = 0) {
-        self.capacity = Self.pages(capacity)
-        storage = Self.map(self.capacity)
+        allocated = Self.pages(capacity)
+        storage = Self.map(allocated)
         reset(sequence: sequence)
     }
 
-    deinit { munmap(storage, capacity) }
+    deinit { munmap(storage, allocated) }
 
     private static func pages(_ bytes: Int) -> Int {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -46,7 +51,7 @@ public final class JournalBatch: @unchecked Sendable {
 
     /// Empties the batch into a new one numbered `sequence` (the header's room reserved).
     public func reset(sequence: UInt64) {
-        count = JournalFrame.headerBytes
+        used = JournalFrame.headerBytes
         storage.storeBytes(of: 0, as: UInt64.self)
         storage.storeBytes(of: sequence.littleEndian, toByteOffset: JournalFrame.prefixBytes, as: UInt64.self)
     }
@@ -58,42 +63,43 @@ public final class JournalBatch: @unchecked Sendable {
     /// True when no entry was appended since reset.
     public var isEmpty: Bool { count <= JournalFrame.headerBytes }
 
-    @inline(__always)
-    private func reserve(_ n: Int) {
-        if count + n > capacity { grow(to: count + n) }
+    @inlinable @inline(__always)
+    func reserve(_ n: Int) {
+        if used + n > allocated { grow(to: used + n) }
     }
 
-    private func grow(to needed: Int) {
-        var next = capacity * 2
+    @usableFromInline
+    func grow(to needed: Int) {
+        var next = allocated * 2
         while next < needed { next *= 2 }
         let bigger = Self.map(next)
-        bigger.copyMemory(from: storage, byteCount: count)
-        munmap(storage, capacity)
+        bigger.copyMemory(from: storage, byteCount: used)
+        munmap(storage, allocated)
         storage = bigger
-        capacity = next
+        allocated = next
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func append(_ v: UInt8) {
         reserve(1)
-        storage.storeBytes(of: v, toByteOffset: count, as: UInt8.self)
-        count += 1
+        storage.storeBytes(of: v, toByteOffset: used, as: UInt8.self)
+        used += 1
     }
 
     /// `v` little-endian.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func append<T: FixedWidthInteger>(littleEndian v: T) {
         reserve(MemoryLayout<T>.size)
-        (storage + count).storeBytes(of: v.littleEndian, as: T.self)
-        count += MemoryLayout<T>.size
+        (storage + used).storeBytes(of: v.littleEndian, as: T.self)
+        used += MemoryLayout<T>.size
     }
 
     public func append(contentsOf bytes: [UInt8]) {
         reserve(bytes.count)
         bytes.withUnsafeBytes { raw in
-            if let base = raw.baseAddress { (storage + count).copyMemory(from: base, byteCount: raw.count) }
+            if let base = raw.baseAddress { (storage + used).copyMemory(from: base, byteCount: raw.count) }
         }
-        count += bytes.count
+        used += bytes.count
     }
 
     /// Gives back the memory of a batch that grew past `limit` bytes (a compaction step, or a
@@ -101,10 +107,10 @@ public final class JournalBatch: @unchecked Sendable {
     /// batch would keep the largest size it ever reached.
     func shrink(ifLargerThan limit: Int, to size: Int) {
         guard capacity > limit else { return }
-        munmap(storage, capacity)
-        capacity = Self.pages(size)
-        storage = Self.map(capacity)
-        count = 0
+        munmap(storage, allocated)
+        allocated = Self.pages(size)
+        storage = Self.map(allocated)
+        used = 0
     }
 
     /// Fills in length and CRC32C (the writer does this, off the loop).
