@@ -373,3 +373,25 @@ def test_two_nodes_on_one_port_with_reuse_port(smppd, redis):
         seen: dict[str, str] = {}
         _collect_receipts(rx, set(ids), seen, RECEIPTS_TIMEOUT)
     assert set(ids) <= seen.keys(), f"{len(set(ids) - seen.keys())} receipts did not cross"
+
+
+def test_status_page_shows_the_cluster(smppd, redis, tmp_path):
+    """The status page (headless chromium) says which node this is, that Redis answers, and
+    what crossed: a node's operator sees the cluster without reading /metrics."""
+    from test_admin_status_page import chromium, run_chromium
+    assert chromium(), "chromium is not installed (.ci/run installs it)"
+    a, b = _two_nodes(smppd, redis)
+    with a.connect() as tx, b.connect() as rx:
+        tx.bind_ok("transmitter", "acme", "secret")
+        rx.bind_ok("receiver", "acme", "secret")
+        _receiver_known(redis, "acme", 2)
+        ids, _ = upstream.submit_burst(tx, [ORDINARY] * 20, lambda i: f"s{i}".encode())
+        seen: dict[str, str] = {}
+        _collect_receipts(rx, set(ids), seen, RECEIPTS_TIMEOUT)
+    host, port = b.admin_addr()
+    run = run_chromium(["--virtual-time-budget=4000", "--dump-dom", f"http://{host}:{port}/"], tmp_path / "profile")
+    assert run.returncode == 0, run.stderr[-3000:]
+    import re
+    cell = re.search(r'<dd id="q-cluster"[^>]*>([^<]*)</dd>', run.stdout)
+    assert cell, run.stdout[-2000:]
+    assert cell.group(1).startswith("node 2, Redis connected") and "received 20" in cell.group(1), cell.group(1)

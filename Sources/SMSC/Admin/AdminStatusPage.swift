@@ -41,7 +41,7 @@ enum AdminStatusPage {
   button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
   .result { font-size: 12px; min-height: 1.4em; }
   .result.ok { color: var(--ok); } .result.bad { color: var(--bad); }
-  td.status { color: var(--bad); }
+  td.status, dd.status { color: var(--bad); }
 </style>
 </head>
 <body>
@@ -76,6 +76,7 @@ enum AdminStatusPage {
       <dt>store</dt><dd id="q-store">–</dd>
       <dt>connections</dt><dd id="q-connections">–</dd>
       <dt>accept failures (fds)</dt><dd id="q-exhausted">–</dd>
+      <dt>cluster</dt><dd id="q-cluster">–</dd>
     </dl>
   </section>
   <section>
@@ -219,6 +220,12 @@ function showStats(s) {
   $("q-store").textContent = s.store.kind + ", " + s.store.records + " of " + s.store.capacity + " records";
   $("q-connections").textContent = s.connections + " (" + s.sessions_bound + " bound)";
   $("q-exhausted").textContent = s.accept_exhausted_total;
+  const c = s.cluster;
+  $("q-cluster").textContent = !c ? "alone (no [cluster])"
+    : "node " + c.node + ", Redis " + c.redis + (c.redis_reason ? " (" + c.redis_reason + ")" : "") +
+      "; receipts and MO shipped " + c.deliveries_shipped_total + ", received " + c.deliveries_received_total +
+      " (" + c.deliveries_held + " held)";
+  $("q-cluster").className = c && c.redis !== "connected" ? "status" : "";
   fill($("carriers").tBodies[0], s.upstream.carriers.map((c) => {
     const tr = document.createElement("tr");
     tr.className = "carrier"; tr.dataset.name = c.name;
