@@ -49,15 +49,8 @@ public struct ClusterSettings: Sendable, Equatable {
         self.masterName = masterName
     }
 
-    public struct HostPort: Sendable, Equatable, CustomStringConvertible {
-        public var host: String
-        public var port: Int
-        public init(host: String, port: Int) {
-            self.host = host
-            self.port = port
-        }
-        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-    }
+    /// A sentinel's address (host and port, resolved at start).
+    public typealias HostPort = RedisAddress
 
     /// How long a WAIT for `waitReplicas` may block the command connection: half a command's
     /// timeout, so the WAIT itself never times the connection out.
@@ -79,7 +72,7 @@ extension ClusterSettings {
     public var redisEndpoint: RedisEndpoint {
         sentinels.isEmpty
             ? .address(host: redisHost, port: redisPort)
-            : .sentinel(sentinels: sentinels.map { RedisAddress(host: $0.host, port: $0.port) }, master: masterName)
+            : .sentinel(sentinels: sentinels, master: masterName)
     }
 
     /// The options of such a connection with the given command timeout.
