@@ -67,6 +67,11 @@ public struct MessageIDGenerator {
         }
     }
 
+    /// The instance field of `id`: which process (in a cluster, which node) issued it.
+    public static func instance(of id: MessageID) -> Int {
+        Int(id.rawValue >> UInt64(counterBits)) & (1 << instanceBits - 1)
+    }
+
     private var value: UInt64 {
         millisecond << MessageIDGenerator.millisecondShift | instanceField | counter
     }

@@ -43,7 +43,16 @@ import SMPP
         var seen = Set<UInt64>()
         for instance in UInt8(0)..<16 {
             var generator = MessageIDGenerator(startUnixMillis: testNow, instance: instance)
-            for _ in 0..<1_000 { #expect(seen.insert(generator.next().rawValue).inserted) }
+            for _ in 0..<1_000 {
+                let id = generator.next()
+                #expect(seen.insert(id.rawValue).inserted)
+                // Every id names its instance (in a cluster, the node that owns the record),
+                // also past a counter wrap and above a floor.
+                #expect(MessageIDGenerator.instance(of: id) == Int(instance))
+            }
+            var floored = MessageIDGenerator(startUnixMillis: testNow, instance: instance,
+                                             floor: MessageID(rawValue: UInt64.max >> 2))
+            #expect(MessageIDGenerator.instance(of: floored.next()) == Int(instance))
         }
     }
 

@@ -38,7 +38,7 @@ final class RemoteQueries {
 
     /// The node that issued `id`, when it is another node of the cluster.
     func owner(of id: MessageID) -> Int? {
-        let node = Int(id.rawValue >> UInt64(MessageIDGenerator.counterBits)) & (1 << MessageIDGenerator.instanceBits - 1)
+        let node = MessageIDGenerator.instance(of: id)
         return node == coordinator.settings.node ? nil : node
     }
 

@@ -242,12 +242,12 @@ final class MessageService {
     // MARK: query_sm / cancel_sm (C-MGT-*)
 
     func lookup(_ idBytes: BytesView, account: Account) -> MessageRecord? {
-        guard let id = idBytes.withUnsafeBytes({ MessageID(parsing: $0, format: settings.idFormat) }) else { return nil }
+        guard let id = messageID(idBytes) else { return nil }
         return store.lookup(id, systemID: ShortBytes(truncating: account.systemID.utf8))
     }
 
     func cancel(_ idBytes: BytesView, account: Account) -> CommandStatus {
-        guard let id = idBytes.withUnsafeBytes({ MessageID(parsing: $0, format: settings.idFormat) }) else { return .ESME_RCANCELFAIL }
+        guard let id = messageID(idBytes) else { return .ESME_RCANCELFAIL }
         return cancel(id, systemID: ShortBytes(truncating: account.systemID.utf8))
     }
 
