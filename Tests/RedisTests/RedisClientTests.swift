@@ -339,11 +339,13 @@ private func commandCalls(_ runner: LoopRunner, _ client: RedisClient, _ name: S
         client.stop()
         #expect(reasons.contains("Connection refused"))
         let gaps = zip(attempts.dropFirst(), attempts).map { $0 - $1 }
-        // 40, 80, 160, 320, 320, 320 ms, each up to +25 % (at most the maximum): doubling, then capped.
-        #expect(gaps[0] >= 35 && gaps[0] < 150, "gaps \(gaps)")
-        #expect(gaps[1] > gaps[0] && gaps[2] > gaps[1], "gaps \(gaps)")
-        #expect(gaps.allSatisfy { $0 <= 320 + 100 }, "gaps \(gaps)")
-        #expect(gaps[4] >= 300, "gaps \(gaps)")
+        // 40, 80, 160, 320, 320, 320 ms, each up to +25 % (at most the maximum): doubling, then
+        // capped. A timer never fires early, so the lower bounds are exact; a busy machine only
+        // lengthens gaps, so the upper bounds sit far from the nominal values: a first delay of
+        // the maximum would be ≥ 320, an uncapped fifth ≥ 640.
+        #expect(gaps[0] >= 35 && gaps[0] < 300, "gaps \(gaps)")
+        #expect(gaps[1] >= 75 && gaps[2] >= 155 && gaps[3] >= 300, "gaps \(gaps)")
+        #expect(gaps.allSatisfy { $0 < 640 }, "gaps \(gaps)")
     }
 
     @Test func aConnectThatHangsTimesOutAndIsRetried() throws {
