@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -276,6 +277,8 @@ def main():
     finally:
         stop(smppd)
         stop(ceiling)
+        # The servers' data directories: gigabytes of journal after the durable rows.
+        shutil.rmtree(work, ignore_errors=True)
 
     print(f"| scenario | server | submit/s (median of {a.runs}) | receipts/s | MO/s | p50 µs | p99 µs | p99.9 µs | "
           f"server CPU s / 1M PDUs | server CPU % | errors | runs (submit/s) |")

@@ -31,6 +31,16 @@ public enum FsyncPolicy: String, Sendable, CaseIterable {
     case never
 }
 
+/// One segment file of the log: its first batch and its size on disk (pre-allocated).
+public struct JournalSegment: Sendable, Equatable {
+    public var firstSequence: UInt64
+    public var bytes: Int
+    public init(firstSequence: UInt64, bytes: Int) {
+        self.firstSequence = firstSequence
+        self.bytes = bytes
+    }
+}
+
 public struct JournalConfiguration: Sendable {
     public var directory: String
     public var fsync: FsyncPolicy
@@ -77,6 +87,8 @@ public final class JournalWriter: @unchecked Sendable {
     private let removedBefore = Atomic<UInt64>(0)
     private let stopping = Atomic<Bool>(false)
     private let lastError = Mutex<JournalIOError?>(nil)
+    /// The segments in the log, oldest first (the writer's list as last published).
+    private let publishedSegments = Mutex<[JournalSegment]>([])
     private let wakeup = Semaphore()
     private let notify: @Sendable () -> Void
     private var thread: pthread_t?
@@ -227,6 +239,9 @@ public final class JournalWriter: @unchecked Sendable {
     /// Bytes the segments take on disk (pre-allocated sizes).
     public var bytesOnDisk: Int { diskBytes.load(ordering: .relaxed) }
     public var segments: Int { segmentCount.load(ordering: .relaxed) }
+    /// The segments in the log, oldest first, the last one being written: where a compaction
+    /// pass may cut (removeSegmentsBefore: a segment's first batch).
+    public var segmentsInLog: [JournalSegment] { publishedSegments.withLock { $0 } }
     /// The largest `removeSegmentsBefore` carried out so far (0: none): a compaction pass
     /// whose first batch this is has had the segments it replaced taken out of the log.
     public var segmentsRemovedBefore: UInt64 { removedBefore.load(ordering: .acquiring) }
@@ -418,6 +433,8 @@ public final class JournalWriter: @unchecked Sendable {
     private func publishDiskUse() {
         diskBytes.store(writerSegments.reduce(0) { $0 + $1.size }, ordering: .relaxed)
         segmentCount.store(writerSegments.count, ordering: .relaxed)
+        let list = writerSegments.map { JournalSegment(firstSequence: $0.first, bytes: $0.size) }
+        publishedSegments.withLock { $0 = list }
     }
 
     private func fail(_ error: JournalIOError) {

@@ -45,6 +45,14 @@ public final class MemoryMessageStore: MessageStore {
     private var generations: [UInt32] = []
     private var liveRecords = 0
     private var finals = RingQueue<UInt32>(placeholder: .max)
+    /// Durable mode only (see trackJournalBases): per slot, the journal batch holding the
+    /// record's last whole copy (its insert, or a compaction snapshot); `noJournalBase` for a
+    /// slot holding no record. A compaction pass copies forward exactly the records whose copy
+    /// lies in the segments it removes, reading this dense array instead of every record.
+    private var journalBases: [UInt64] = []
+    public private(set) var tracksJournalBases = false
+    /// The base of a free slot, and of a record stored where bases are not tracked.
+    public static let noJournalBase = UInt64.max
 
     public init(configuration: MessageStoreConfiguration = MessageStoreConfiguration()) {
         self.configuration = configuration
@@ -60,6 +68,11 @@ public final class MemoryMessageStore: MessageStore {
     // MARK: Insert and read
 
     public func insert(_ record: MessageRecord) -> InsertResult {
+        insert(record, journalBase: Self.noJournalBase)
+    }
+
+    /// Durable mode: insert, noting that the record's copy is in journal batch `journalBase`.
+    public func insert(_ record: MessageRecord, journalBase: UInt64) -> InsertResult {
         guard slotByID[record.id.rawValue] == nil else { return .duplicateID }
         if slotByID.count >= configuration.capacity {
             warmUpcomingEviction()
@@ -82,6 +95,7 @@ public final class MemoryMessageStore: MessageStore {
         // so the sift-up usually stops at once.
         if Int(slot) == generations.count { generations.append(0) }
         deadlines.push(Deadline(time: stored.validityDeadline!, slot: slot, generation: generations[Int(slot)]))
+        if tracksJournalBases { setJournalBase(slot, journalBase) }
         statistics.inserted += 1
         return .inserted
     }
@@ -206,11 +220,13 @@ public final class MemoryMessageStore: MessageStore {
     /// Recovery: puts `record` back as the journal last saw it, state and all (an upsert: a
     /// later copy of a record already here replaces its fields). At capacity the oldest final
     /// record makes room, as at insert; false when every record is live.
+    /// `journalBase`: the batch this copy was read from (durable mode).
     @discardableResult
-    public func restore(_ record: MessageRecord) -> Bool {
+    public func restore(_ record: MessageRecord, journalBase: UInt64 = noJournalBase) -> Bool {
         if let slot = slotByID[record.id.rawValue] {
             restoreStatus(slot: slot, state: record.state, isForwarded: record.isForwarded,
                           finalTime: record.finalTime, errorCode: record.errorCode)
+            if tracksJournalBases { setJournalBase(slot, journalBase) }
             return true
         }
         if slotByID.count >= configuration.capacity {
@@ -228,6 +244,7 @@ public final class MemoryMessageStore: MessageStore {
             liveRecords += 1
             deadlines.push(Deadline(time: record.validityDeadline ?? .max, slot: slot, generation: generations[Int(slot)]))
         }
+        if tracksJournalBases { setJournalBase(slot, journalBase) }
         statistics.inserted += 1
         return true
     }
@@ -270,6 +287,44 @@ public final class MemoryMessageStore: MessageStore {
             visited += 1
         }
         return slot < end ? slot : nil
+    }
+
+    /// Durable mode: from now on each slot notes the journal batch holding its record's copy
+    /// (insert(_:journalBase:), restore(_:journalBase:)). Call on an empty store.
+    public func trackJournalBases() {
+        precondition(count == 0, "journal bases are tracked from the first record on")
+        tracksJournalBases = true
+    }
+
+    private func setJournalBase(_ slot: UInt32, _ base: UInt64) {
+        // A stored record without its batch would never be copied forward, and lost when its
+        // segment goes.
+        precondition(base != Self.noJournalBase, "a record stored in durable mode without its journal batch")
+        while Int(slot) >= journalBases.count { journalBases.append(Self.noJournalBase) }
+        journalBases[Int(slot)] = base
+    }
+
+    /// Compaction (durable mode): visits up to `visitLimit` slots from `cursor`, hands each
+    /// record whose copy is in a batch before `cutoff` to `body` (at most `copyLimit` of them)
+    /// and notes `rebase` (the batch body's copy goes into) as its base. Returns the cursor to
+    /// continue from, nil once every slot has been visited. A record stored or copied after
+    /// the pass began has its base at or past the pass's first batch, so it is not copied
+    /// again.
+    public func forEachRecord(from cursor: Int, visitLimit: Int, copyLimit: Int, basedBefore cutoff: UInt64,
+                              rebase: UInt64, _ body: (MessageRecord) -> Void) -> Int? {
+        precondition(tracksJournalBases, "journal bases are not tracked")
+        var slot = cursor
+        var copied = 0
+        let end = min(journalBases.count, cursor + visitLimit)
+        while slot < end && copied < copyLimit {
+            if journalBases[slot] < cutoff {
+                body(slots[UInt32(slot)].record)
+                journalBases[slot] = rebase
+                copied += 1
+            }
+            slot += 1
+        }
+        return slot < journalBases.count ? slot : nil
     }
 
     // MARK: The one place a record's state changes
@@ -323,6 +378,7 @@ public final class MemoryMessageStore: MessageStore {
         let id = slots[slot].record.id
         slotByID.remove(id.rawValue)
         slots.release(slot)
+        if tracksJournalBases { journalBases[Int(slot)] = Self.noJournalBase }
     }
 
     /// True when `entry` is the deadline of the live record now in its slot: a slot's
@@ -358,7 +414,8 @@ public final class MemoryMessageStore: MessageStore {
         let heapBytes = deadlines.capacity * MemoryLayout<Deadline>.stride
         let finalsBytes = finals.capacity * MemoryLayout<UInt32>.stride
         let generationBytes = generations.capacity * MemoryLayout<UInt32>.stride
-        return slotBytes + indexBytes + heapBytes + finalsBytes + generationBytes
+        let baseBytes = journalBases.capacity * MemoryLayout<UInt64>.stride
+        return slotBytes + indexBytes + heapBytes + finalsBytes + generationBytes + baseBytes
     }
 
     /// Checks every invariant of the file header (O(n); tests only).
@@ -370,6 +427,7 @@ public final class MemoryMessageStore: MessageStore {
         slotByID.forEach { rawID, slot in
             let entry = slots[slot]
             precondition(entry.record.id.rawValue == rawID, "index points at another record")
+            precondition(!tracksJournalBases || journalBases[Int(slot)] != Self.noJournalBase, "stored record without a journal base")
             if entry.record.state.isFinal {
                 precondition(entry.record.finalTime != nil, "final record without final time")
             } else {

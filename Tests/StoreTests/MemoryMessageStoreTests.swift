@@ -220,6 +220,35 @@ import SMPP
         store.testsOnly_checkInvariants()
     }
 
+    @Test func compactionVisitsOnlyRecordsBasedBeforeTheCutAndRebasesThem() {
+        let store = MemoryMessageStore(configuration: MessageStoreConfiguration(capacity: 4))
+        store.trackJournalBases()
+        // Ids 1-3 in batches 10, 20, 30.
+        for raw in UInt64(1)...3 {
+            #expect(store.insert(makeRecord(MessageID(rawValue: raw)), journalBase: raw * 10) == .inserted)
+        }
+        _ = store.finish(MessageID(rawValue: 1), state: .delivered, errorCode: 0, now: testNow + 1)
+        #expect(store.purge(olderThan: testNow + 2) == 1)   // 1 is gone: its slot is free
+        #expect(store.insert(makeRecord(MessageID(rawValue: 4)), journalBase: 40) == .inserted)
+        var copied: [UInt64] = []
+        func pass(cut: UInt64, rebase: UInt64, visit: Int = 100, copy: Int = 100) -> Int? {
+            store.forEachRecord(from: 0, visitLimit: visit, copyLimit: copy, basedBefore: cut, rebase: rebase) {
+                copied.append($0.id.rawValue)
+            }
+        }
+        #expect(pass(cut: 35, rebase: 50) == nil)
+        #expect(copied.sorted() == [2, 3], "\(copied): only records whose copy precedes the cut, never a freed slot")
+        copied = []
+        #expect(pass(cut: 45, rebase: 60) == nil)
+        #expect(copied == [4], "2 and 3 were copied into batch 50, past this cut")
+        copied = []
+        // The limits: a cursor comes back while slots remain.
+        #expect(pass(cut: 70, rebase: 80, copy: 1) != nil)
+        #expect(copied.count == 1)
+        #expect(pass(cut: 70, rebase: 80, visit: 1) != nil)
+        store.testsOnly_checkInvariants()
+    }
+
     @Test func insertIgnoresStateFieldsOfItsArgument() {
         let store = MemoryMessageStore()
         var record = makeRecord(id)

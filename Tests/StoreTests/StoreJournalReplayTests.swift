@@ -83,6 +83,7 @@ private final class DurableModel {
                                                                    segmentBytes: segmentBytes), notify: {})
         try writer.start(firstSequence: 1)
         journal = StoreJournal(writer: writer, nextSequence: 1)
+        store.trackJournalBases()
     }
 
     func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
@@ -124,7 +125,7 @@ private final class DurableModel {
             record.concatenation = c
         }
         record.dataCoding = [DataCoding.ascii, .ucs2, .smscDefault][int(0...2)]
-        guard store.insert(record) == .inserted else { preconditionFailure("insert refused") }
+        guard store.insert(record, journalBase: journal.openSequence) == .inserted else { preconditionFailure("insert refused") }
         inserted.append(id)
         owner[id] = account
         // As MessageService does: the record as the store keeps it (validity clamped).
@@ -390,6 +391,81 @@ private func expectSameRest(_ recovered: RecoveredStore, as model: DurableModel,
         let (second, again) = try model.recover()
         expectSameRecords(second, as: model, "after compaction, second replay")
         expectSameRest(again, as: model, ordered: false, "after compaction, second replay")
+    }
+
+    @Test(arguments: [21, 22] as [UInt64])
+    func aPassThatRemovesTheOlderHalfCopiesOnlyTheRecordsWrittenThere(seed: UInt64) throws {
+        let model = try DurableModel(seed: seed, segmentBytes: 16 << 10)
+        defer { model.directory.remove() }
+        // Several segments, each durable (bounded, as in the whole-pass test above).
+        var segments: [JournalSegment] = []
+        for round in 0..<30 where segments.count < 6 {
+            for _ in 0..<(round == 0 ? 1_500 : 500) { model.step() }
+            let sealed = model.journal.seal(force: true) ?? model.journal.openSequence - 1
+            #expect(model.writer.waitUntilDurable(sealed, timeout: .seconds(30)))
+            segments = model.writer.segmentsInLog
+        }
+        #expect(segments.count >= 6, "the pass should have several segments to choose from: \(segments)")
+        #expect(segments.map(\.firstSequence) == model.directory.segmentFirstSequences, "the writer publishes what is on disk")
+
+        let cutoff = StoreJournal.halfLogCutoff(segments)
+        let removed = segments.filter { $0.firstSequence < cutoff }.map(\.firstSequence)
+        #expect(!removed.isEmpty && removed.count < segments.count - 1, "cut at \(cutoff) in \(segments)")
+        let storedBefore = model.store.count
+        let journal = model.journal
+        journal.beginCompaction(removingSegmentsBefore: cutoff)
+        #expect(journal.compactionCutoff == cutoff)
+        var copied = 0
+        var cursor: Int? = 0
+        var steps = 0
+        while let from = cursor {
+            cursor = model.store.forEachRecord(from: from, visitLimit: 64, copyLimit: 5, basedBefore: cutoff,
+                                               rebase: journal.openSequence) { copied += 1; journal.snapshot($0) }
+            journal.seal()
+            for _ in 0..<model.int(1...4) { model.step(insertsAndStatusOnly: steps % 2 == 0) }
+            journal.seal()
+            steps += 1
+        }
+        #expect(steps > 20, "the pass should span many turns")
+        // Only the records whose copy was in the removed segments: the rest stay where they are.
+        #expect(copied > 0 && copied < storedBefore, "\(copied) of \(storedBefore) records copied")
+        model.deliveries.forEachItem { account, payload in
+            switch payload {
+            case .receipt(let r): journal.receiptQueued(r.id, state: r.state)
+            case .mobileOriginated(let m): journal.mo(m, account: account)
+            }
+        }
+        for (account, c) in model.credits { journal.credits(account: account, configured: c.configured, left: c.left) }
+        journal.counters(lastMessageID: model.ids.lastIssued?.rawValue ?? 0, lastMOID: model.nextMOID - 1)
+        journal.endCompaction()
+        let passEnd = journal.seal(force: true)!
+        for _ in 0..<200 { model.step() }
+        #expect(model.writer.waitUntilDurable(passEnd, timeout: .seconds(30)))
+        let deadline = monotonicMillis() + 10_000
+        while model.writer.segmentsRemovedBefore < cutoff && monotonicMillis() < deadline { usleep(1_000) }
+        model.close()
+        let remaining = model.directory.segmentFirstSequences
+        #expect(remaining.first == cutoff, "the segments before \(cutoff) (\(removed)) should be gone: \(remaining)")
+        #expect(Set(remaining).isDisjoint(with: removed))
+
+        let (first, recovered) = try model.recover()
+        expectSameRecords(first, as: model, "after a pass over the older half")
+        expectSameRest(recovered, as: model, ordered: false, "after a pass over the older half")
+        let (second, again) = try model.recover()
+        expectSameRecords(second, as: model, "after a pass over the older half, second replay")
+        expectSameRest(again, as: model, ordered: false, "after a pass over the older half, second replay")
+    }
+
+    @Test func theCutLeavesTheNewerHalfAndNeverTheSegmentBeingWritten() {
+        func log(_ sizes: [Int]) -> [JournalSegment] {
+            var first: UInt64 = 1
+            return sizes.map { size in defer { first += 100 }; return JournalSegment(firstSequence: first, bytes: size) }
+        }
+        #expect(StoreJournal.halfLogCutoff(log([64, 64, 64, 64])) == 201)       // two of four go
+        #expect(StoreJournal.halfLogCutoff(log([64, 64, 64, 64, 64])) == 201)   // 128 of 320
+        #expect(StoreJournal.halfLogCutoff(log([64, 64])) == 101)               // at least the oldest
+        #expect(StoreJournal.halfLogCutoff(log([300, 10, 10, 10])) == 101)      // a large old one alone
+        #expect(StoreJournal.halfLogCutoff(log([10, 10, 10, 300])) == 301)      // never the last
     }
 
     // MARK: restore and restoreStatus

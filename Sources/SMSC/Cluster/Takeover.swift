@@ -250,7 +250,7 @@ final class LogTakeover {
         var budget = Self.adoptPerTurn
         while budget > 0, job.r < job.records.count {
             if let r = job.scratch.record(job.records[job.r]) {
-                service.memoryStore.restore(r)
+                service.memoryStore.restore(r, journalBase: journal.openSequence)
                 journal.snapshot(r)
             }
             job.r += 1

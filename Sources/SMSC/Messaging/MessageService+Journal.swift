@@ -39,10 +39,10 @@ final class DurableState {
     var recordsCopied = false
     var upstreamCopy: UpstreamCompactionCopy?
     var compactions = 0
-    /// The first batch of the last pass that ended (0: none): no pass starts before the
-    /// writer took the segments it replaced out of the log, or the segment count the trigger
-    /// reads would still include them and every turn would start a pass (each a new segment).
-    var lastPassStart: UInt64 = 0
+    /// The cutoff of the last pass that ended (0: none): no pass starts before the writer
+    /// took the segments it replaced out of the log, or the segment count the trigger reads
+    /// would still include them and every turn would start a pass.
+    var lastPassCutoff: UInt64 = 0
     /// The writer's errno last seen by the loop (0: healthy): to log a failure once and its end.
     var failureSeen: Int32 = 0
     let segmentBytes: Int
@@ -82,6 +82,7 @@ extension MessageService {
         let started = monotonicMillis()
         let shipping = cluster?.coordinator.settings.shipLog == true
         let tail = RecoveredTail()
+        memoryStore.trackJournalBases()
         let recovered = try StoreRecovery.recover(directory: configuration.directory, into: memoryStore, tracksBatches: shipping,
                                                   batch: shipping ? { tail.add($0, $1) } : nil)
         // Id floors: never reissue an id, even with the clock stepped back.
@@ -313,13 +314,21 @@ extension MessageService {
     /// Records copied per loop turn: a pass over a million records takes about a thousand turns
     /// and each turn's share stays well under a millisecond.
     static let compactionRecordsPerTurn = 1_024
+    /// Slots looked at per turn (a dense array of batch numbers; only the records found in the
+    /// segments going are read and copied).
+    static let compactionSlotsPerTurn = 65_536
 
     /// Starts a pass when the segments hold much more than the live state would take, copies a
     /// step's worth of records, and ends the pass with the deliveries, ledgers and floors.
+    ///
+    /// A pass removes the older half of the log (whole segments) and copies forward only the
+    /// records whose last copy is there: under a steady load those are mostly gone (evicted or
+    /// past retention), so a pass writes little. A node that ships its log (issue 15) makes
+    /// whole passes instead, as its stream is rebased on a pass's first batch.
     private func compactionStep(_ durable: DurableState) {
         let journal = durable.journal
         if durable.compactionCursor == nil {
-            guard durable.lastPassStart == 0 || journal.writer.segmentsRemovedBefore >= durable.lastPassStart else { return }
+            guard durable.lastPassCutoff == 0 || journal.writer.segmentsRemovedBefore >= durable.lastPassCutoff else { return }
             // ~200 bytes a record, ~100 a pending delivery, ~300 a forwarded body no carrier took
             // yet; a pass starts past twice that and three segments, so small stores keep a few
             // segments and large ones about 2-3x.
@@ -328,15 +337,19 @@ extension MessageService {
             let wanted = durable.compactionWanted && durable.shipLog?.shipper.isConnected == true
             guard wanted || (onDisk > max(2 * live, 0) + 2 * durable.segmentBytes && journal.writer.segments >= 3) else { return }
             durable.compactionWanted = false
-            journal.beginCompaction()
-            durable.shipLog?.shipper.passStarted(at: journal.compactionStart)
+            if durable.shipLog != nil {
+                journal.beginCompaction()
+                durable.shipLog?.shipper.passStarted(at: journal.compactionStart)
+            } else {
+                journal.beginCompaction(removingSegmentsBefore: StoreJournal.halfLogCutoff(journal.writer.segmentsInLog))
+            }
             durable.compactionCursor = 0
         }
         guard let cursor = durable.compactionCursor else { return }
         if !durable.recordsCopied {
-            let next = store.forEachRecord(from: cursor, limit: Self.compactionRecordsPerTurn) { record in
-                journal.snapshot(record)
-            }
+            guard case .journaled(let journaled) = store.implementation else { preconditionFailure("durable mode without the journaled store") }
+            let next = journaled.snapshotRecords(from: cursor, visitLimit: Self.compactionSlotsPerTurn,
+                                                 copyLimit: Self.compactionRecordsPerTurn, basedBefore: journal.compactionCutoff)
             if let next {
                 durable.compactionCursor = next
                 return
@@ -361,7 +374,7 @@ extension MessageService {
         }
         journal.counters(lastMessageID: max(ids.lastIssued?.rawValue ?? 0, durable.idFloor), lastMOID: nextMOID - 1)
         let passStart = journal.compactionStart
-        durable.lastPassStart = passStart
+        durable.lastPassCutoff = journal.compactionCutoff
         journal.endCompaction()
         durable.shipLog?.shipper.passEnded(first: passStart, last: journal.openSequence)
         durable.compactionCursor = nil

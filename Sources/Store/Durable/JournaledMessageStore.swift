@@ -21,7 +21,7 @@ public final class JournaledMessageStore: MessageStore {
     public var statistics: MessageStoreStatistics { memory.statistics }
 
     public func insert(_ record: MessageRecord) -> InsertResult {
-        let result = memory.insert(record)
+        let result = memory.insert(record, journalBase: journal.openSequence)
         if case .inserted = result { journal.insert(memory.normalized(record)) }
         return result
     }
@@ -77,5 +77,13 @@ public final class JournaledMessageStore: MessageStore {
 
     public func forEachRecord(from cursor: Int, limit: Int, _ body: (MessageRecord) -> Void) -> Int? {
         memory.forEachRecord(from: cursor, limit: limit, body)
+    }
+
+    /// Compaction: copies into the open batch (as snapshots) up to `copyLimit` records whose
+    /// last copy is in a batch before `cutoff`, visiting up to `visitLimit` slots from
+    /// `cursor`. Returns the cursor to continue from, nil once every slot has been visited.
+    public func snapshotRecords(from cursor: Int, visitLimit: Int, copyLimit: Int, basedBefore cutoff: UInt64) -> Int? {
+        memory.forEachRecord(from: cursor, visitLimit: visitLimit, copyLimit: copyLimit, basedBefore: cutoff,
+                             rebase: journal.openSequence) { journal.snapshot($0) }
     }
 }

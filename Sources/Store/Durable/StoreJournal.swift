@@ -176,20 +176,43 @@ public final class StoreJournal {
 
     /// The first batch of the pass in progress (0: none).
     public private(set) var compactionStart: UInt64 = 0
+    /// The segments the pass in progress removes: those whose batches all come before this one.
+    public private(set) var compactionCutoff: UInt64 = 0
 
-    /// Begins a pass: the open batch starts a new segment, and everything from it on is kept.
-    public func beginCompaction() {
+    /// Begins a pass that removes the segments before `cutoff` (the first batch of a segment
+    /// in the log), or, with nil, every segment before the pass: the open batch then starts a
+    /// new segment. What the removed segments hold that is still needed (the records whose
+    /// last copy is there, every pending delivery, ledger and floor) the pass copies forward.
+    public func beginCompaction(removingSegmentsBefore cutoff: UInt64? = nil) {
         precondition(compactionStart == 0, "a compaction pass is already running")
         compactionStart = openSequence
-        startsSegment = true
+        compactionCutoff = cutoff ?? openSequence
+        precondition(compactionCutoff <= openSequence, "a pass cannot remove batches not written yet")
+        startsSegment = cutoff == nil
         if openEntries == 0 { counters(lastMessageID: 0, lastMOID: 0) }   // so the batch exists
     }
 
-    /// Ends the pass: once the open batch is durable, the segments before the pass go.
+    /// Where a pass over part of the log cuts it: the first batch of the segment that leaves
+    /// the older half of the bytes on disk (at least the oldest segment) before it; never the
+    /// segment being written (the last).
+    public static func halfLogCutoff(_ segments: [JournalSegment]) -> UInt64 {
+        precondition(segments.count >= 2, "a pass needs a segment besides the one being written")
+        let half = segments.reduce(0) { $0 + $1.bytes } / 2
+        var k = 1
+        var before = segments[0].bytes
+        while k < segments.count - 1 && before + segments[k].bytes <= half {
+            before += segments[k].bytes
+            k += 1
+        }
+        return segments[k].firstSequence
+    }
+
+    /// Ends the pass: once the open batch is durable, the segments before the cutoff go.
     public func endCompaction() {
         precondition(compactionStart != 0, "no compaction pass is running")
-        removeSegmentsBefore = compactionStart
+        removeSegmentsBefore = compactionCutoff
         compactionStart = 0
+        compactionCutoff = 0
         if openEntries == 0 { counters(lastMessageID: 0, lastMOID: 0) }
     }
 }

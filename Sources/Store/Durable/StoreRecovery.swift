@@ -105,7 +105,7 @@ public struct StoreReplay {
             switch kind {
             case .insert, .snapshot:
                 let record = try c.record()
-                if store.restore(record) { out.recordsReplayed += 1 } else { out.recordsNotRestored += 1 }
+                if store.restore(record, journalBase: sequence) { out.recordsReplayed += 1 } else { out.recordsNotRestored += 1 }
                 out.lastMessageID = max(out.lastMessageID, record.id.rawValue)
                 if tracksBatches && firstSeen[record.id.rawValue] == nil { firstSeen[record.id.rawValue] = sequence }
             case .status:
