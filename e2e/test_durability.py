@@ -391,23 +391,41 @@ def test_c_data_1_disk_full_refuses_new_messages_and_recovers(smppd):
 
 def test_c_data_1_compaction_bounds_the_journal_and_keeps_the_live_state(smppd):
     """C-DATA-1, C-DATA-2: with 1 MiB segments and at most 5,000 records, a load many times
-    that size triggers compaction passes (live records, pending deliveries and ledgers copied
-    forward, older segments removed): the journal stays a few segments long, and after kill -9
-    the newest records are all there with their final states."""
+    that size triggers compaction passes (the records in the older half, pending deliveries and
+    ledgers copied forward, older segments removed and written over as spares): the journal
+    stays a few segments long, and after kill -9 the newest records are all there with their
+    final states."""
     d = smppd(accounts=[ACME], messages={"max-records": 5000}, extra={"store": {"segment-mb": 1}})
     c = d.connect()
     c.bind_ok("transceiver", "acme", "secret")
-    load = PipelinedLoad(c, limit=30_000).start(target=30_000)
-    assert load.reached.wait(timeout=120), "the load did not finish"
-    load.join()
-    assert load.error is None and not load.refused, (load.error, load.refused)
-    _collect_receipts(c, set(load.acked), load.receipts, RECEIPTS_TIMEOUT)
-    assert set(load.acked) <= load.receipts.keys(), "receipts missing before the kill"
+    # Two rounds: the passes that follow the first (once its receipts are answered, the live
+    # state is small) leave spares, which the second round's segments are written over.
+    for _ in range(2):
+        load = PipelinedLoad(c, limit=30_000).start(target=30_000)
+        assert load.reached.wait(timeout=120), "the load did not finish"
+        load.join()
+        assert load.error is None and not load.refused, (load.error, load.refused)
+        _collect_receipts(c, set(load.acked), load.receipts, RECEIPTS_TIMEOUT)
+        assert set(load.acked) <= load.receipts.keys(), "receipts missing before the kill"
     samples = msgkit.metrics(d)
     assert msgkit.metric(samples, "smppd_store_compactions_total") >= 1, "no compaction pass ran"
+    # Segments taken out of the log are written over as later ones: the restart below reads
+    # recycled files whose old batches lie past the new ones.
+    assert msgkit.metric(samples, "smppd_store_segments_recycled_total") >= 1, "no segment was recycled"
     segments = _segments(d)
-    # ~6 MiB written in all; a pass starts past 3 segments and ends with the older ones removed.
-    assert len(segments) <= 4, f"the journal grew to {len(segments)} segments: {segments}"
+    # ~12 MiB written in all; a pass starts once the log holds more than twice the live state
+    # (~1 MiB here) and two segments, i.e. past 4 segments, and removes the older half.
+    assert len(segments) <= 6, f"the journal grew to {len(segments)} segments: {segments}"
+    # Spares take no more room than the log (one listing: a pass may be renaming files).
+    sizes = {}
+    for name in os.listdir(d.data_dir / "journal"):
+        try:
+            sizes[name] = (d.data_dir / "journal" / name).stat().st_size
+        except FileNotFoundError:
+            pass
+    spare_bytes = sum(v for k, v in sizes.items() if k.endswith(".wal.spare"))
+    log_bytes = sum(v for k, v in sizes.items() if k.endswith(".wal"))
+    assert spare_bytes <= log_bytes, f"spares of {spare_bytes} bytes for a log of {log_bytes}: {sorted(sizes)}"
     c.close()
     d.kill()
     d.start()

@@ -1,10 +1,12 @@
 // JournalReader: recovery's one pass over the segments, oldest first, handing each intact
-// batch to the caller in order. A torn tail — a bad batch in the newest segment with no intact
-// batch anywhere after it, as a crash in the middle of a write leaves — is cut off and
-// reported.
-// Anything else that does not check out (a bad CRC with records after it, a sequence number
-// going backwards) is corruption: recovery stops and names the file and offset, because
-// skipping it would silently lose what was acknowledged after it.
+// batch to the caller in order. Batches are numbered consecutively across the whole log.
+// A segment's batches end at a zero length, or at a batch older than the segment's first: a
+// recycled segment (JournalWriter) still holds what it held before past its new batches.
+// A torn tail — a bad batch in the newest segment with no newer intact batch anywhere after
+// it, as a crash in the middle of a write leaves — is cut off and reported.
+// Anything else that does not check out (a bad CRC with newer batches after it, a sequence
+// number going backwards or skipping) is corruption: recovery stops and names the file and
+// offset, because skipping it would silently lose what was acknowledged after it.
 
 /// A batch that does not check out and is not the torn tail.
 public struct JournalCorruption: Error, CustomStringConvertible, Sendable {
@@ -55,8 +57,10 @@ public enum JournalReader {
                     if allZero(bytes, from: offset) { break }
                     problem = "a few bytes too short to be a batch"
                 } else if length == 0 {
-                    if allZero(bytes, from: offset) { break }   // the end of this segment's batches
-                    problem = "zero length followed by data"
+                    // The end of this segment's batches: zeros follow, or a recycled file's old
+                    // content. A newer batch after it would mean a hole in the log.
+                    if allZero(bytes, from: offset) || !hasNewerIntactBatch(bytes, after: offset, than: scan.lastSequence) { break }
+                    problem = "zero length followed by newer batches"
                 } else if length < 8 || length > JournalFrame.maximumBodyBytes {
                     problem = "impossible batch length \(length)"
                 } else if offset + JournalFrame.prefixBytes + length > bytes.count {
@@ -66,7 +70,14 @@ public enum JournalReader {
                     problem = "CRC32C mismatch"
                 } else {
                     let sequence = JournalFrame.loadUInt64(bytes, at: offset + JournalFrame.prefixBytes)
-                    guard sequence > scan.lastSequence, sequence >= segment.first else {
+                    if sequence < segment.first {
+                        // Written before the file was recycled as this segment: the end of its
+                        // batches (a power loss can leave the zero trailer unwritten).
+                        if !hasNewerIntactBatch(bytes, after: offset, than: scan.lastSequence) { break }
+                        throw JournalCorruption(path: segment.path, offset: offset,
+                                                reason: "batch \(sequence) older than the segment, followed by newer batches")
+                    }
+                    guard scan.lastSequence == 0 || sequence == scan.lastSequence + 1 else {
                         throw JournalCorruption(path: segment.path, offset: offset,
                                                 reason: "batch \(sequence) after batch \(scan.lastSequence)")
                     }
@@ -80,7 +91,7 @@ public enum JournalReader {
                 }
                 // A bad batch: the torn tail if it is in the newest segment and no intact batch
                 // follows it (a damaged length must not hide the batches after it).
-                if index == segments.count - 1 && !hasIntactBatch(bytes, after: offset) {
+                if index == segments.count - 1 && !hasNewerIntactBatch(bytes, after: offset, than: scan.lastSequence) {
                     try SegmentFiles.truncate(segment.path, at: offset)
                     scan.truncatedTail = (segment.path, offset, bytes.count - offset)
                     break
@@ -109,15 +120,20 @@ public enum JournalReader {
         return (JournalFrame.loadUInt64(bytes, at: JournalFrame.prefixBytes), JournalFrame.headerBytes..<bytes.count)
     }
 
-    /// True when an intact batch (a plausible length, its CRC matching) starts anywhere after
-    /// `offset`. Only on the error path: a scan over the rest of the segment.
-    private static func hasIntactBatch(_ bytes: [UInt8], after offset: Int) -> Bool {
+    /// True when an intact batch newer than batch `last` (a plausible length and sequence
+    /// number, its CRC matching) starts anywhere after `offset`. A scan over the rest of the
+    /// segment, at the end of its batches: the sequence number is looked at first, so a
+    /// recycled file's old batches (and bytes that merely look like a length) cost no CRC.
+    private static func hasNewerIntactBatch(_ bytes: [UInt8], after offset: Int, than last: UInt64) -> Bool {
         var p = offset + 1
         while p + JournalFrame.headerBytes <= bytes.count {
-            let length = Int(JournalFrame.loadUInt32(bytes, at: p))
-            if length >= 8, length <= JournalFrame.maximumBodyBytes, p + JournalFrame.prefixBytes + length <= bytes.count,
-               JournalFrame.checksum(bytes, offset: p + JournalFrame.prefixBytes, count: length) == JournalFrame.loadUInt32(bytes, at: p + 4) {
-                return true
+            let sequence = JournalFrame.loadUInt64(bytes, at: p + JournalFrame.prefixBytes)
+            if sequence > last && sequence - last <= 1 << 24 {
+                let length = Int(JournalFrame.loadUInt32(bytes, at: p))
+                if length >= 8, length <= JournalFrame.maximumBodyBytes, p + JournalFrame.prefixBytes + length <= bytes.count,
+                   JournalFrame.checksum(bytes, offset: p + JournalFrame.prefixBytes, count: length) == JournalFrame.loadUInt32(bytes, at: p + 4) {
+                    return true
+                }
             }
             p += 1
         }

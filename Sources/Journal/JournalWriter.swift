@@ -6,6 +6,14 @@
 // while the previous one ran, so batches grow with load. Used buffers go back to the loop
 // through a second queue, so a steady state allocates nothing.
 //
+// Segments are recycled: one that compaction takes out of the log becomes a spare, and the
+// next segment needed is that file written over, not a new one. Its blocks are allocated
+// (no extent to convert when a sync follows) and its pages are still in the page cache, so
+// a write copies into pages the kernel already has instead of allocating fresh ones (which
+// cost several times the copy itself on this machine kind: perf/RESULTS.md). Every write
+// ends with 8 zero bytes past its last batch (the next frame's length, 0), so a recycled
+// file reads as ending where its new batches end; JournalReader ignores what it held before.
+//
 // Failures (a full disk, EFBIG under RLIMIT_FSIZE, EIO): the batch that failed is kept and
 // retried every `retryInterval` until it goes through, in order, before any later one; the
 // errno stays visible to the loop (`failureErrno`), which refuses new work meanwhile. Nothing
@@ -82,6 +90,8 @@ public final class JournalWriter: @unchecked Sendable {
     private let failure = Atomic<Int32>(0)
     private let failureCount = Atomic<Int>(0)
     private let diskBytes = Atomic<Int>(0)
+    private let logBytes = Atomic<Int>(0)
+    private let recycledCount = Atomic<Int>(0)
     private let segmentCount = Atomic<Int>(0)
     private let syncs = Atomic<Int>(0)
     private let removedBefore = Atomic<UInt64>(0)
@@ -103,6 +113,17 @@ public final class JournalWriter: @unchecked Sendable {
     private var writerVectors: [iovec] = []
     /// Segments taken out of the log, still being trimmed away (writer thread only).
     private var writerRetired: [String] = []
+    /// Segments taken out of the log and kept to be written over (recycled), with their sizes.
+    /// At most as many bytes as the log holds; unused for `spareIdleMs`, they are trimmed.
+    private var writerSpares: [(path: String, size: Int)] = []
+    private var writerLastSpareUseMs: Int64 = 0
+    static let spareIdleMs: Int64 = 60_000
+    /// The 8 zero bytes written after every write's last batch.
+    private let zeroTrailer: UnsafeMutableRawPointer = {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: JournalFrame.prefixBytes, alignment: 8)
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: JournalFrame.prefixBytes)
+        return p
+    }()
     private var writerLastTrimMs: Int64 = 0
     /// Bytes cut off a retired segment at a time, and how often.
     static let trimStepBytes = 4 << 20
@@ -137,6 +158,7 @@ public final class JournalWriter: @unchecked Sendable {
 
     deinit {
         stop()
+        zeroTrailer.deallocate()
     }
 
     /// Opens a new segment for batches from `firstSequence` on (the batches recovery read stay
@@ -148,8 +170,13 @@ public final class JournalWriter: @unchecked Sendable {
             let size = stat(s.path, &st) == 0 ? Int(st.st_size) : 0
             writerSegments.append((s.first, s.path, size))
         }
-        try openSegment(firstSequence: firstSequence, atLeast: 0)
         writerRetired = SegmentFiles.listRetired(configuration.directory)
+        for path in SegmentFiles.listSpares(configuration.directory) {
+            var st = stat()
+            if stat(path, &st) == 0 { writerSpares.append((path, Int(st.st_size))) } else { writerRetired.append(path) }
+        }
+        writerLastSpareUseMs = nowMs()
+        try openSegment(firstSequence: firstSequence, atLeast: 0)
         durable.store(firstSequence - 1, ordering: .releasing)
         for _ in 0..<Self.pooledBatches { _ = recycled.tryPush(JournalBatch(capacity: Self.pooledBatchBytes)) }
         let box = Unmanaged.passRetained(self)
@@ -236,8 +263,12 @@ public final class JournalWriter: @unchecked Sendable {
     public var failures: Int { failureCount.load(ordering: .relaxed) }
     /// The failing call, for the log.
     public var failureDescription: String? { lastError.withLock { $0?.description } }
-    /// Bytes the segments take on disk (pre-allocated sizes).
+    /// Bytes the journal takes on disk: the log's segments and the spares (pre-allocated sizes).
     public var bytesOnDisk: Int { diskBytes.load(ordering: .relaxed) }
+    /// Bytes of the log's segments alone (what compaction works on).
+    public var bytesInLog: Int { logBytes.load(ordering: .relaxed) }
+    /// Segments made by writing over a spare instead of creating a file.
+    public var recycledSegments: Int { recycledCount.load(ordering: .relaxed) }
     public var segments: Int { segmentCount.load(ordering: .relaxed) }
     /// The segments in the log, oldest first, the last one being written: where a compaction
     /// pass may cut (removeSegmentsBefore: a segment's first batch).
@@ -358,18 +389,22 @@ public final class JournalWriter: @unchecked Sendable {
     private func writeRun(_ items: [Item], from first: Int) throws(JournalIOError) -> Int {
         let head = items[first]
         head.batch.seal()
-        if (head.startsSegment && writerOffset > 0) || writerOffset + head.batch.count > writerSegments.last!.size {
-            try openSegment(firstSequence: head.sequence, atLeast: head.batch.count)
+        // Room for the batches and the zero trailer after them.
+        let trailer = JournalFrame.prefixBytes
+        if (head.startsSegment && writerOffset > 0) || writerOffset + head.batch.count + trailer > writerSegments.last!.size {
+            try openSegment(firstSequence: head.sequence, atLeast: head.batch.count + trailer)
         }
         var end = first + 1
         var size = head.batch.count
-        while end < items.count, !items[end].startsSegment, writerOffset + size + items[end].batch.count <= writerSegments.last!.size {
+        while end < items.count, !items[end].startsSegment,
+              writerOffset + size + items[end].batch.count + trailer <= writerSegments.last!.size {
             items[end].batch.seal()
             size += items[end].batch.count
             end += 1
         }
         writerVectors.removeAll(keepingCapacity: true)
         for k in first..<end { writerVectors.append(items[k].batch.vector) }
+        writerVectors.append(iovec(iov_base: zeroTrailer, iov_len: trailer))
         try SegmentFiles.write(writerFD, &writerVectors, at: writerOffset, path: writerSegments.last!.path)
         writerOffset += size
         writerUnsynced = true
@@ -383,12 +418,22 @@ public final class JournalWriter: @unchecked Sendable {
         if writerFD >= 0, configuration.fsync != .never, writerUnsynced {
             try syncNow()
         }
-        let fd = try SegmentFiles.create(path, size: size)
+        let fd: Int32
+        var made = size
+        if let i = writerSpares.firstIndex(where: { $0.size >= size }) {
+            let spare = writerSpares[i]
+            (fd, made) = try SegmentFiles.reuse(spare.path, as: path)
+            writerSpares.remove(at: i)
+            writerLastSpareUseMs = nowMs()
+            recycledCount.add(1, ordering: .relaxed)
+        } else {
+            fd = try SegmentFiles.create(path, size: size)
+        }
         if writerFD >= 0 { close(writerFD) }
         writerFD = fd
         writerOffset = 0
         writerSegments.removeAll { $0.path == path }
-        writerSegments.append((firstSequence, path, size))
+        writerSegments.append((firstSequence, path, made))
         publishDiskUse()
     }
 
@@ -407,16 +452,27 @@ public final class JournalWriter: @unchecked Sendable {
     /// fdatasyncs for tens of milliseconds (ext4 freeing its extents).
     private func removeSegments(before sequence: UInt64) {
         var kept: [(first: UInt64, path: String, size: Int)] = []
+        var removed: [(first: UInt64, path: String, size: Int)] = []
         for (i, s) in writerSegments.enumerated() {
             let isCurrent = i == writerSegments.count - 1
             let next = isCurrent ? UInt64.max : writerSegments[i + 1].first
             if !isCurrent && next <= sequence {
-                writerRetired.append(SegmentFiles.retire(s.path))
+                removed.append(s)
             } else {
                 kept.append(s)
             }
         }
-        if kept.count != writerSegments.count {
+        if !removed.isEmpty {
+            // Kept to be written over while the spares hold no more than the log does.
+            var room = kept.reduce(0) { $0 + $1.size } - writerSpares.reduce(0) { $0 + $1.size }
+            for s in removed {
+                if s.size <= room {
+                    writerSpares.append((SegmentFiles.makeSpare(s.path), s.size))
+                    room -= s.size
+                } else {
+                    writerRetired.append(SegmentFiles.retire(s.path))
+                }
+            }
             writerSegments = kept
             SegmentFiles.syncDirectory(of: kept.last!.path)
             publishDiskUse()
@@ -425,13 +481,22 @@ public final class JournalWriter: @unchecked Sendable {
 
     /// One step of trimming the retired segments, at most every trimIntervalMs.
     private func trimRetired() {
+        if writerRetired.isEmpty, !writerSpares.isEmpty, nowMs() - writerLastSpareUseMs >= Self.spareIdleMs {
+            // No segment was needed for a while: give one spare's space back.
+            let spare = writerSpares.removeLast()
+            writerRetired.append(spare.path)
+            writerLastSpareUseMs = nowMs()
+            publishDiskUse()
+        }
         guard let path = writerRetired.first, nowMs() - writerLastTrimMs >= Self.trimIntervalMs else { return }
         writerLastTrimMs = nowMs()
         if SegmentFiles.trim(path, step: Self.trimStepBytes) { writerRetired.removeFirst() }
     }
 
     private func publishDiskUse() {
-        diskBytes.store(writerSegments.reduce(0) { $0 + $1.size }, ordering: .relaxed)
+        let inLog = writerSegments.reduce(0) { $0 + $1.size }
+        logBytes.store(inLog, ordering: .relaxed)
+        diskBytes.store(inLog + writerSpares.reduce(0) { $0 + $1.size }, ordering: .relaxed)
         segmentCount.store(writerSegments.count, ordering: .relaxed)
         let list = writerSegments.map { JournalSegment(firstSequence: $0.first, bytes: $0.size) }
         publishedSegments.withLock { $0 = list }

@@ -167,8 +167,51 @@ enum SegmentFiles {
         return retired
     }
 
+    /// A segment compaction replaced, renamed out of the log and kept to be written over as a
+    /// later segment (JournalWriter's spares): its blocks are allocated and its pages likely
+    /// still cached, so writing into it allocates nothing.
+    static let spareSuffix = ".spare"
+
+    static func makeSpare(_ path: String) -> String {
+        let spare = path + spareSuffix
+        rename(path, spare)
+        return spare
+    }
+
+    /// Puts `spare` back into the log as the segment `path` and opens it for writing: its first
+    /// frame is zeroed first, so it reads as an empty segment until a batch is written, and
+    /// what it held before (batches older than `path`'s first) is never taken for new ones
+    /// (JournalReader stops at a zero length or an older batch). Returns the descriptor and
+    /// the file's size.
+    static func reuse(_ spare: String, as path: String) throws(JournalIOError) -> (fd: Int32, size: Int) {
+        let fd = open(spare, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw JournalIOError(call: "open", path: spare, errno: errno) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            close(fd)
+            throw JournalIOError(call: "fstat", path: spare, errno: errno)
+        }
+        do {
+            try write(fd, [UInt8](repeating: 0, count: JournalFrame.prefixBytes), at: 0, path: spare)
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard rename(spare, path) == 0 else {
+            close(fd)
+            throw JournalIOError(call: "rename", path: spare, errno: errno)
+        }
+        syncDirectory(of: path)
+        return (fd, Int(st.st_size))
+    }
+
     /// Retired segments left by a run that stopped before trimming them.
-    static func listRetired(_ directory: String) -> [String] {
+    static func listRetired(_ directory: String) -> [String] { list(directory, suffix: retiredSuffix) }
+
+    /// Spare segments left by an earlier run.
+    static func listSpares(_ directory: String) -> [String] { list(directory, suffix: spareSuffix) }
+
+    private static func list(_ directory: String, suffix: String) -> [String] {
         guard let dir = opendir(directory) else { return [] }
         defer { closedir(dir) }
         var found: [String] = []
@@ -176,7 +219,7 @@ enum SegmentFiles {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            if name.hasSuffix(retiredSuffix) { found.append(directory + "/" + name) }
+            if name.hasSuffix(suffix) { found.append(directory + "/" + name) }
         }
         return found
     }

@@ -569,11 +569,13 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
             names = segmentNames(dir.path)
         }
         #expect(names == ["000000000000000a.wal"])
-        // Taken out of the log at once, the old segments are trimmed away a few MiB at a time
-        // (unlinking 64 MiB at once stalls the disk's next syncs): gone soon after.
+        // Taken out of the log at once: as many as the log's size are kept as spares to be
+        // written over (here one: the log is one segment), the others trimmed away a few MiB
+        // at a time (unlinking 64 MiB at once stalls the disk's next syncs): gone soon after.
         let gone = monotonicMs() + 10_000
         while directoryNames(dir.path).contains(where: { $0.hasSuffix(".retired") }) && monotonicMs() < gone { usleep(1_000) }
-        #expect(directoryNames(dir.path) == ["000000000000000a.wal"], "retired segments left behind")
+        #expect(directoryNames(dir.path).sorted() == ["0000000000000001.wal.spare", "000000000000000a.wal"], "retired segments left behind")
+        #expect(writer.bytesInLog == 4096 && writer.bytesOnDisk == 2 * 4096)
         writer.stop()
         #expect(writer.segments == 1)
         let replayed = try replayAll(dir.path)
@@ -583,6 +585,82 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
 
     /// Retired segments a run left behind (it stopped while trimming them) are trimmed away by
     /// the next writer, and recovery never reads them.
+    @Test func aSpareIsWrittenOverAsTheNextSegmentAndWhatItHeldIsNeverRead() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let writer = JournalWriter(configuration: JournalConfiguration(directory: dir.path, fsync: .always, segmentBytes: 4096),
+                                   notify: {})
+        try writer.start(firstSequence: 1)
+        // 1-3 fill segment 1; 4 starts a pass in segment 4 and ends it: segment 1 becomes a spare.
+        for s in UInt64(1)...3 { writer.submit(batch(s, payload(s, 1_000))) }
+        writer.submit(batch(4, payload(4, 100)), startsSegment: true, removeSegmentsBefore: 4)
+        #expect(writer.waitUntilDurable(4, timeout: .seconds(20)))
+        let deadline = monotonicMs() + 10_000
+        while !directoryNames(dir.path).contains("0000000000000001.wal.spare") && monotonicMs() < deadline { usleep(1_000) }
+        #expect(directoryNames(dir.path).sorted() == ["0000000000000001.wal.spare", "0000000000000004.wal"])
+        // 5-7 fill segment 4; 8 needs a new segment: the spare, written over.
+        for s in UInt64(5)...8 { writer.submit(batch(s, payload(s, 1_000))) }
+        #expect(writer.waitUntilDurable(8, timeout: .seconds(20)))
+        #expect(writer.recycledSegments == 1)
+        #expect(directoryNames(dir.path).sorted() == ["0000000000000004.wal", "0000000000000008.wal"])
+        // Its first frame is batch 8, then the zero trailer, then what remains of batches 2-3.
+        let recycled = readFile(dir.path + "/0000000000000008.wal")
+        let end = JournalFrame.headerBytes + 1_000
+        #expect(recycled.count == 4096)
+        #expect(recycled[end..<(end + 8)].allSatisfy { $0 == 0 }, "no zero trailer after the last batch")
+        #expect(recycled[(end + 8)...].contains { $0 != 0 }, "the spare's old batches should still be there")
+        // As after kill -9 (the page cache holds what was written): only the new batches.
+        let replayed = try replayAll(dir.path)
+        #expect(replayed.sequences == Array(4...8))
+        #expect(replayed.scan.truncatedTail == nil)
+        writer.stop()
+        #expect(try replayAll(dir.path).sequences == Array(4...8))
+    }
+
+    @Test func aRecycledSegmentWithoutItsTrailerEndsAtItsFirstOlderBatch() throws {
+        // A power loss can keep a batch written over a spare and lose the trailer after it:
+        // the next frame is then one of the file's old batches, intact but older.
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        try writeJournal(dir.path, [(1, payload(1, 50), false, 0), (2, payload(2, 50), false, 0), (3, payload(3, 50), false, 0)])
+        let old = readFile(dir.path + "/" + segmentNames(dir.path)[0])
+        unlink(dir.path + "/" + segmentNames(dir.path)[0])
+        // Batches as the writer frames them (length, CRC), from a scratch journal.
+        func framed(_ sequence: UInt64) throws -> [UInt8] {
+            let scratch = TempDirectory()
+            defer { scratch.remove() }
+            try writeJournal(scratch.path, first: sequence, [(sequence, payload(sequence, 50), false, 0)])
+            return Array(readFile(scratch.path + "/" + segmentNames(scratch.path)[0]).prefix(JournalFrame.headerBytes + 50))
+        }
+        let frame = JournalFrame.headerBytes + 50
+        var file = try framed(9)                        // batch 9 over old batch 1
+        file += old[frame..<(3 * frame)]                // old batches 2 and 3, intact
+        writeFile(dir.path + "/0000000000000009.wal", file)
+        let replayed = try replayAll(dir.path)
+        #expect(replayed.sequences == [9])
+        // A newer batch after an older one is a hole, not the end: corruption.
+        file += try framed(11)
+        writeFile(dir.path + "/0000000000000009.wal", file)
+        do {
+            _ = try replayAll(dir.path)
+            Issue.record("a newer batch past an old one was not reported")
+        } catch let e as JournalCorruption {
+            #expect(e.offset == frame, "\(e)")
+        }
+    }
+
+    @Test func aSkippedSequenceNumberIsCorruption() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        try writeJournal(dir.path, [(1, payload(1, 9), false, 0), (2, payload(2, 9), false, 0), (4, payload(4, 9), false, 0)])
+        do {
+            _ = try replayAll(dir.path)
+            Issue.record("batch 3 missing was not reported")
+        } catch let e as JournalCorruption {
+            #expect(e.offset == 2 * (JournalFrame.headerBytes + 9) && e.reason.contains("batch 4 after batch 2"), "\(e)")
+        }
+    }
+
     @Test func retiredSegmentsLeftBehindAreTrimmedAwayAndNeverRead() throws {
         let dir = try TempDirectory()
         let stray = dir.path + "/0000000000000001.wal.retired"

@@ -188,9 +188,11 @@ extension SMSCServer {
                 samples: accounts.compactMap { a in messages.creditsLeft(a.systemID).map { ([("system_id", a.systemID)], Double($0)) } })
         p.gauge("smppd_messages_stored", help: "Message records in the store.", samples: [([], Double(messages.store.count))])
         if let journal = messages.journalMetrics {
-            p.gauge("smppd_store_journal_bytes", help: "Bytes the journal's segments take on disk (pre-allocated).",
+            p.gauge("smppd_store_journal_bytes", help: "Bytes the journal takes on disk: the log's segments and the spares kept to be written over (pre-allocated).",
                     samples: [([], Double(journal.bytes))])
-            p.gauge("smppd_store_journal_segments", help: "Journal segment files.", samples: [([], Double(journal.segments))])
+            p.gauge("smppd_store_journal_segments", help: "Journal segment files in the log.", samples: [([], Double(journal.segments))])
+            p.counter("smppd_store_segments_recycled_total", help: "Journal segments made by writing over a spare instead of a new file.",
+                      samples: [([], Double(journal.recycled))])
             p.counter("smppd_store_batches_total", help: "Batches (group commits) handed to the journal writer.",
                       samples: [([], Double(journal.batches))])
             p.counter("smppd_store_syncs_total", help: "fdatasync calls made by the journal writer.", samples: [([], Double(journal.syncs))])

@@ -752,9 +752,12 @@ components:
             capacity:
               type: integer
             journal_bytes:
-              description: bytes the journal's segment files take (durable mode)
+              description: bytes the journal's files take (durable mode), the log's segments and the spares kept to be written over
               type: integer
             journal_segments:
+              type: integer
+            segments_recycled_total:
+              description: journal segments made by writing over a spare instead of a new file
               type: integer
             commits_total:
               description: group commits handed to the journal writer

@@ -132,6 +132,7 @@ extension SMSCServer {
         ]
         if let j = messages.journalMetrics {
             out += [("journal_bytes", .int(j.bytes)), ("journal_segments", .int(j.segments)),
+                    ("segments_recycled_total", .int(j.recycled)),
                     ("commits_total", .int(j.batches)), ("syncs_total", .int(j.syncs)),
                     ("compactions_total", .int(j.compactions)), ("errors_total", .int(j.errors)),
                     ("failing", .bool(j.failing))]

@@ -202,11 +202,11 @@ extension MessageService {
     var journalIsFailing: Bool { (durable?.journal.failureErrno ?? 0) != 0 }
 
     /// Figures for /metrics; nil in memory mode.
-    var journalMetrics: (bytes: Int, segments: Int, batches: Int, syncs: Int, compactions: Int, errors: Int, failing: Bool,
-                         waitingConnections: Int)? {
+    var journalMetrics: (bytes: Int, segments: Int, recycled: Int, batches: Int, syncs: Int, compactions: Int, errors: Int,
+                         failing: Bool, waitingConnections: Int)? {
         guard let d = durable else { return nil }
         let w = d.journal.writer
-        return (w.bytesOnDisk, w.segments, d.journal.sealedBatches, w.syncCount, d.compactions, w.failures,
+        return (w.bytesOnDisk, w.segments, w.recycledSegments, d.journal.sealedBatches, w.syncCount, d.compactions, w.failures,
                 w.failureErrno != 0, d.gate.waitingCount)
     }
 
@@ -333,7 +333,7 @@ extension MessageService {
             // yet; a pass starts past twice that and three segments, so small stores keep a few
             // segments and large ones about 2-3x.
             let live = store.count * 200 + deliveries.count * 100 + (forwarding?.unanswered.count ?? 0) * 300
-            let onDisk = journal.writer.bytesOnDisk
+            let onDisk = journal.writer.bytesInLog
             let wanted = durable.compactionWanted && durable.shipLog?.shipper.isConnected == true
             guard wanted || (onDisk > max(2 * live, 0) + 2 * durable.segmentBytes && journal.writer.segments >= 3) else { return }
             durable.compactionWanted = false
