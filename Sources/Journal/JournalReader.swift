@@ -49,6 +49,9 @@ public enum JournalReader {
         for (index, segment) in segments.enumerated() {
             let bytes = try SegmentFiles.readAll(segment.path)
             scan.segments += 1
+            // What counts as a newer batch past the end of this segment's batches: one after
+            // the last read, or, before any, one of this segment's own.
+            var newest: UInt64 { max(scan.lastSequence, segment.first &- 1) }
             var offset = 0
             while offset < bytes.count {
                 let length = offset + JournalFrame.prefixBytes <= bytes.count ? Int(JournalFrame.loadUInt32(bytes, at: offset)) : -1
@@ -59,7 +62,7 @@ public enum JournalReader {
                 } else if length == 0 {
                     // The end of this segment's batches: zeros follow, or a recycled file's old
                     // content. A newer batch after it would mean a hole in the log.
-                    if allZero(bytes, from: offset) || !hasNewerIntactBatch(bytes, after: offset, than: scan.lastSequence) { break }
+                    if allZero(bytes, from: offset) || !hasNewerIntactBatch(bytes, after: offset, than: newest) { break }
                     problem = "zero length followed by newer batches"
                 } else if length < 8 || length > JournalFrame.maximumBodyBytes {
                     problem = "impossible batch length \(length)"
@@ -73,7 +76,7 @@ public enum JournalReader {
                     if sequence < segment.first {
                         // Written before the file was recycled as this segment: the end of its
                         // batches (a power loss can leave the zero trailer unwritten).
-                        if !hasNewerIntactBatch(bytes, after: offset, than: scan.lastSequence) { break }
+                        if !hasNewerIntactBatch(bytes, after: offset, than: newest) { break }
                         throw JournalCorruption(path: segment.path, offset: offset,
                                                 reason: "batch \(sequence) older than the segment, followed by newer batches")
                     }
@@ -91,7 +94,7 @@ public enum JournalReader {
                 }
                 // A bad batch: the torn tail if it is in the newest segment and no intact batch
                 // follows it (a damaged length must not hide the batches after it).
-                if index == segments.count - 1 && !hasNewerIntactBatch(bytes, after: offset, than: scan.lastSequence) {
+                if index == segments.count - 1 && !hasNewerIntactBatch(bytes, after: offset, than: newest) {
                     try SegmentFiles.truncate(segment.path, at: offset)
                     scan.truncatedTail = (segment.path, offset, bytes.count - offset)
                     break

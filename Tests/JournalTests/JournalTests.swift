@@ -420,6 +420,24 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
         }
     }
 
+    @Test func aBadFirstBatchFollowedByIntactOnesIsCorruptionHoweverHighTheirNumbers() throws {
+        // The first batch of the whole log, numbered far past 2^24 (a journal compacted after
+        // days at full load): nothing was read before it, and the batches after it still count.
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let first: UInt64 = 1 << 40
+        try writeJournal(dir.path, first: first, [(first, payload(first, 30), false, 0), (first + 1, payload(first + 1, 30), false, 0),
+                                                 (first + 2, payload(first + 2, 30), false, 0)])
+        let path = dir.path + "/" + segmentNames(dir.path)[0]
+        flip(path, byte: JournalFrame.headerBytes + 3, bit: 2)   // an entry byte of the first batch
+        do {
+            let r = try replayAll(dir.path)
+            Issue.record("accepted, replayed \(r.sequences), tail \(String(describing: r.scan.truncatedTail))")
+        } catch let e as JournalCorruption {
+            #expect(e.offset == 0, "\(e)")
+        }
+    }
+
     /// A bit flipped in the length field of a batch that has intact batches after it: the
     /// length no longer checks out, and the batches after it were acknowledged, so this is
     /// corruption (to stop on), not a torn tail (to cut off silently).
