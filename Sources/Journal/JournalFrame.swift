@@ -6,9 +6,11 @@
 // Little-endian. A batch is written whole or torn, never interleaved with another, and its
 // CRC covers all of it, so a batch is the unit of atomicity: recovery keeps whole batches.
 // A length of 0 where a header should be is the end of the segment's records (segments are
-// pre-allocated, so the rest reads as zeros).
-// Unsafe code (allowlisted, STYLE 9.3). Invariant: the CRC is taken over `offset ..< offset +
-// count` of an array whose count the caller checked covers that range, inside withUnsafeBytes.
+// pre-allocated, so the rest reads as zeros; the writer puts a zero prefix after every write,
+// for segments written over).
+// Unsafe code (allowlisted, STYLE 9.3). Invariants: the CRC is taken over `offset ..< offset +
+// count` of an array whose count the caller checked covers that range, inside withUnsafeBytes;
+// firstIntactFrame loads a header only where a whole header fits before the buffer's end.
 
 import CIntrinsics
 
@@ -53,6 +55,31 @@ public enum JournalFrame {
     /// CRC32C of `count` bytes at `offset` of `bytes`.
     static func checksum(_ bytes: [UInt8], offset: Int, count: Int) -> UInt32 {
         bytes.withUnsafeBytes { raw in smppd_crc32c(0, raw.baseAddress! + offset, count) }
+    }
+
+    /// The offset of the first intact frame (a plausible length, its CRC matching) that starts
+    /// after `offset` and carries a sequence number in `sequences`; nil if none. Every byte
+    /// position is a candidate; the sequence number is compared first, so positions that only
+    /// look like a length cost no CRC (tens of ms for a 64 MiB segment).
+    static func firstIntactFrame(in bytes: [UInt8], after offset: Int, sequences: ClosedRange<UInt64>) -> Int? {
+        bytes.withUnsafeBytes { raw -> Int? in
+            guard raw.count >= headerBytes else { return nil }
+            let lowest = sequences.lowerBound, span = sequences.upperBound - sequences.lowerBound
+            var p = offset + 1
+            while p <= raw.count - headerBytes {
+                let sequence = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: p + prefixBytes, as: UInt64.self))
+                if sequence &- lowest <= span {
+                    let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: p, as: UInt32.self)))
+                    if length >= 8, length <= maximumBodyBytes, p + prefixBytes + length <= raw.count,
+                       smppd_crc32c(0, raw.baseAddress! + p + prefixBytes, length)
+                        == UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: p + 4, as: UInt32.self)) {
+                        return p
+                    }
+                }
+                p += 1
+            }
+            return nil
+        }
     }
 
     static func loadUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {

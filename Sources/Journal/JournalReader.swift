@@ -123,25 +123,19 @@ public enum JournalReader {
         return (JournalFrame.loadUInt64(bytes, at: JournalFrame.prefixBytes), JournalFrame.headerBytes..<bytes.count)
     }
 
-    /// True when an intact batch newer than batch `last` (a plausible length and sequence
-    /// number, its CRC matching) starts anywhere after `offset`. A scan over the rest of the
-    /// segment, at the end of its batches: the sequence number is looked at first, so a
-    /// recycled file's old batches (and bytes that merely look like a length) cost no CRC.
+    /// True when an intact batch among the next `holeBatches` after batch `last` (a plausible
+    /// length, its CRC matching) starts anywhere after `offset`: acknowledged batches past a
+    /// damaged or zeroed stretch. A scan over the rest of the segment, at the end of its
+    /// batches; the sequence number is looked at first and must be one of those few, so a
+    /// recycled file's old content (and bytes that merely look like a header) cost no CRC.
     private static func hasNewerIntactBatch(_ bytes: [UInt8], after offset: Int, than last: UInt64) -> Bool {
-        var p = offset + 1
-        while p + JournalFrame.headerBytes <= bytes.count {
-            let sequence = JournalFrame.loadUInt64(bytes, at: p + JournalFrame.prefixBytes)
-            if sequence > last && sequence - last <= 1 << 24 {
-                let length = Int(JournalFrame.loadUInt32(bytes, at: p))
-                if length >= 8, length <= JournalFrame.maximumBodyBytes, p + JournalFrame.prefixBytes + length <= bytes.count,
-                   JournalFrame.checksum(bytes, offset: p + JournalFrame.prefixBytes, count: length) == JournalFrame.loadUInt32(bytes, at: p + 4) {
-                    return true
-                }
-            }
-            p += 1
-        }
-        return false
+        guard last < UInt64.max - holeBatches else { return false }
+        return JournalFrame.firstIntactFrame(in: bytes, after: offset, sequences: (last + 1)...(last + holeBatches)) != nil
     }
+
+    /// How many batches a damaged stretch may hide before the intact ones after it are looked
+    /// for: a stretch is a few batches long (the writer writes at most 16 per call).
+    static let holeBatches: UInt64 = 1_024
 
     private static func allZero(_ bytes: [UInt8], from start: Int) -> Bool {
         var i = start

@@ -5,6 +5,8 @@
 // calls `notify` (the loop's doorbell). A sync therefore covers every batch that arrived
 // while the previous one ran, so batches grow with load. Used buffers go back to the loop
 // through a second queue, so a steady state allocates nothing.
+// Unsafe code (allow-listed): the pthread start box (Unmanaged), retained exactly once for the
+// thread that takes it; the zero trailer's 8 bytes, allocated for the writer's lifetime.
 //
 // Segments are recycled: one that compaction takes out of the log becomes a spare, and the
 // next segment needed is that file written over, not a new one. Its blocks are allocated
@@ -18,9 +20,6 @@
 // retried every `retryInterval` until it goes through, in order, before any later one; the
 // errno stays visible to the loop (`failureErrno`), which refuses new work meanwhile. Nothing
 // is reported durable that is not written (and, with `always`, synced).
-//
-// Unsafe code (allow-listed): the pthread start box (Unmanaged). Invariant: the box is
-// retained exactly once for the thread that takes it.
 
 #if canImport(Glibc)
 import Glibc
