@@ -201,6 +201,21 @@ private final class DurableModel {
         credits[account] = (configured, left)
     }
 
+    /// Ends a compaction pass as MessageService does: every pending delivery, the credits and
+    /// the id floors copied forward, then the pass's last batch sealed (its number returned).
+    func endCompactionPass() -> UInt64 {
+        deliveries.forEachItem { account, payload in
+            switch payload {
+            case .receipt(let r): journal.receiptQueued(r.id, state: r.state)
+            case .mobileOriginated(let m): journal.mo(m, account: account)
+            }
+        }
+        for (account, c) in credits { journal.credits(account: account, configured: c.configured, left: c.left) }
+        journal.counters(lastMessageID: ids.lastIssued?.rawValue ?? 0, lastMOID: nextMOID - 1)
+        journal.endCompaction()
+        return journal.seal(force: true)!
+    }
+
     /// Stages the id floors, seals (forced: a plain seal leaves the batch open while the
     /// writer is behind), waits (bounded) until everything is durable and stops the writer, as
     /// closeJournal does.
@@ -359,16 +374,7 @@ private func expectSameRest(_ recovered: RecoveredStore, as model: DurableModel,
             steps += 1
         }
         #expect(steps > 20, "the pass should span many turns")
-        model.deliveries.forEachItem { account, payload in
-            switch payload {
-            case .receipt(let r): journal.receiptQueued(r.id, state: r.state)
-            case .mobileOriginated(let m): journal.mo(m, account: account)
-            }
-        }
-        for (account, c) in model.credits { journal.credits(account: account, configured: c.configured, left: c.left) }
-        journal.counters(lastMessageID: model.ids.lastIssued?.rawValue ?? 0, lastMOID: model.nextMOID - 1)
-        journal.endCompaction()
-        let passEnd = journal.seal(force: true)!
+        let passEnd = model.endCompactionPass()
         // Work after the pass, in the new segments only.
         for _ in 0..<200 { model.step() }
         #expect(model.writer.waitUntilDurable(passEnd, timeout: .seconds(30)))
@@ -429,16 +435,7 @@ private func expectSameRest(_ recovered: RecoveredStore, as model: DurableModel,
         #expect(steps > 20, "the pass should span many turns")
         // Only the records whose copy was in the removed segments: the rest stay where they are.
         #expect(copied > 0 && copied < storedBefore, "\(copied) of \(storedBefore) records copied")
-        model.deliveries.forEachItem { account, payload in
-            switch payload {
-            case .receipt(let r): journal.receiptQueued(r.id, state: r.state)
-            case .mobileOriginated(let m): journal.mo(m, account: account)
-            }
-        }
-        for (account, c) in model.credits { journal.credits(account: account, configured: c.configured, left: c.left) }
-        journal.counters(lastMessageID: model.ids.lastIssued?.rawValue ?? 0, lastMOID: model.nextMOID - 1)
-        journal.endCompaction()
-        let passEnd = journal.seal(force: true)!
+        let passEnd = model.endCompactionPass()
         for _ in 0..<200 { model.step() }
         #expect(model.writer.waitUntilDurable(passEnd, timeout: .seconds(30)))
         let deadline = monotonicMillis() + 10_000
