@@ -336,13 +336,17 @@ extension MessageService {
             let onDisk = journal.writer.bytesInLog
             let wanted = durable.compactionWanted && durable.shipLog?.shipper.isConnected == true
             guard wanted || (onDisk > max(2 * live, 0) + 2 * durable.segmentBytes && journal.writer.segments >= 3) else { return }
-            durable.compactionWanted = false
             if durable.shipLog != nil {
                 journal.beginCompaction()
                 durable.shipLog?.shipper.passStarted(at: journal.compactionStart)
             } else {
-                journal.beginCompaction(removingSegmentsBefore: StoreJournal.halfLogCutoff(journal.writer.segmentsInLog))
+                // The list and the count are published one after the other: cut only a list
+                // that has a segment to remove besides the one being written.
+                let segments = journal.writer.segmentsInLog
+                guard segments.count >= 2 else { return }
+                journal.beginCompaction(removingSegmentsBefore: StoreJournal.halfLogCutoff(segments))
             }
+            durable.compactionWanted = false
             durable.compactionCursor = 0
         }
         guard let cursor = durable.compactionCursor else { return }
