@@ -62,7 +62,7 @@ public final class ClusterCoordinator {
     }
 
     /// The Redis server the commands connection uses (or tried last): "ip:port".
-    public var redisServer: String { RedisAddress(host: commands.host, port: commands.port).description }
+    public var redisServer: String { Endpoint(host: commands.host, port: UInt16(clamping: commands.port)).description }
 
     /// A script whose writes the cluster acknowledges (`ship`, a bind slot, a lease). With
     /// `waitReplicas` > 0 and a reply for which `wrote` holds, WAIT follows on the same

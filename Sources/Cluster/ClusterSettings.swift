@@ -1,5 +1,6 @@
 // What a node needs to know to take part in a cluster (issue 15), from the `[cluster]` config
 // table. A plain value, any thread.
+import Reactor
 import Redis
 
 /// One node's cluster settings. Without them (`ClusterSettings?` nil) smppd runs alone.
@@ -13,7 +14,7 @@ public struct ClusterSettings: Sendable, Equatable {
     public var redisPort: Int
     /// Redis Sentinels (IP literals or names resolved once at start) that say where the
     /// primary named `masterName` is; empty: the one server at redisHost:redisPort.
-    public var sentinels: [HostPort] = []
+    public var sentinels: [Endpoint] = []
     public var masterName = "mymaster"
     /// When > 0, what the cluster acknowledges through Redis (a shipment of deliveries, a bind
     /// slot, a lease) counts as done only once this many replicas have it (WAIT); fewer within
@@ -43,14 +44,11 @@ public struct ClusterSettings: Sendable, Equatable {
     }
 
     /// A node that finds the primary through Redis Sentinel.
-    public init(node: Int, sentinels: [HostPort], masterName: String) {
+    public init(node: Int, sentinels: [Endpoint], masterName: String) {
         self.init(node: node, redisHost: "", redisPort: 0)
         self.sentinels = sentinels
         self.masterName = masterName
     }
-
-    /// A sentinel's address (host and port, resolved at start).
-    public typealias HostPort = RedisAddress
 
     /// How long a WAIT for `waitReplicas` may block the command connection: half a command's
     /// timeout, so the WAIT itself never times the connection out.
@@ -58,7 +56,7 @@ public struct ClusterSettings: Sendable, Equatable {
 
     /// Where the shared store is, for logs: "10.0.0.5:6379" or "sentinel mymaster via a:26379,b:26379".
     public var redisDescription: String {
-        sentinels.isEmpty ? HostPort(host: redisHost, port: redisPort).description
+        sentinels.isEmpty ? Endpoint(host: redisHost, port: UInt16(clamping: redisPort)).description
             : "sentinel \(masterName) via \(sentinels.map(\.description).joined(separator: ","))"
     }
 

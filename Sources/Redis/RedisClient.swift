@@ -189,7 +189,7 @@ public final class RedisClient {
     }
 
     /// The sentinels named the primary (an IP literal), or could not.
-    private func discovered(_ result: Result<RedisAddress, HiredisConnectFailure>) {
+    private func discovered(_ result: Result<Endpoint, HiredisConnectFailure>) {
         discovering = false
         guard isStarted else { return }
         switch result {
@@ -197,7 +197,7 @@ public final class RedisClient {
             attemptFailed(failure.reason)
         case .success(let primary):
             host = primary.host
-            port = primary.port
+            port = Int(primary.port)
             open(ip: primary.host)
         }
     }

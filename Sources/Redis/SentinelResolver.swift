@@ -12,7 +12,7 @@ import Reactor
 
 final class SentinelResolver {
     let master: String
-    private let sentinels: [(address: RedisAddress, ip: Result<String, HiredisConnectFailure>)]
+    private let sentinels: [(address: Endpoint, ip: Result<String, HiredisConnectFailure>)]
     private let connectTimeout: Duration
     private let replyTimeout: Duration
     private let loop: EventLoop
@@ -22,9 +22,9 @@ final class SentinelResolver {
     /// Sentinels asked in this round, and why each could not say.
     private var asked = 0
     private var failures: [String] = []
-    private var completion: ((Result<RedisAddress, HiredisConnectFailure>) -> Void)?
+    private var completion: ((Result<Endpoint, HiredisConnectFailure>) -> Void)?
     private var query: HiredisConnection?
-    private var current: RedisAddress?
+    private var current: Endpoint?
     /// The query is connected and its command sent.
     private var awaitingReply = false
     private var timer: LoopTimer!
@@ -33,7 +33,7 @@ final class SentinelResolver {
     private var reaper: LoopTimer!
 
     /// `sentinels`' host names are resolved here, once (blocking: not on the running loop).
-    init(loop: EventLoop, sentinels: [RedisAddress], master: String, connectTimeout: Duration, replyTimeout: Duration) {
+    init(loop: EventLoop, sentinels: [Endpoint], master: String, connectTimeout: Duration, replyTimeout: Duration) {
         self.loop = loop
         self.master = master
         self.sentinels = sentinels.map { ($0, HiredisConnection.resolve($0.host)) }
@@ -51,7 +51,7 @@ final class SentinelResolver {
     /// Asks the sentinels in turn; `completion` runs once, on the loop thread, with the
     /// master's address (an IP literal and its port) or every sentinel's reason. It may run
     /// before resolve returns (no sentinel could even be tried).
-    func resolve(completion: @escaping (Result<RedisAddress, HiredisConnectFailure>) -> Void) {
+    func resolve(completion: @escaping (Result<Endpoint, HiredisConnectFailure>) -> Void) {
         precondition(self.completion == nil, "SentinelResolver.resolve while resolving")
         self.completion = completion
         asked = 0
@@ -81,7 +81,7 @@ final class SentinelResolver {
                 failures.append("\(sentinel.address): \(failure.reason)")
             case .success(let ip):
                 do {
-                    query = try HiredisConnection(loop: loop, ip: ip, port: sentinel.address.port, delegate: self)
+                    query = try HiredisConnection(loop: loop, ip: ip, port: Int(sentinel.address.port), delegate: self)
                     awaitingReply = false
                     timer.schedule(after: connectTimeout)
                     return
@@ -101,7 +101,7 @@ final class SentinelResolver {
         askNext()
     }
 
-    private func answered(_ address: RedisAddress) {
+    private func answered(_ address: Endpoint) {
         timer.cancel()
         retireQuery()
         preferred = (preferred + asked - 1) % max(sentinels.count, 1)
@@ -109,7 +109,7 @@ final class SentinelResolver {
     }
 
     /// Our bookkeeping is done before the owner's code runs.
-    private func finish(_ result: Result<RedisAddress, HiredisConnectFailure>) {
+    private func finish(_ result: Result<Endpoint, HiredisConnectFailure>) {
         let c = completion
         completion = nil
         c?(result)
@@ -124,7 +124,7 @@ final class SentinelResolver {
     }
 
     private enum Answer {
-        case master(RedisAddress)
+        case master(Endpoint)
         case cannotSay(String)
     }
 
@@ -140,7 +140,7 @@ final class SentinelResolver {
             guard inet_pton(AF_INET, ip, &v4) == 1 || inet_pton(AF_INET6, ip, &v6) == 1 else {
                 return .cannotSay("named \"\(ip)\", not an IP address (sentinel resolve-hostnames is not supported)")
             }
-            return .master(RedisAddress(host: ip, port: port))
+            return .master(Endpoint(host: ip, port: UInt16(port)))
         case .null:
             return .cannotSay("does not know a master named \"\(master)\"")
         case .error(let message):

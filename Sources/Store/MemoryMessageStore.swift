@@ -272,10 +272,9 @@ public final class MemoryMessageStore: MessageStore {
         }
     }
 
-    /// Compaction: hands up to `limit` stored records to `body`, in slot order from `cursor`;
-    /// returns the cursor to continue from, nil once every slot has been visited. Records
-    /// added or changed meanwhile are in the journal after the pass began, so a pass spread
-    /// over many loop turns still copies every record it must.
+    /// Hands up to `limit` stored records to `body`, in slot order from `cursor`; returns the
+    /// cursor to continue from, nil once every slot has been visited (after recovery, and a
+    /// takeover's scratch store; compaction uses the variant below, by journal batch).
     public func forEachRecord(from cursor: Int, limit: Int, _ body: (MessageRecord) -> Void) -> Int? {
         var slot = cursor
         var visited = 0

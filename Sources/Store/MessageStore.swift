@@ -59,7 +59,7 @@ public protocol MessageStore: AnyObject {
     func purge(olderThan cutoff: Int64, limit: Int) -> Int
 
     /// Hands up to `limit` records to `body` from `cursor` on; returns where to continue, nil
-    /// when every record was visited (recovery, compaction, admin reads).
+    /// when every record was visited (after recovery; a takeover's adoption).
     func forEachRecord(from cursor: Int, limit: Int, _ body: (MessageRecord) -> Void) -> Int?
 }
 

@@ -166,7 +166,7 @@ enum Daemon {
             s = ClusterSettings(node: config.clusterNode, redisHost: resolved.host, redisPort: Int(resolved.port))
         case (nil, .some(let sentinels)):
             let resolved = try sentinels.map { try resolve($0, key: "cluster.sentinels") }
-            s = ClusterSettings(node: config.clusterNode, sentinels: resolved.map { .init(host: $0.host, port: Int($0.port)) },
+            s = ClusterSettings(node: config.clusterNode, sentinels: resolved,
                                 masterName: config.clusterMasterName)
         }
         s.waitReplicas = config.clusterWaitReplicas

@@ -57,7 +57,7 @@ private func call(_ runner: LoopRunner, _ client: RedisClient, _ arguments: [Red
     @Test func aDeadSentinelFirstInTheListIsSkipped() throws {
         let topology = try SentinelTopology()
         let runner = try LoopRunner()
-        let dead = RedisAddress(host: "127.0.0.1", port: Int(try freePort()))
+        let dead = Endpoint(host: "127.0.0.1", port: try freePort())
         let client = RedisClient(loop: runner.loop,
                                  endpoint: .sentinel(sentinels: [dead] + topology.addresses, master: SentinelTopology.master),
                                  options: fast)
@@ -78,7 +78,7 @@ private func call(_ runner: LoopRunner, _ client: RedisClient, _ arguments: [Red
         let sentinel = try SentinelProcess(monitors: [("mymaster", primary.port, 1)])
         let runner = try LoopRunner()
         let client = RedisClient(loop: runner.loop,
-                                 endpoint: .sentinel(sentinels: [RedisAddress(host: "127.0.0.1", port: Int(sentinel.port))], master: "nosuch"),
+                                 endpoint: .sentinel(sentinels: [Endpoint(host: "127.0.0.1", port: sentinel.port)], master: "nosuch"),
                                  options: fast)
         var attempts = 0
         var reasons: [String] = []
@@ -112,7 +112,7 @@ private func call(_ runner: LoopRunner, _ client: RedisClient, _ arguments: [Red
         let sentinel = try SentinelProcess(monitors: [("wrong", replica.port, 1)])
         let runner = try LoopRunner()
         let client = RedisClient(loop: runner.loop,
-                                 endpoint: .sentinel(sentinels: [RedisAddress(host: "127.0.0.1", port: Int(sentinel.port))], master: "wrong"),
+                                 endpoint: .sentinel(sentinels: [Endpoint(host: "127.0.0.1", port: sentinel.port)], master: "wrong"),
                                  options: fast)
         client.start()
         defer { client.stop() }

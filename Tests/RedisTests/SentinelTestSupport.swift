@@ -3,6 +3,7 @@
 // Readiness is polled (each sentinel sees the replica and the two other sentinels), never
 // slept for.
 
+import Reactor
 import Redis
 #if canImport(Glibc)
 import Glibc
@@ -76,7 +77,7 @@ final class SentinelTopology {
     }
 
     /// The sentinels' addresses, for RedisEndpoint.sentinel.
-    var addresses: [RedisAddress] { sentinels.map { RedisAddress(host: "127.0.0.1", port: Int($0.port)) } }
+    var addresses: [Endpoint] { sentinels.map { Endpoint(host: "127.0.0.1", port: $0.port) } }
 
     /// The primary's port as `sentinel` names it now.
     func namedPrimary(_ sentinel: SentinelProcess) -> Int? {
