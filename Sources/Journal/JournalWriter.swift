@@ -462,8 +462,13 @@ public final class JournalWriter: @unchecked Sendable {
             }
         }
         if !removed.isEmpty {
-            // Kept to be written over while the spares hold no more than the log does.
+            // Kept to be written over while the spares hold no more than the log does. The log
+            // has just shrunk: spares kept by earlier passes may now be too many.
             var room = kept.reduce(0) { $0 + $1.size } - writerSpares.reduce(0) { $0 + $1.size }
+            while room < 0, let extra = writerSpares.popLast() {
+                writerRetired.append(extra.path)
+                room += extra.size
+            }
             for s in removed {
                 if s.size <= room {
                     writerSpares.append((SegmentFiles.makeSpare(s.path), s.size))

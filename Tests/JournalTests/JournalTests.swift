@@ -635,6 +635,34 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
         #expect(try replayAll(dir.path).sequences == Array(4...8))
     }
 
+    @Test func sparesNeverOutgrowTheLogEvenWhenALaterPassShrinksIt() throws {
+        let dir = TempDirectory()
+        defer { dir.remove() }
+        let writer = JournalWriter(configuration: JournalConfiguration(directory: dir.path, fsync: .always, segmentBytes: 4096),
+                                   notify: {})
+        try writer.start(firstSequence: 1)
+        func spares() -> [String] { directoryNames(dir.path).filter { $0.hasSuffix(".spare") } }
+        func waitFor(_ what: String, _ condition: () -> Bool) {
+            let deadline = monotonicMs() + 10_000
+            while !condition() && monotonicMs() < deadline { usleep(1_000) }
+            #expect(condition(), "\(what): \(directoryNames(dir.path).sorted())")
+        }
+        // Segments 1, 4, 7, 10, 13 (three batches each); 16 opens a sixth and ends a pass that
+        // removes 1 and 4: the log keeps four, so both become spares.
+        for s in UInt64(1)...15 { writer.submit(batch(s, payload(s, 1_300))) }
+        writer.submit(batch(16, payload(16, 1_300)), removeSegmentsBefore: 7)
+        #expect(writer.waitUntilDurable(16, timeout: .seconds(20)))
+        waitFor("two spares") { spares().count == 2 }
+        // A pass that leaves one segment: one spare at most may stay.
+        writer.submit(batch(17, payload(17, 100)), removeSegmentsBefore: 16)
+        #expect(writer.waitUntilDurable(17, timeout: .seconds(20)))
+        waitFor("the log down to one segment") { segmentNames(dir.path) == ["0000000000000010.wal"] }
+        waitFor("one spare, the rest trimmed away") { spares().count == 1 && !directoryNames(dir.path).contains { $0.hasSuffix(".retired") } }
+        #expect(writer.bytesOnDisk - writer.bytesInLog <= writer.bytesInLog)
+        writer.stop()
+        #expect(try replayAll(dir.path).sequences == [16, 17])
+    }
+
     @Test func aRecycledSegmentWithoutItsTrailerEndsAtItsFirstOlderBatch() throws {
         // A power loss can keep a batch written over a spare and lose the trailer after it:
         // the next frame is then one of the file's old batches, intact but older.
