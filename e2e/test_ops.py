@@ -37,6 +37,8 @@ def test_c_ops_1_help_lists_every_option(smppd_bin, tmp_path):
     ("[[account]]\nsystem-id = \"acme\"\npassword = \"secret\"\nmax-sessions = \"two\"\n", "max-sessions"),
     ("[carrier]\nworker-nice = 20\n", "carrier.worker-nice"),
     ("[carrier]\nworker-nice = -21\n", "carrier.worker-nice"),
+    ("[store]\nwriter-nice = 20\n", "store.writer-nice"),
+    ("[store]\nwriter-nice = \"low\"\n", "store.writer-nice"),
     ("[server]\nproxy-protocol-from = [\"10.0.0.0/33\"]\n", "server.proxy-protocol-from"),
     ("[server]\nreuse-port = \"yes\"\n", "server.reuse-port"),
     ("[server\nlisten = \n", None),  # not TOML at all
@@ -256,12 +258,24 @@ def may_set_nice(pid, value: int) -> bool:
     return False
 
 
-def thread_nices(pid: int) -> dict[int, int]:
-    """Nice value of each thread of process `pid`, from /proc/PID/task/*/stat (field 19)."""
+def thread_nices(pid: int, *, except_named: str | None = "journal-writer") -> dict[int, int]:
+    """Nice value of each thread of process `pid`, from /proc/PID/task/*/stat (field 19),
+    leaving out the thread named `except_named` (the journal writer has a nice value of its own)."""
     out = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
+        if except_named and (task / "comm").read_text().strip() == except_named:
+            continue
         fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
         out[int(task.name)] = int(fields[16])
+    return out
+
+
+def writer_nices(pid: int) -> list[int]:
+    """Nice values of the threads of `pid` named journal-writer (one in durable mode)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if (task / "comm").read_text().strip() == "journal-writer":
+            out.append(int((task / "stat").read_text().rsplit(")", 1)[1].split()[16]))
     return out
 
 
@@ -315,3 +329,37 @@ def test_carrier_worker_nice_the_os_refuses_is_reported_and_the_daemon_serves(sm
     with d.connect() as c:
         c.bind_ok("transceiver", "acme", "secret")
         c.enquire_link()
+
+
+def test_journal_writer_runs_five_nice_levels_below_the_daemon_by_default(smppd):
+    """Durable mode: the journal writer thread (named journal-writer) runs 5 nice levels below
+    the daemon, so its wake-ups do not preempt the loop thread; store.writer-nice sets another
+    value. It has it by the time the daemon listens; --memory has no writer."""
+    if BASE_NICE > 12:
+        pytest.skip(f"the test runner's nice value {BASE_NICE} leaves no room to raise it by 7")
+    d = smppd(wrapper=["nice", "-n", "2"])
+    assert writer_nices(d.pid) == [BASE_NICE + 2 + 5], writer_nices(d.pid)
+    assert thread_nices(d.pid)[d.pid] == BASE_NICE + 2   # the loop thread keeps the daemon's
+    configured = smppd(extra={"store": {"writer-nice": BASE_NICE + 7}})
+    assert writer_nices(configured.pid) == [BASE_NICE + 7]
+    memory = smppd(args=["--memory"])
+    assert writer_nices(memory.pid) == []
+
+
+def test_journal_writer_nice_the_os_refuses_is_reported_and_the_daemon_serves(smppd):
+    """A writer-nice below the daemon's needs CAP_SYS_NICE (or RLIMIT_NICE): without them smppd
+    logs event=writer-nice-refused naming the value and errno, the writer keeps the daemon's
+    value, and the daemon serves (a submit is acknowledged through the journal)."""
+    wrapper = ["setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice"] if has_cap_sys_nice() else []
+    d = smppd(accounts=[ACME], extra={"store": {"writer-nice": -5}}, wrapper=wrapper)
+    if may_set_nice(d.pid, -5):
+        assert writer_nices(d.pid) == [-5]
+        assert not d.find_events("writer-nice-refused"), d.log_text(tail=20)
+    else:
+        event = d.wait_for_event("writer-nice-refused")
+        assert event["nice"] == "-5" and event["errno"] == str(errno.EACCES), event
+        assert "CAP_SYS_NICE" in event["hint"], event
+        assert writer_nices(d.pid) == [BASE_NICE]
+    with d.connect() as c:
+        c.bind_ok("transceiver", "acme", "secret")
+        c.submit_ok("447700900001", b"after the refused nice")

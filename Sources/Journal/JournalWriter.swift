@@ -53,17 +53,35 @@ public struct JournalConfiguration: Sendable {
     public var fsync: FsyncPolicy
     /// A new segment's pre-allocated size.
     public var segmentBytes: Int
-    public init(directory: String, fsync: FsyncPolicy = .always, segmentBytes: Int = 64 << 20) {
+    /// The writer thread's nice value; nil: `defaultWriterNiceOffset` above the daemon's.
+    public var writerNice: Int32?
+    public init(directory: String, fsync: FsyncPolicy = .always, segmentBytes: Int = 64 << 20, writerNice: Int32? = nil) {
         self.directory = directory
         self.fsync = fsync
         self.segmentBytes = segmentBytes
+        self.writerNice = writerNice
+    }
+
+    /// The writer runs a few nice levels below the daemon by default. It wakes thousands of
+    /// times a second (each write and sync that completes); at the daemon's own value each
+    /// wake-up may preempt the loop thread in the middle of a turn, and on shared cores the
+    /// submit_sm_resp tail doubled (perf/RESULTS.md). Below the loop, it waits for the loop's
+    /// turn to end instead; the work it does per wake-up is short, and under contention its
+    /// batches grow instead of falling behind.
+    public static let defaultWriterNiceOffset: Int32 = 5
+
+    /// The nice value the writer asks for, given the daemon's own: the configured one, or
+    /// `defaultWriterNiceOffset` above the daemon's, at most 19 (the lowest priority).
+    public func effectiveWriterNice(daemonNice: Int32) -> Int32 {
+        writerNice ?? min(daemonNice + Self.defaultWriterNiceOffset, 19)
     }
 }
 
 public final class JournalWriter: @unchecked Sendable {
     // @unchecked Sendable: the loop and the writer share only the queues and atomics below;
     // the `writer*` fields are the writer thread's alone once start() returns; `lastError`
-    // is behind a Mutex.
+    // is behind a Mutex; `requestedNice` is set before the thread exists and
+    // `niceRefusedErrno` by the thread before it posts `started`, which start() waits for.
 
     /// One sealed batch and what to do around it.
     struct Item: Sendable {
@@ -178,10 +196,16 @@ public final class JournalWriter: @unchecked Sendable {
         try openSegment(firstSequence: firstSequence, atLeast: 0)
         durable.store(firstSequence - 1, ordering: .releasing)
         for _ in 0..<Self.pooledBatches { _ = recycled.tryPush(JournalBatch(capacity: Self.pooledBatchBytes)) }
+        // Linux applies PRIO_PROCESS with who = 0 to the calling thread only: this is the
+        // daemon's value, which the new thread inherits before it sets its own.
+        Glibc.errno = 0
+        let own = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        requestedNice = configuration.effectiveWriterNice(daemonNice: Glibc.errno == 0 ? own : 0)
         let box = Unmanaged.passRetained(self)
         var tid = pthread_t()
         let rc = pthread_create(&tid, nil, { raw in
             let writer = Unmanaged<JournalWriter>.fromOpaque(raw!).takeRetainedValue()
+            writer.setUpThread()
             writer.run()
             return nil
         }, box.toOpaque())
@@ -190,6 +214,28 @@ public final class JournalWriter: @unchecked Sendable {
             throw JournalIOError(call: "pthread_create", path: configuration.directory, errno: rc)
         }
         thread = tid
+        started.wait()
+    }
+
+    /// The nice value the writer thread asked for (set by start()).
+    public private(set) var requestedNice: Int32 = 0
+    /// errno of the writer thread's setpriority when the OS refused `requestedNice` (a value
+    /// below the daemon's needs CAP_SYS_NICE or RLIMIT_NICE); nil when it got it. Set once
+    /// start() returns.
+    public private(set) var niceRefusedErrno: Int32?
+    private let started = Semaphore()
+
+    /// On the writer thread, first: its name (for top -H, perf, /proc) and its nice value;
+    /// then start() may return.
+    private func setUpThread() {
+        // pthread_setname_np does not import (a _GNU_SOURCE declaration); this is what it does.
+        let fd = open("/proc/thread-self/comm", O_WRONLY)
+        if fd >= 0 {
+            _ = "journal-writer".withCString { write(fd, $0, strlen($0)) }
+            close(fd)
+        }
+        if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, requestedNice) != 0 { niceRefusedErrno = Glibc.errno }
+        started.post()
     }
 
     /// Writes what is queued, syncs it and ends the thread (shutdown). Idempotent.

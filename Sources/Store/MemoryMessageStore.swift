@@ -369,7 +369,11 @@ public final class MemoryMessageStore: MessageStore {
     /// bucket of the one 8 ahead, whose record is in cache by then. Prefetches are hints:
     /// nothing waits for them.
     private func warmUpcomingEviction() {
-        if let far = finals.element(at: 16) { slots.prefetchForOverwrite(far) }
+        if let far = finals.element(at: 16) {
+            slots.prefetchForOverwrite(far)
+            // Its journal batch is written when the record leaves: one more miss per insert.
+            if tracksJournalBases && Int(far) < journalBases.count { Prefetch.write(journalBases, Int(far)) }
+        }
         if let near = finals.element(at: 8) { slotByID.prefetch(slots[near].record.id.rawValue) }
     }
 

@@ -13,6 +13,7 @@ enum ConfigDocs {
     /// Example values for keys that have none by default, so print-config can show their shape.
     static let examples: [String: String] = [
         "carrier.worker-nice": "10",
+        "store.writer-nice": "5",
         "account.system-id": "\"acme\"",
         "account.password": "\"secret\"",
         "account.password-hash": "\"scrypt$16384$8$1$…\"",

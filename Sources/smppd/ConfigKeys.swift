@@ -17,6 +17,8 @@ struct DaemonConfig {
     /// [store]: what survives a power loss, and the journal's segment size.
     var storeFsync = "always"
     var storeSegmentMB = 64
+    /// The journal writer thread's nice value; nil: the daemon's + 5.
+    var storeWriterNice: Int32? = nil
     var tlsCert: String? = nil
     var tlsKey: String? = nil
     var logLevel = "info"
@@ -230,6 +232,11 @@ let configKeys: [ConfigKey] = [
         } },
     ConfigKey(name: "store.segment-mb", kind: .integer, help: "size of one journal segment file in MiB, pre-allocated", get: { c in .int(c.storeSegmentMB) }) { c, v throws(ConfigError) in
         if case .int(let n) = v { c.storeSegmentMB = try positive("store.segment-mb", n, max: 4096) } },
+    ConfigKey(name: "store.writer-nice", kind: .integer, help: "nice value of the journal writer thread, -20…19 (default: the daemon's + 5, at most 19: on shared cores the loop thread that answers submit_sm is not preempted each time a write or sync completes); below the daemon's needs CAP_SYS_NICE or RLIMIT_NICE", get: { c in c.storeWriterNice.map { .int(Int($0)) } }) { c, v throws(ConfigError) in
+        if case .int(let n) = v {
+            guard (-20...19).contains(n) else { throw ConfigError(key: "store.writer-nice", problem: "must be between -20 and 19, got \(n)") }
+            c.storeWriterNice = Int32(n)
+        } },
     ConfigKey(name: "cluster.redis", kind: .string, help: "host:port of the Redis the nodes of a cluster share (docs/cluster.md); unset: this node runs alone", get: { c in c.clusterRedis.map(ConfigValue.string) }) { c, v throws(ConfigError) in
         if case .string(let s) = v {
             guard let e = Endpoint(parsing: s), e.port != 0 else {

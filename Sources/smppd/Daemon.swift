@@ -226,7 +226,7 @@ enum Daemon {
         signal(SIGXFSZ, SIG_IGN)
         let directory = config.dataDir + "/journal"
         let journal = JournalConfiguration(directory: directory, fsync: FsyncPolicy(rawValue: config.storeFsync) ?? .always,
-                                           segmentBytes: config.storeSegmentMB << 20)
+                                           segmentBytes: config.storeSegmentMB << 20, writerNice: config.storeWriterNice)
         let summary: JournalRecoverySummary
         do {
             summary = try server.openDurableStore(journal)

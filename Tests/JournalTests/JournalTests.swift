@@ -186,6 +186,15 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
 
     // MARK: CRC32C
 
+    @Test func theWriterRunsFiveNiceLevelsBelowTheDaemonByDefault() {
+        var c = JournalConfiguration(directory: "/nonexistent")
+        #expect(c.effectiveWriterNice(daemonNice: 0) == 5)
+        #expect(c.effectiveWriterNice(daemonNice: -5) == 0)
+        #expect(c.effectiveWriterNice(daemonNice: 17) == 19, "capped at the lowest priority")
+        c.writerNice = -3
+        #expect(c.effectiveWriterNice(daemonNice: 17) == -3, "a configured value is taken as it is")
+    }
+
     @Test func crc32cGivesTheStandardCheckValue() {
         #expect(crc32c(Array("123456789".utf8)) == 0xE306_9283)
         #expect(crc32c([]) == 0)

@@ -100,6 +100,12 @@ extension MessageService {
         let state = DurableState(journal: StoreJournal(writer: writer, nextSequence: recovered.scan.lastSequence + 1),
                                  gate: gate, segmentBytes: configuration.segmentBytes, doorbell: doorbell)
         try writer.start(firstSequence: recovered.scan.lastSequence + 1)
+        if let code = writer.niceRefusedErrno {
+            logger.warning("writer-nice-refused", metadata: [
+                "nice": "\(writer.requestedNice)", "errno": "\(code)",
+                "hint": "the OS refused the journal writer's nice value (a value below the daemon's needs CAP_SYS_NICE or RLIMIT_NICE); it keeps the daemon's",
+            ])
+        }
         loop.outputGate = gate
         durable = state
         state.idFloor = recovered.lastMessageID

@@ -12,4 +12,11 @@ enum Prefetch {
         precondition(index >= 0 && index < array.count, "Prefetch index out of range")
         array.withUnsafeBufferPointer { smppd_prefetch_read($0.baseAddress! + index) }
     }
+
+    /// Starts loading the cache line of `array[index]` for a write soon.
+    @inline(__always)
+    static func write<Element>(_ array: [Element], _ index: Int) {
+        precondition(index >= 0 && index < array.count, "Prefetch index out of range")
+        array.withUnsafeBufferPointer { smppd_prefetch_write($0.baseAddress! + index) }
+    }
 }
