@@ -94,8 +94,9 @@ def stop(proc):
         proc.kill()
 
 
-def start_smppd(work: str, name: str, extra_carrier: str = "", fsync: str | None = None):
-    """smppd on perf/smppd-bench.toml: memory mode, or durable with [store] fsync = `fsync`."""
+def start_smppd(work: str, name: str, extra_carrier: str = "", fsync: str | None = None, extra_store: str = ""):
+    """smppd on perf/smppd-bench.toml: memory mode, or durable with [store] fsync = `fsync`
+    (and the lines `extra_store` in that table)."""
     d = os.path.join(work, name)
     os.makedirs(d)
     cfg = os.path.join(d, "smppd.toml")
@@ -103,7 +104,7 @@ def start_smppd(work: str, name: str, extra_carrier: str = "", fsync: str | None
     if extra_carrier:   # one more line in the [carrier] table
         text = text.replace("[carrier]\n", f"[carrier]\n{extra_carrier}\n", 1)
     if fsync:
-        text = f'[store]\nfsync = "{fsync}"\n' + text
+        text = f'[store]\nfsync = "{fsync}"\n{extra_store}' + text
     with open(cfg, "w") as f:
         f.write(text)
     mode = [] if fsync else ["--memory"]
