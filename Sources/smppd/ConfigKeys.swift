@@ -14,7 +14,7 @@ struct DaemonConfig {
     var admin = "127.0.0.1:8775"
     var dataDir = "./var"
     var memory = false
-    /// [store]: what survives a power loss, and the journal's segment size.
+    /// [store]: what survives a power loss, the journal's segment size, its writer's nice value.
     var storeFsync = "always"
     var storeSegmentMB = 64
     /// The journal writer thread's nice value; nil: the daemon's + 5.
