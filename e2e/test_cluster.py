@@ -41,16 +41,23 @@ def _receiver_known(redis, system_id: str, node: int, timeout: float = 5.0):
                       f"node {node}'s receiver of {system_id} in Redis")
 
 
+def _receipts_across(tx, rx, redis, count: int, tag: str):
+    """Binds tx (on node 1) as a transmitter and rx (on node 2) as a receiver of acme, submits
+    `count` messages on tx and collects their receipts on rx: (ids, {id: state})."""
+    tx.bind_ok("transmitter", "acme", "secret")
+    rx.bind_ok("receiver", "acme", "secret")
+    _receiver_known(redis, "acme", 2)
+    ids, _ = upstream.submit_burst(tx, [ORDINARY] * count, lambda i: f"{tag}{i}".encode())
+    seen: dict[str, str] = {}
+    _collect_receipts(rx, set(ids), seen, RECEIPTS_TIMEOUT)
+    return ids, seen
+
+
 def test_receipts_and_mo_reach_the_receiver_bound_on_another_node(smppd, redis):
     a, b = _two_nodes(smppd, redis)
     with a.connect() as tx, b.connect() as rx:
-        tx.bind_ok("transmitter", "acme", "secret")
-        rx.bind_ok("receiver", "acme", "secret")
-        _receiver_known(redis, "acme", 2)
-        ids, _ = upstream.submit_burst(tx, [ORDINARY] * 300, lambda i: f"x{i}".encode())
+        ids, seen = _receipts_across(tx, rx, redis, 300, "x")
         assert all(int(m, 16) >> 19 & 0xF == 1 for m in ids), "A's ids carry node 1"
-        seen: dict[str, str] = {}
-        _collect_receipts(rx, set(ids), seen, RECEIPTS_TIMEOUT)
         assert set(ids) <= seen.keys(), f"{len(set(ids) - seen.keys())} receipts never reached B"
         assert set(seen[m] for m in ids) == {"DELIVRD"}
         # An MO injected at A for the account reaches its receiver on B.
@@ -382,12 +389,8 @@ def test_status_page_shows_the_cluster(smppd, redis, tmp_path):
     assert chromium(), "chromium is not installed (.ci/run installs it)"
     a, b = _two_nodes(smppd, redis)
     with a.connect() as tx, b.connect() as rx:
-        tx.bind_ok("transmitter", "acme", "secret")
-        rx.bind_ok("receiver", "acme", "secret")
-        _receiver_known(redis, "acme", 2)
-        ids, _ = upstream.submit_burst(tx, [ORDINARY] * 20, lambda i: f"s{i}".encode())
-        seen: dict[str, str] = {}
-        _collect_receipts(rx, set(ids), seen, RECEIPTS_TIMEOUT)
+        ids, seen = _receipts_across(tx, rx, redis, 20, "s")
+    assert set(ids) <= seen.keys(), f"{len(set(ids) - seen.keys())} receipts did not cross"
     host, port = b.admin_addr()
     run = run_chromium(["--virtual-time-budget=4000", "--dump-dom", f"http://{host}:{port}/"], tmp_path / "profile")
     assert run.returncode == 0, run.stderr[-3000:]

@@ -133,14 +133,30 @@ func replayAll(_ directory: String) throws -> Replayed {
     return out
 }
 
+/// A writer on `directory`, started at batch `first`.
+func startedWriter(_ directory: String, fsync: FsyncPolicy = .always, segmentBytes: Int, first: UInt64 = 1,
+                   notify: @escaping @Sendable () -> Void = {}) throws -> JournalWriter {
+    let writer = JournalWriter(configuration: JournalConfiguration(directory: directory, fsync: fsync, segmentBytes: segmentBytes),
+                               notify: notify)
+    try writer.start(firstSequence: first)
+    return writer
+}
+
+/// Polls `condition` for up to 10 s: the writer removes, recycles and trims segments on its own
+/// thread after it reports a batch durable. Returns the condition's last value.
+@discardableResult
+func eventually(_ condition: () -> Bool) -> Bool {
+    let deadline = monotonicMs() + 10_000
+    while !condition() && monotonicMs() < deadline { usleep(200) }
+    return condition()
+}
+
 /// Runs a writer over `directory` from `first`, submits `items` (sequence, entries, options)
 /// in order, waits (bounded) until the last is durable, and stops it.
 @discardableResult
 func writeJournal(_ directory: String, first: UInt64 = 1, fsync: FsyncPolicy = .always, segmentBytes: Int = 1 << 20,
                   _ items: [(sequence: UInt64, entries: [UInt8], startsSegment: Bool, removeBefore: UInt64)]) throws -> JournalWriter {
-    let writer = JournalWriter(configuration: JournalConfiguration(directory: directory, fsync: fsync, segmentBytes: segmentBytes),
-                               notify: {})
-    try writer.start(firstSequence: first)
+    let writer = try startedWriter(directory, fsync: fsync, segmentBytes: segmentBytes, first: first)
     for item in items {
         writer.submit(batch(item.sequence, item.entries), startsSegment: item.startsSegment, removeSegmentsBefore: item.removeBefore)
     }
@@ -526,9 +542,7 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
         let dir = TempDirectory()
         defer { dir.remove() }
         let notified = NotifyCounter()
-        let writer = JournalWriter(configuration: JournalConfiguration(directory: dir.path, fsync: policy, segmentBytes: 1 << 20),
-                                   notify: { notified.ring() })
-        try writer.start(firstSequence: 1)
+        let writer = try startedWriter(dir.path, fsync: policy, segmentBytes: 1 << 20, notify: { notified.ring() })
         #expect(writer.durableSequence == 0)
         // One batch at a time: each is its own group commit.
         for s in UInt64(1)...5 {
@@ -575,9 +589,7 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
     @Test func segmentsBeforeACompactionPassAreRemovedOnceItsLastBatchIsDurable() throws {
         let dir = TempDirectory()
         defer { dir.remove() }
-        let writer = JournalWriter(configuration: JournalConfiguration(directory: dir.path, fsync: .always, segmentBytes: 4096),
-                                   notify: {})
-        try writer.start(firstSequence: 1)
+        let writer = try startedWriter(dir.path, fsync: .always, segmentBytes: 4096)
         // Batches 1-9 fill three segments; 10 starts the pass's segment; 14 ends the pass.
         for s in UInt64(1)...9 { writer.submit(batch(s, payload(s, 1_000))) }
         #expect(writer.waitUntilDurable(9, timeout: .seconds(20)))
@@ -589,18 +601,11 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
         writer.submit(batch(14, payload(14, 100)), removeSegmentsBefore: 10)
         #expect(writer.waitUntilDurable(14, timeout: .seconds(20)))
         // The removal follows the durable report on the writer thread: wait for it (bounded).
-        var names = segmentNames(dir.path)
-        let deadline = monotonicMs() + 10_000
-        while names != ["000000000000000a.wal"] && monotonicMs() < deadline {
-            usleep(1_000)
-            names = segmentNames(dir.path)
-        }
-        #expect(names == ["000000000000000a.wal"])
+        #expect(eventually { segmentNames(dir.path) == ["000000000000000a.wal"] }, "\(segmentNames(dir.path))")
         // Taken out of the log at once: as many as the log's size are kept as spares to be
         // written over (here one: the log is one segment), the others trimmed away a few MiB
         // at a time (unlinking 64 MiB at once stalls the disk's next syncs): gone soon after.
-        let gone = monotonicMs() + 10_000
-        while directoryNames(dir.path).contains(where: { $0.hasSuffix(".retired") }) && monotonicMs() < gone { usleep(1_000) }
+        eventually { !directoryNames(dir.path).contains { $0.hasSuffix(".retired") } }
         #expect(directoryNames(dir.path).sorted() == ["0000000000000001.wal.spare", "000000000000000a.wal"], "retired segments left behind")
         #expect(writer.bytesInLog == 4096 && writer.bytesOnDisk == 2 * 4096)
         writer.stop()
@@ -610,20 +615,15 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
         #expect(replayed.scan.segments == 1)
     }
 
-    /// Retired segments a run left behind (it stopped while trimming them) are trimmed away by
-    /// the next writer, and recovery never reads them.
     @Test func aSpareIsWrittenOverAsTheNextSegmentAndWhatItHeldIsNeverRead() throws {
         let dir = TempDirectory()
         defer { dir.remove() }
-        let writer = JournalWriter(configuration: JournalConfiguration(directory: dir.path, fsync: .always, segmentBytes: 4096),
-                                   notify: {})
-        try writer.start(firstSequence: 1)
+        let writer = try startedWriter(dir.path, fsync: .always, segmentBytes: 4096)
         // 1-3 fill segment 1; 4 starts a pass in segment 4 and ends it: segment 1 becomes a spare.
         for s in UInt64(1)...3 { writer.submit(batch(s, payload(s, 1_000))) }
         writer.submit(batch(4, payload(4, 100)), startsSegment: true, removeSegmentsBefore: 4)
         #expect(writer.waitUntilDurable(4, timeout: .seconds(20)))
-        let deadline = monotonicMs() + 10_000
-        while !directoryNames(dir.path).contains("0000000000000001.wal.spare") && monotonicMs() < deadline { usleep(1_000) }
+        eventually { directoryNames(dir.path).contains("0000000000000001.wal.spare") }
         #expect(directoryNames(dir.path).sorted() == ["0000000000000001.wal.spare", "0000000000000004.wal"])
         // 5-7 fill segment 4; 8 needs a new segment: the spare, written over.
         for s in UInt64(5)...8 { writer.submit(batch(s, payload(s, 1_000))) }
@@ -647,14 +647,11 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
     @Test func sparesNeverOutgrowTheLogEvenWhenALaterPassShrinksIt() throws {
         let dir = TempDirectory()
         defer { dir.remove() }
-        let writer = JournalWriter(configuration: JournalConfiguration(directory: dir.path, fsync: .always, segmentBytes: 4096),
-                                   notify: {})
-        try writer.start(firstSequence: 1)
+        let writer = try startedWriter(dir.path, fsync: .always, segmentBytes: 4096)
         func spares() -> [String] { directoryNames(dir.path).filter { $0.hasSuffix(".spare") } }
         func waitFor(_ what: String, _ condition: () -> Bool) {
-            let deadline = monotonicMs() + 10_000
-            while !condition() && monotonicMs() < deadline { usleep(1_000) }
-            #expect(condition(), "\(what): \(directoryNames(dir.path).sorted())")
+            let met = eventually(condition)
+            #expect(met, "\(what): \(directoryNames(dir.path).sorted())")
         }
         // Segments 1, 4, 7, 10, 13 (three batches each); 16 opens a sixth and ends a pass that
         // removes 1 and 4: the log keeps four, so both become spares.
@@ -716,20 +713,19 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
         }
     }
 
+    /// Retired segments a run left behind (it stopped while trimming them) are trimmed away by
+    /// the next writer, and recovery never reads them.
     @Test func retiredSegmentsLeftBehindAreTrimmedAwayAndNeverRead() throws {
-        let dir = try TempDirectory()
+        let dir = TempDirectory()
+        defer { dir.remove() }
         let stray = dir.path + "/0000000000000001.wal.retired"
         let fd = open(stray, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         #expect(fd >= 0)
         let junk = [UInt8](repeating: 0x5A, count: 9 << 20)   // more than two trim steps
         _ = junk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
-        let writer = JournalWriter(configuration: JournalConfiguration(directory: dir.path, fsync: .never, segmentBytes: 4096),
-                                   notify: {})
-        try writer.start(firstSequence: 5)
-        let deadline = monotonicMs() + 10_000
-        while directoryNames(dir.path).contains(where: { $0.hasSuffix(".retired") }) && monotonicMs() < deadline { usleep(1_000) }
-        #expect(!directoryNames(dir.path).contains(where: { $0.hasSuffix(".retired") }), "the stray retired segment is still there")
+        let writer = try startedWriter(dir.path, fsync: .never, segmentBytes: 4096, first: 5)
+        #expect(eventually { !directoryNames(dir.path).contains { $0.hasSuffix(".retired") } }, "the stray retired segment is still there")
         writer.stop()
         #expect(try replayAll(dir.path).scan.batches == 0)
     }
@@ -741,9 +737,7 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
     @Test func everysecSyncsThePassBeforeRemovingTheSegmentsItReplaces() throws {
         let dir = TempDirectory()
         defer { dir.remove() }
-        let writer = JournalWriter(configuration: JournalConfiguration(directory: dir.path, fsync: .everysec, segmentBytes: 4096),
-                                   notify: {})
-        try writer.start(firstSequence: 1)
+        let writer = try startedWriter(dir.path, fsync: .everysec, segmentBytes: 4096)
         for s in UInt64(1)...9 { writer.submit(batch(s, payload(s, 1_000))) }
         #expect(writer.waitUntilDurable(9, timeout: .seconds(20)))
         // The pass: its segment is opened (syncing the one before), its copy written, then the
@@ -753,8 +747,7 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
         let syncsBeforeEnd = writer.syncCount
         writer.submit(batch(11, payload(11, 500)), removeSegmentsBefore: 10)
         #expect(writer.waitUntilDurable(11, timeout: .seconds(20)))
-        let deadline = monotonicMs() + 10_000
-        while segmentNames(dir.path).count > 1 && monotonicMs() < deadline { usleep(200) }
+        eventually { segmentNames(dir.path).count == 1 }
         let syncsAtRemoval = writer.syncCount
         #expect(segmentNames(dir.path) == ["000000000000000a.wal"])
         #expect(syncsAtRemoval > syncsBeforeEnd, "old segments unlinked while batches 10-11 were never fdatasync'ed")
@@ -769,9 +762,7 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
         let dir = TempDirectory()
         defer { dir.remove() }
         let notified = NotifyCounter()
-        let writer = JournalWriter(configuration: JournalConfiguration(directory: dir.path, fsync: .always, segmentBytes: 1 << 20),
-                                   notify: { notified.ring() })
-        try writer.start(firstSequence: 1)
+        let writer = try startedWriter(dir.path, fsync: .always, segmentBytes: 1 << 20, notify: { notified.ring() })
         for s in UInt64(1)...4 { writer.submit(batch(s, payload(s, 50))) }
         #expect(writer.waitUntilDurable(4, timeout: .seconds(20)))
         let blocker = dir.path + "/0000000000000005.wal"
@@ -779,14 +770,13 @@ func crc32c(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { smppd_crc32c(0
         writer.submit(batch(5, payload(5, 50)), startsSegment: true)
         writer.submit(batch(6, payload(6, 50)))
         writer.submit(batch(7, payload(7, 50)))
-        let deadline = monotonicMs() + 10_000
-        while writer.failureErrno == 0 && monotonicMs() < deadline { usleep(1_000) }
+        eventually { writer.failureErrno != 0 }
         #expect(writer.failureErrno == EISDIR)
         #expect(writer.failures >= 1)
         #expect(writer.failureDescription?.contains("0000000000000005.wal") == true)
         // Let a few retries go by (each 100 ms apart): still failing, still nothing durable.
         let failuresSeen = writer.failures
-        while writer.failures < failuresSeen + 2 && monotonicMs() < deadline { usleep(1_000) }
+        eventually { writer.failures >= failuresSeen + 2 }
         #expect(writer.durableSequence == 4)
         #expect(rmdir(blocker) == 0)
         #expect(writer.waitUntilDurable(7, timeout: .seconds(20)))
